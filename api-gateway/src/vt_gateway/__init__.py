@@ -1,0 +1,1 @@
+"""API gateway: the one public door (auth, routing, live updates, rate limits)."""

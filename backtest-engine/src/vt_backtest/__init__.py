@@ -1,0 +1,1 @@
+"""Backtest engine service: Redis Streams workers running vt_engine."""

@@ -1,0 +1,1 @@
+"""Market data service: normalised, cached OHLCV from yfinance, ccxt, polygon and files."""

@@ -1,0 +1,1 @@
+"""Market research service: regime, trend, volatility and sentiment insights."""

@@ -1,0 +1,264 @@
+"""Backtest requests, runs and results."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from vt_contracts._base import Contract
+from vt_contracts.problem import Problem
+from vt_contracts.strategy import StrategySpec, Symbol, Timeframe
+
+RunStatus = Literal["queued", "running", "succeeded", "failed"]
+
+
+class CodeStrategy(Contract):
+    """A custom-code strategy: a module defining `generate_signals(data, params)`, run only in the sandbox."""
+
+    code: str = Field(
+        min_length=1,
+        max_length=100_000,
+        description="Python source defining generate_signals(data, params) -> (entries, exits) or a dict with entries, exits, short_entries, short_exits.",
+    )
+    symbols: list[Symbol] = Field(
+        min_length=1,
+        max_length=20,
+        description="Symbols the code runs on (each independently, sharing cash).",
+    )
+    timeframe: Timeframe = "1d"
+    start: date | None = None
+    end: date | None = None
+    initial_capital: float = Field(default=100_000.0, gt=0, le=1e12)
+    commission: float = Field(
+        default=0.001,
+        ge=0,
+        le=0.1,
+        description="Commission as a FRACTION of traded value (0.001 = 0.1%).",
+    )
+    slippage: float = Field(
+        default=0.0005, ge=0, le=0.1, description="Slippage as a FRACTION of price."
+    )
+    fill: Literal["next_open", "close"] = Field(
+        default="next_open",
+        description="'next_open' (default) or the labelled research shortcut 'close'.",
+    )
+    size: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="Fraction of equity per entry (1 = all of it; whole units for equities).",
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Parameters passed to generate_signals."
+    )
+
+    @model_validator(mode="after")
+    def _check_period(self) -> CodeStrategy:
+        if self.start and self.end and self.start >= self.end:
+            raise ValueError(f"start ({self.start}) must be before end ({self.end})")
+        return self
+
+
+class WalkForwardConfig(Contract):
+    """Walk-forward optimisation: re-optimise on each in-sample window, test on the next out-of-sample window."""
+
+    parameters: dict[str, list[float]] = Field(
+        description="Grid to search, keyed by 'indicator_id.field' (e.g. {'fast.window': [5, 10, 20]})."
+    )
+    in_sample_bars: int = Field(default=504, ge=50)
+    out_of_sample_bars: int = Field(default=126, ge=10)
+    objective: Literal["sharpe_ratio", "total_return_pct", "calmar_ratio", "profit_factor"] = (
+        "sharpe_ratio"
+    )
+
+
+class GateThresholds(Contract):
+    """Promotion gates a strategy must pass before paper or live trading."""
+
+    min_trades: int = Field(default=30, ge=0)
+    min_profit_factor: float = Field(default=1.5)
+    min_sharpe: float = Field(default=1.0)
+    max_drawdown_pct: float = Field(default=15.0, gt=0)
+    require_positive_oos: bool = Field(
+        default=True, description="Out-of-sample (walk-forward) return must be positive."
+    )
+    max_p_value: float = Field(default=0.05, gt=0, le=1)
+
+
+class BacktestRequest(Contract):
+    """What the backtest engine is asked to run (exactly one of `spec` or `code`)."""
+
+    run_id: str = Field(description="Id of the run record this request belongs to.")
+    user_id: str | None = Field(
+        default=None, description="Owner; required to read the user's uploaded data."
+    )
+    spec: StrategySpec | None = None
+    code: CodeStrategy | None = None
+    walk_forward: WalkForwardConfig | None = None
+    gates: GateThresholds = Field(default_factory=GateThresholds)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> BacktestRequest:
+        if (self.spec is None) == (self.code is None):
+            raise ValueError("give exactly one of `spec` or `code`")
+        return self
+
+
+class Series(Contract):
+    """A time series as parallel arrays (compact for charts)."""
+
+    timestamps: list[AwareDatetime]
+    values: list[float | None]
+
+
+ExitReason = Literal[
+    "signal", "stop_loss", "trailing_stop", "take_profit", "max_holding", "end_of_data", "reverse"
+]
+
+
+class Trade(Contract):
+    """One closed (or still-open-at-end) round trip."""
+
+    symbol: str
+    direction: Literal["long", "short"]
+    entry_time: AwareDatetime
+    entry_price: float = Field(description="Average fill price including slippage.")
+    exit_time: AwareDatetime | None
+    exit_price: float | None
+    size: float = Field(description="Units traded (absolute).")
+    pnl: float = Field(description="Profit and loss after all fees, account currency.")
+    return_pct: float = Field(description="Return on the capital committed, percent, after fees.")
+    fees: float = Field(ge=0, description="Commission paid on entry and exit.")
+    duration_bars: int = Field(ge=0)
+    exit_reason: ExitReason | None = None
+    is_open: bool = Field(
+        default=False, description="Still open at the end of the data (marked to the last close)."
+    )
+
+
+class SummaryStats(Contract):
+    """Headline metrics. Units are in the names; undefined values (e.g. profit factor without losing trades) are null."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+    bars: int
+    initial_capital: float
+    final_equity: float
+    total_return_pct: float
+    cagr_pct: float | None
+    volatility_annual_pct: float | None
+    sharpe_ratio: float | None
+    sortino_ratio: float | None
+    max_drawdown_pct: float = Field(
+        description="Largest peak-to-trough fall of equity, percent (positive number)."
+    )
+    longest_drawdown_bars: int
+    longest_drawdown_days: float | None = None
+    recovery_bars: int | None = Field(
+        default=None,
+        description="Bars from the trough of the largest drawdown back to the old peak; null if not recovered.",
+    )
+    calmar_ratio: float | None
+    win_rate_pct: float | None
+    profit_factor: float | None
+    expectancy: float | None = Field(description="Average P&L per trade, account currency.")
+    expectancy_pct: float | None = Field(
+        default=None, description="Average return per trade, percent."
+    )
+    avg_win_pct: float | None
+    avg_loss_pct: float | None
+    reward_risk_ratio: float | None
+    exposure_pct: float = Field(description="Share of bars with an open position, percent.")
+    trade_count: int
+    trade_p_value: float | None = Field(
+        description="One-sided t-test p-value that mean trade return > 0."
+    )
+    total_fees: float
+    benchmark_return_pct: float | None
+    alpha_annual_pct: float | None
+    beta: float | None
+    periods_per_year: float = Field(description="Annualisation factor used (bars per year).")
+
+
+class GateResult(Contract):
+    """One promotion gate: its threshold, the measured value and pass/fail."""
+
+    name: str
+    description: str
+    threshold: float | bool
+    value: float | bool | None
+    passed: bool
+
+
+class WalkForwardWindow(Contract):
+    """One walk-forward fold."""
+
+    in_sample_start: AwareDatetime
+    in_sample_end: AwareDatetime
+    out_of_sample_start: AwareDatetime
+    out_of_sample_end: AwareDatetime
+    best_params: dict[str, float]
+    in_sample_score: float | None
+    out_of_sample_return_pct: float
+
+
+class WalkForwardReport(Contract):
+    """Walk-forward result: per-window parameters and the stitched out-of-sample equity."""
+
+    windows: list[WalkForwardWindow]
+    oos_equity: Series
+    oos_total_return_pct: float
+    oos_sharpe_ratio: float | None
+
+
+class Provenance(Contract):
+    """Everything needed to trace and reproduce a result."""
+
+    spec_hash: str = Field(
+        description="SHA-256 of the canonical strategy (spec JSON or code + settings)."
+    )
+    data_hash: str = Field(description="SHA-256 of the OHLCV data used.")
+    engine_version: str
+    run_hash: str = Field(
+        description="SHA-256 of spec_hash + data_hash + engine_version: equal hashes mean an identical result."
+    )
+    conventions: dict[str, str] = Field(
+        description="Fill price, sizing, commission, annualisation used."
+    )
+    data_sources: dict[str, str] = Field(
+        default_factory=dict, description="Provider / label per symbol."
+    )
+
+
+class BacktestResult(Contract):
+    """Everything a backtest produced."""
+
+    summary_stats: SummaryStats
+    equity_curve: Series
+    benchmark_curve: Series | None = None
+    drawdown_curve: Series = Field(description="Drawdown from the running peak, percent (<= 0).")
+    returns: Series = Field(description="Per-bar strategy returns, fraction.")
+    trades: list[Trade]
+    gates: list[GateResult] = Field(default_factory=list)
+    walk_forward: WalkForwardReport | None = None
+    provenance: Provenance
+    warnings: list[str] = Field(default_factory=list)
+
+
+class BacktestRun(Contract):
+    """State of a backtest run as the gateway reports it."""
+
+    id: str
+    status: RunStatus
+    progress: float = Field(ge=0, le=1, description="0..1")
+    created_at: AwareDatetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    strategy_id: str | None = None
+    error: Problem | None = None
+    result: BacktestResult | None = None
+
+
+JSONValue = Annotated[Any, Field(description="Any JSON value")]

@@ -1,0 +1,1 @@
+"""Developer stack: embedded PostgreSQL and Redis, process supervisor for make up, pytest plugin."""

@@ -1,0 +1,3 @@
+from vt_devstack.cli import main
+
+raise SystemExit(main())

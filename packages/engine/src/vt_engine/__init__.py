@@ -1,0 +1,1 @@
+"""Pure backtest engine core: indicators, spec compiler, simulator, metrics, validation."""

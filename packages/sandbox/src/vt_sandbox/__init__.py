@@ -1,0 +1,1 @@
+"""Sandbox for untrusted strategy code: static policy, RestrictedPython, isolated child process."""

@@ -1,0 +1,1 @@
+"""Strategy AI worker: chat to StrategySpec, explanation and generated code."""
