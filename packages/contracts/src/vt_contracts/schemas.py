@@ -19,6 +19,7 @@ from vt_contracts import (
 )
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+REFERENCE_DOC = Path(__file__).resolve().parents[4] / "docs" / "strategy-spec.md"
 MODELS: dict[str, type[BaseModel]] = {
     "strategy_spec.v1.json": StrategySpec,
     "backtest_request.json": BacktestRequest,
@@ -50,6 +51,14 @@ def main(argv: list[str] | None = None) -> int:
                 drift.append(filename)
         else:
             path.write_text(text)
+    from vt_contracts.reference import render_reference
+
+    reference = render_reference()
+    if check:
+        if REFERENCE_DOC.exists() and REFERENCE_DOC.read_text() != reference:
+            drift.append(str(REFERENCE_DOC.name))
+    elif REFERENCE_DOC.parent.exists():
+        REFERENCE_DOC.write_text(reference)
     if drift:
         sys.stderr.write(
             f"schema drift in {', '.join(drift)}: run `make gen` and commit the result\n"

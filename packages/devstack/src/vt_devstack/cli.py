@@ -61,7 +61,9 @@ def _env_for(backing: Backing, extra: dict[str, str], host: str) -> dict[str, st
     env.update(extra)
     env["DATABASE_URL"] = backing.database_url
     env["REDIS_URL"] = backing.redis_url
-    env.setdefault("NUMBA_CACHE_DIR", str(repo_root() / "var" / "numba-cache"))
+    env.setdefault(
+        "NUMBA_CACHE_DIR", str(repo_root() / "var" / "numba-cache")
+    )  # shared: compiled code only
     for svc in SERVICES:
         port = int(env.get(svc.port_env, svc.default_port))
         env[svc.port_env] = str(port)
@@ -96,10 +98,15 @@ def _wait_ready(
     return ready
 
 
+def var_dir_for(root: Path) -> Path:
+    """Where the stack keeps its data: VT_VAR_DIR, else ./var (e2e tests use a separate one)."""
+    return Path(os.environ.get("VT_VAR_DIR", str(root / "var"))).resolve()
+
+
 def up(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     root = repo_root()
-    var_dir = root / "var"
+    var_dir = var_dir_for(root)
     var_dir.mkdir(exist_ok=True)
     pid_file = var_dir / "stack.pid"
     if pid_file.exists():
@@ -187,7 +194,7 @@ def up(args: argparse.Namespace) -> int:
 
 
 def down(_args: argparse.Namespace) -> int:
-    pid_file = repo_root() / "var" / "stack.pid"
+    pid_file = var_dir_for(repo_root()) / "stack.pid"
     if not pid_file.exists():
         _say("the stack is not running")
         return 0
@@ -211,7 +218,7 @@ def servers(_: argparse.Namespace) -> int:
     """Start only the backing servers and print their URLs (for running one service by hand)."""
     root = repo_root()
     backing = start_backing(
-        root / "var",
+        var_dir_for(root),
         "vibetrading",
         pg_port=int(os.environ.get("VT_EMBEDDED_PG_PORT", "55432")),
         redis_port=int(os.environ.get("VT_EMBEDDED_REDIS_PORT", "56379")),
@@ -227,12 +234,10 @@ def servers(_: argparse.Namespace) -> int:
 def stop_servers(_: argparse.Namespace) -> int:
     from vt_devstack.embedded import EmbeddedPostgres, EmbeddedRedis
 
-    root = repo_root()
-    EmbeddedRedis(
-        root / "var" / "redis", int(os.environ.get("VT_EMBEDDED_REDIS_PORT", "56379"))
-    ).stop()
+    var_dir = var_dir_for(repo_root())
+    EmbeddedRedis(var_dir / "redis", int(os.environ.get("VT_EMBEDDED_REDIS_PORT", "56379"))).stop()
     EmbeddedPostgres(
-        root / "var" / "postgres", int(os.environ.get("VT_EMBEDDED_PG_PORT", "55432"))
+        var_dir / "postgres", int(os.environ.get("VT_EMBEDDED_PG_PORT", "55432"))
     ).stop()
     return 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -18,11 +19,11 @@ import pytest
 from vt_devstack.embedded import drop_database, ensure_database
 from vt_devstack.stack import Backing, repo_root, start_backing
 
-TEST_REDIS_DB = 9
+REDIS_LOCK_KEY = "vt:test-session-lock"
 
 
 @dataclass(frozen=True)
-class TestStack:
+class StackUrls:
     database_url: str
     redis_url: str
     server_url: str
@@ -33,15 +34,60 @@ def _redis_db(url: str, db: int) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
 
 
+def _claim_redis_db(url: str) -> int:
+    """Claim a Redis database (1..15) no other live test session uses, so sessions can run side by side."""
+    import redis
+
+    for db in range(1, 16):
+        client = redis.Redis.from_url(_redis_db(url, db))
+        try:
+            if client.set(REDIS_LOCK_KEY, str(os.getpid()), nx=True, ex=6 * 3600):
+                client.flushdb()
+                client.set(REDIS_LOCK_KEY, str(os.getpid()), ex=6 * 3600)
+                return db
+            holder = client.get(REDIS_LOCK_KEY)
+            if holder is not None and not _alive(int(holder)):
+                client.flushdb()
+                client.set(REDIS_LOCK_KEY, str(os.getpid()), ex=6 * 3600)
+                return db
+        finally:
+            client.close()
+    raise RuntimeError("all 15 Redis test databases are held by running test sessions")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _register_session(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / str(os.getpid())).touch()
+
+
+def _last_session_out(folder: Path) -> bool:
+    """Unregister this session; True when no other live session still uses the servers."""
+    (folder / str(os.getpid())).unlink(missing_ok=True)
+    others = [p for p in folder.iterdir() if p.name.isdigit() and _alive(int(p.name))]
+    return not others
+
+
 def _server_url(db_url: str) -> str:
     base, _, _ = db_url.rpartition("/")
     return f"{base}/postgres"
 
 
 @pytest.fixture(scope="session")
-def vt_stack() -> Iterator[TestStack]:
+def vt_stack() -> Iterator[StackUrls]:
     """Migrated throwaway database + flushed Redis database for the whole test session."""
     configured_db = os.environ.get("DATABASE_URL")
+    sessions = repo_root() / "var" / "test" / "sessions"
+    _register_session(sessions)
     backing: Backing = start_backing(
         repo_root() / "var" / "test",
         "postgres",
@@ -55,16 +101,12 @@ def vt_stack() -> Iterator[TestStack]:
     from vt_db.migrate import upgrade
 
     upgrade(db_url)
-    redis_url = _redis_db(backing.redis_url, TEST_REDIS_DB)
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    client.close()
+    redis_db = _claim_redis_db(backing.redis_url)
+    redis_url = _redis_db(backing.redis_url, redis_db)
     saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "REDIS_URL", "VT_ENV")}
     os.environ.update(DATABASE_URL=db_url, REDIS_URL=redis_url, VT_ENV="test")
     try:
-        yield TestStack(db_url, redis_url, server)
+        yield StackUrls(db_url, redis_url, server)
     finally:
         for key, value in saved.items():
             if value is None:
@@ -72,17 +114,22 @@ def vt_stack() -> Iterator[TestStack]:
             else:
                 os.environ[key] = value
         drop_database(server, name)
-        if os.environ.get("VT_KEEP_TEST_SERVERS") != "1":
+        import redis
+
+        client = redis.Redis.from_url(redis_url)
+        client.flushdb()
+        client.close()
+        if _last_session_out(sessions) and os.environ.get("VT_KEEP_TEST_SERVERS") != "1":
             backing.stop()
 
 
 @pytest.fixture(scope="session")
-def database_url(vt_stack: TestStack) -> str:
+def database_url(vt_stack: StackUrls) -> str:
     return vt_stack.database_url
 
 
 @pytest.fixture(scope="session")
-def redis_url(vt_stack: TestStack) -> str:
+def redis_url(vt_stack: StackUrls) -> str:
     return vt_stack.redis_url
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,19 @@ class Backing:
 
 
 def start_backing(var_dir: Path, database_name: str, *, pg_port: int, redis_port: int) -> Backing:
-    """Use DATABASE_URL / REDIS_URL when set; otherwise start embedded servers with data under var_dir."""
+    """Use DATABASE_URL / REDIS_URL when set; otherwise start embedded servers with data under var_dir.
+
+    A file lock serialises concurrent starters (parallel test sessions, `make up` beside tests)."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    with (var_dir / ".start.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _start_backing(var_dir, database_name, pg_port=pg_port, redis_port=redis_port)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _start_backing(var_dir: Path, database_name: str, *, pg_port: int, redis_port: int) -> Backing:
     notes: list[str] = []
     pg: EmbeddedPostgres | None = None
     rd: EmbeddedRedis | None = None

@@ -24,9 +24,11 @@ def make_client(
     internal_token: str | None = None,
     connect_retries: int = 2,
     max_connections: int = 100,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
     """An `AsyncClient` that retries failed connects, forwards the correlation id and, for internal
-    calls, the service token."""
+    calls, the service token. `transport` replaces the network transport (tests mount apps
+    in-process with `httpx.ASGITransport`)."""
 
     async def add_context(request: httpx.Request) -> None:
         cid = correlation_id_var.get()
@@ -38,7 +40,8 @@ def make_client(
         base_url=base_url,
         timeout=timeout,
         headers=headers,
-        transport=httpx.AsyncHTTPTransport(
+        transport=transport
+        or httpx.AsyncHTTPTransport(
             retries=connect_retries,
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections

@@ -10,26 +10,28 @@ from pythonjsonlogger.json import JsonFormatter
 
 from vt_kit.context import correlation_id_var, user_id_var
 
-_SECRET_PATTERNS = [
-    re.compile(
-        r"(?i)(authorization|x-internal-token|api[_-]?key|password|secret|token)(\"?\s*[:=]\s*\"?)([^\s\",}]+)"
+_RULES: list[tuple[re.Pattern[str], str]] = [
+    # authorization: Bearer xyz / Basic xyz
+    (re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(?:(bearer|basic)\s+)?[^\s\"',}]+"), r"\1\2 ***"),
+    # a bare bearer token anywhere
+    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1***"),
+    # key=value / "key": "value" for secret-looking keys
+    (
+        re.compile(
+            r"(?i)\b((?:[a-z_]*_)?(?:password|passwd|secret|api[_-]?key|token|credentials?)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}&]+"
+        ),
+        r"\1***",
     ),
-    re.compile(r"(?i)(bearer\s+)([A-Za-z0-9._~+/=-]+)"),
-    re.compile(r"(postgres(?:ql)?(?:\+\w+)?://[^:/@\s]+:)([^@\s]+)(@)"),
-    re.compile(r"(redis://[^:/@\s]*:)([^@\s]+)(@)"),
+    # credentials inside URLs: scheme://user:password@host
+    (re.compile(r"([a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@"), r"\1***@"),
 ]
 
 
 def redact(text: str) -> str:
     """Mask values that look like secrets (tokens, passwords, keys, credentials in URLs)."""
     out = text
-    for pattern in _SECRET_PATTERNS:
-        if pattern.groups == 3:
-            out = pattern.sub(
-                lambda m: f"{m.group(1)}{m.group(2)}***" + ("@" if m.group(3) == "@" else ""), out
-            )
-        else:
-            out = pattern.sub(lambda m: f"{m.group(1)}***", out)
+    for pattern, replacement in _RULES:
+        out = pattern.sub(replacement, out)
     return out
 
 

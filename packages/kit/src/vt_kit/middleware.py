@@ -35,9 +35,12 @@ class CorrelationIdMiddleware:
         user_token = user_id_var.set(None)
         started = time.perf_counter()
         status_holder = {"status": 0}
+        started_response = False
 
         async def send_with_id(message: Message) -> None:
+            nonlocal started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 status_holder["status"] = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((self._header, cid.encode()))
@@ -46,6 +49,14 @@ class CorrelationIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Render the 500 here, inside the correlation context, so the body and the header
+            # carry the id the user can quote. Internals stay in the log only.
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started_response or scope["type"] != "http":
+                raise
+            await send_with_id(_problem_start(500))
+            await send_with_id({"type": "http.response.body", "body": _internal_error_body(scope, cid)})
         finally:
             if scope["type"] == "http" and scope.get("path") not in ("/health", "/ready"):
                 log.info(
@@ -57,6 +68,22 @@ class CorrelationIdMiddleware:
                 )
             correlation_id_var.reset(token)
             user_id_var.reset(user_token)
+
+
+def _problem_start(status: int) -> Message:
+    return {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/problem+json")]}
+
+
+def _internal_error_body(scope: Scope, cid: str) -> bytes:
+    problem = Problem(
+        type="https://vibetrading.dev/problems/internal",
+        title="Internal error",
+        status=500,
+        detail="Something went wrong on our side. Quote the correlation id if you report it.",
+        instance=scope.get("path"),
+        correlation_id=cid,
+    )
+    return problem.model_dump_json(exclude_none=True).encode()
 
 
 class BodySizeLimitMiddleware:

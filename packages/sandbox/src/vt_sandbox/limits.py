@@ -19,6 +19,8 @@ class SandboxLimits:
     max_rows: int = 2_000_000
     max_params_bytes: int = 64 * 1024
     max_open_files: int = 32
+    #: Fail closed (error "sandbox_failure") if the seccomp filter cannot be installed.
+    require_seccomp: bool = True
 
     def __post_init__(self) -> None:
         if not (self.cpu_seconds > 0 and self.wall_seconds > 0 and self.memory_mb > 0):

@@ -109,6 +109,11 @@ def check_code(source: str) -> SandboxReport:
     Returns a report listing every violation with its line; ``report.ok`` is True when
     the code may be handed to :func:`vt_sandbox.run_strategy`.
     """
+    return static_report(source, with_restricted_python=True)
+
+
+def static_report(source: str, *, with_restricted_python: bool) -> SandboxReport:
+    """:func:`check_code`, optionally without the RestrictedPython compile pass."""
     if not isinstance(source, str):
         return _report([_v(0, 0, "bad_source", "source must be a str")])
     size = len(source.encode("utf-8", "surrogatepass"))
@@ -131,7 +136,7 @@ def check_code(source: str) -> SandboxReport:
 
     violations = list(_check_identifiers(source))
     violations.extend(_PolicyChecker(tree).run())
-    if not violations:
+    if not violations and with_restricted_python:
         violations.extend(_restricted_python_errors(source))
     violations.sort(key=lambda v: (v.line, v.col, v.code))
     return _report(violations)
@@ -170,7 +175,7 @@ def _check_identifiers(source: str) -> Iterator[SandboxViolation]:
 
 def _restricted_python_errors(source: str) -> Iterator[SandboxViolation]:
     # Import lazily: the static checker is used by the AI worker too.
-    from RestrictedPython import compile_restricted_exec
+    from RestrictedPython.compile import compile_restricted_exec
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -259,6 +264,21 @@ class _PolicyChecker:
             self._check_delete(node)
         elif isinstance(node, ast.keyword) and node.arg is not None:
             self._check_identifier(node, node.arg)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            self._check_power(node)
+
+    def _check_power(self, node: ast.BinOp) -> None:
+        # Catch the obvious CPU/memory bombs early; computed ones hit the rlimits.
+        exponent = node.right
+        if isinstance(exponent, ast.BinOp) and isinstance(exponent.op, ast.Pow):
+            self.add(node, "huge_power", "nested powers (a ** b ** c) are not allowed")
+        elif (
+            isinstance(exponent, ast.Constant)
+            and isinstance(exponent.value, int | float)
+            and not isinstance(exponent.value, bool)
+            and abs(exponent.value) > 1000
+        ):
+            self.add(node, "huge_power", f"exponent {exponent.value} is too large")
 
     def _check_identifier(self, node: ast.AST, name: str) -> bool:
         if name.startswith("_"):
@@ -375,9 +395,7 @@ class _PolicyChecker:
 
     def _check_entry_point(self) -> None:
         defined = [
-            n
-            for n in self.tree.body
-            if isinstance(n, ast.FunctionDef) and n.name == ENTRY_POINT
+            n for n in self.tree.body if isinstance(n, ast.FunctionDef) and n.name == ENTRY_POINT
         ]
         if not defined:
             self.add(

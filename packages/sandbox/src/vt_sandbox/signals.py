@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
-BoolArray = npt.NDArray[np.bool_]
+    BoolArray = npt.NDArray[np.bool_]
+else:  # numpy is imported lazily so the sandbox child starts faster
+    BoolArray = Any
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -20,3 +25,5 @@ class StrategySignals:
     short_exits: BoolArray | None
     stdout: str
     elapsed_s: float
+    #: What the child actually enforced (network, privileges, rlimits, seccomp).
+    isolation: Mapping[str, str] = field(default_factory=dict)

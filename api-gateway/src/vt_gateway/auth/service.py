@@ -1,0 +1,155 @@
+"""Register, log in, rotate refresh tokens (reuse revokes the family), log out."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from redis.asyncio import Redis
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vt_db.models import User
+from vt_gateway.auth import repository
+from vt_gateway.deps import REVOKED_PREFIX, Principal
+from vt_gateway.security import (
+    TokenService,
+    hash_password,
+    hash_refresh_token,
+    needs_rehash,
+    new_refresh_token,
+    verify_password,
+)
+from vt_kit import Conflict, Unauthorized
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """What a successful login or refresh hands out."""
+
+    user: User
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+
+
+async def register(session: AsyncSession, email: str, password: str) -> User:
+    if await repository.get_user_by_email(session, email) is not None:
+        raise Conflict(
+            "An account with this e-mail already exists. Log in instead, or use another address."
+        )
+    try:
+        return await repository.add_user(session, email, hash_password(password))
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise Conflict(
+            "An account with this e-mail already exists. Log in instead, or use another address."
+        ) from exc
+
+
+async def _issue(
+    session: AsyncSession,
+    tokens: TokenService,
+    user: User,
+    family_id: uuid.UUID,
+    user_agent: str | None,
+    ip: str | None,
+) -> tuple[Session, uuid.UUID]:
+    access, _claims = tokens.issue_access(str(user.id), user.role)
+    refresh = new_refresh_token()
+    row = await repository.add_refresh_token(
+        session,
+        user_id=user.id,
+        family_id=family_id,
+        token_hash=hash_refresh_token(refresh),
+        expires_at=datetime.now(UTC) + timedelta(seconds=tokens.refresh_ttl),
+        user_agent=user_agent,
+        ip=ip,
+    )
+    return Session(user, access, tokens.access_ttl, refresh, tokens.refresh_ttl), row.id
+
+
+async def login(
+    session: AsyncSession,
+    tokens: TokenService,
+    email: str,
+    password: str,
+    *,
+    user_agent: str | None,
+    ip: str | None,
+) -> Session:
+    user = await repository.get_user_by_email(session, email)
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        raise Unauthorized("Wrong e-mail or password.", slug="invalid-credentials")
+    if not user.is_active:
+        raise Unauthorized(
+            "This account is disabled. Contact the operator.", slug="account-disabled"
+        )
+    if needs_rehash(user.password_hash):
+        await repository.set_password_hash(session, user, hash_password(password))
+    issued, _ = await _issue(session, tokens, user, uuid.uuid4(), user_agent, ip)
+    return issued
+
+
+_REFRESH_FAILED = "Your session has expired or was revoked. Log in again."
+
+
+async def refresh(
+    session: AsyncSession,
+    tokens: TokenService,
+    refresh_token: str,
+    *,
+    user_agent: str | None,
+    ip: str | None,
+) -> Session:
+    """Rotate: the presented token is used up and a new one of the same family is issued. A token
+    presented a second time means it was stolen (or replayed): the whole family is revoked."""
+    now = datetime.now(UTC)
+    row = await repository.get_refresh_token_for_update(session, hash_refresh_token(refresh_token))
+    if row is None:
+        raise Unauthorized(_REFRESH_FAILED, slug="invalid-refresh-token")
+    if row.used_at is not None or row.revoked_at is not None:
+        await repository.revoke_family(session, row.family_id, now)
+        # commit here on purpose: the request dependency rolls back on the 401 we raise next,
+        # and the revocation must survive it
+        await session.commit()
+        if row.used_at is not None:
+            log.warning("refresh token reuse detected; family %s revoked", row.family_id)
+        raise Unauthorized(_REFRESH_FAILED, slug="invalid-refresh-token")
+    if row.expires_at <= now:
+        raise Unauthorized(_REFRESH_FAILED, slug="invalid-refresh-token")
+    user = await repository.get_user(session, row.user_id)
+    if user is None or not user.is_active:
+        await repository.revoke_family(session, row.family_id, now)
+        await session.commit()
+        raise Unauthorized(_REFRESH_FAILED, slug="invalid-refresh-token")
+    issued, new_id = await _issue(session, tokens, user, row.family_id, user_agent, ip)
+    row.used_at = now
+    row.replaced_by = new_id
+    await session.flush()
+    return issued
+
+
+async def logout(
+    session: AsyncSession,
+    redis: Redis,
+    *,
+    refresh_token: str | None,
+    principal: Principal | None,
+) -> None:
+    """Revoke the refresh-token family and deny-list the access token until it expires."""
+    now = datetime.now(UTC)
+    if refresh_token:
+        row = await repository.get_refresh_token_for_update(
+            session, hash_refresh_token(refresh_token)
+        )
+        if row is not None and (principal is None or str(row.user_id) == principal.user_id):
+            await repository.revoke_family(session, row.family_id, now)
+    if principal is not None:
+        ttl = principal.expires_at - int(now.timestamp())
+        if ttl > 0:
+            await redis.set(REVOKED_PREFIX + principal.jti, b"1", ex=ttl + 1)

@@ -1,0 +1,1 @@
+"""backtests domain of the gateway."""

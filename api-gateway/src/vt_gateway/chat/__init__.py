@@ -1,0 +1,1 @@
+"""chat domain of the gateway."""

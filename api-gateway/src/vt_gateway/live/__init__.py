@@ -1,0 +1,1 @@
+"""live domain of the gateway."""

@@ -1,0 +1,1 @@
+"""market domain of the gateway."""

@@ -1,0 +1,135 @@
+"""Passwords (argon2id), JWT access tokens (HS256), opaque refresh tokens, secret encryption."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from vt_gateway.settings import Settings
+
+ALGORITHM = "HS256"
+_hasher = PasswordHasher()
+# verifying against this keeps login time the same whether or not the e-mail exists
+_DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Constant-ish time: always runs one argon2 verification."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """What a verified access token says."""
+
+    user_id: str
+    role: str
+    jti: str
+    expires_at: int
+
+
+class InvalidAccessToken(Exception):
+    """The token is malformed, forged or expired."""
+
+
+class TokenService:
+    """Issues and verifies short-lived JWT access tokens; creates opaque refresh tokens."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._secret = settings.jwt_secret.get_secret_value()
+        self._issuer = settings.jwt_issuer
+        self.access_ttl = settings.access_token_ttl_seconds
+        self.refresh_ttl = settings.refresh_token_ttl_seconds
+
+    def issue_access(self, user_id: str, role: str) -> tuple[str, AccessClaims]:
+        now = datetime.now(UTC)
+        exp = now + timedelta(seconds=self.access_ttl)
+        jti = uuid.uuid4().hex
+        payload: dict[str, Any] = {
+            "sub": user_id,
+            "role": role,
+            "jti": jti,
+            "iat": int(now.timestamp()),
+            "exp": int(exp.timestamp()),
+            "iss": self._issuer,
+            "typ": "access",
+        }
+        token = jwt.encode(payload, self._secret, algorithm=ALGORITHM)
+        return token, AccessClaims(user_id, role, jti, int(exp.timestamp()))
+
+    def verify_access(self, token: str) -> AccessClaims:
+        try:
+            payload = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                issuer=self._issuer,
+                options={"require": ["sub", "exp", "iat", "jti", "role"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidAccessToken(str(exc)) from exc
+        if payload.get("typ") != "access":
+            raise InvalidAccessToken("not an access token")
+        return AccessClaims(
+            str(payload["sub"]), str(payload["role"]), str(payload["jti"]), int(payload["exp"])
+        )
+
+
+def new_refresh_token() -> str:
+    return "vtr_" + secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> str:
+    """Refresh tokens are high-entropy random strings, so a plain SHA-256 is enough to store them."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class SecretBox:
+    """Encrypts user-provided secrets (e.g. an LLM API key) at rest with Fernet (AES-128-CBC + HMAC)."""
+
+    def __init__(self, settings: Settings) -> None:
+        material = (
+            settings.user_secrets_key.get_secret_value()
+            if settings.user_secrets_key is not None
+            else settings.jwt_secret.get_secret_value()
+        )
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"vt-gateway user secrets v1"
+        ).derive(material.encode())
+        self._fernet = Fernet(base64.urlsafe_b64encode(key))
+
+    def encrypt(self, value: str) -> str:
+        return self._fernet.encrypt(value.encode()).decode()
+
+    def decrypt(self, token: str) -> str | None:
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken:
+            return None

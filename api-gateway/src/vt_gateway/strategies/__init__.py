@@ -1,0 +1,1 @@
+"""strategies domain of the gateway."""

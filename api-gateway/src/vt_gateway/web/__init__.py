@@ -1,0 +1,1 @@
+"""web domain of the gateway."""

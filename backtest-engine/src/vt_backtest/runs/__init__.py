@@ -1,0 +1,1 @@
+"""Backtest runs: create, read, list."""

@@ -1,0 +1,1 @@
+"""Backtest workers: Redis Streams consumers that run vt_engine jobs in worker processes."""

@@ -1,0 +1,204 @@
+"""The CPU part of a job: data checks, then vt_engine (custom code only through vt_sandbox).
+
+`compute(job)` is synchronous and runs in a worker thread of a worker process, never in the API
+event loop. It raises `JobFailed` for anything the user must change; other exceptions are
+unexpected and make the job retry (up to the attempt limit).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vt_backtest.worker.errors import JobFailed, fail
+from vt_contracts import BacktestRequest, BacktestResult, FieldError
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[float], None]
+
+
+@dataclass
+class ComputeJob:
+    """Everything the engine needs; `progress(0..1)` may be called from the compute thread."""
+
+    request: BacktestRequest
+    data: Mapping[str, pd.DataFrame]
+    benchmark: pd.DataFrame | None
+    data_sources: dict[str, str]
+    market: str
+    progress: ProgressFn = field(default=lambda _p: None)
+    sandbox_cpu_seconds: float = 10.0
+    sandbox_wall_seconds: float = 30.0
+
+
+Compute = Callable[[ComputeJob], BacktestResult]
+
+
+def load_compute(path: str | None) -> Compute:
+    """The engine compute, or `module:function` (the test seam `BACKTEST_COMPUTE`)."""
+    if not path:
+        return engine_compute
+    module, _, name = path.partition(":")
+    fn: Compute = getattr(importlib.import_module(module), name)
+    return fn
+
+
+def check_data(request: BacktestRequest, data: Mapping[str, pd.DataFrame]) -> None:
+    """Refuse data the engine cannot use honestly, with a message saying what to change."""
+    spec, code = request.spec, request.code
+    timeframe = spec.universe.timeframe if spec else code.timeframe if code else "1d"
+    start = spec.period.start if spec else code.start if code else None
+    end = spec.period.end if spec else code.end if code else None
+    window = f"between {start or 'the first bar'} and {end or 'the last bar'}"
+    need = spec.max_lookback() + 2 if spec else 2
+    for symbol, df in data.items():
+        if len(df) == 0:
+            raise fail(
+                422,
+                "no-data",
+                "No market data",
+                f"market-data returned no {timeframe} bars for '{symbol}' {window}. Widen the period or check the symbol.",
+                service="market-data",
+            )
+        dupes = int(df.index.duplicated().sum())
+        if dupes:
+            raise fail(
+                422,
+                "bad-data",
+                "Unusable market data",
+                f"the {timeframe} data for '{symbol}' has {dupes} duplicate timestamps; fix the data source (or your upload) first.",
+            )
+        closes = df["close"].to_numpy()
+        if not np.isfinite(closes).any():
+            raise fail(
+                422,
+                "no-data",
+                "No market data",
+                f"the {timeframe} data for '{symbol}' {window} has no valid close prices.",
+            )
+        if len(df) < need:
+            raise fail(
+                422,
+                "insufficient-data",
+                "Too few bars",
+                f"'{symbol}' has only {len(df)} {timeframe} bars {window}, but the strategy's indicators need at least {need} "
+                f"(longest look-back {need - 2} bars, plus two to trade). Widen the period or shorten the indicator windows.",
+            )
+
+
+def _progress_adapter(progress: ProgressFn) -> Callable[..., None]:
+    """The engine may report progress as `p`, `(p, message)` or `(done, total)`; accept all."""
+
+    def report(*args: Any, **kwargs: Any) -> None:
+        values = [a for a in (*args, *kwargs.values()) if isinstance(a, int | float)]
+        if not values:
+            return
+        if len(values) >= 2 and values[1] > 1:
+            frac = float(values[0]) / float(values[1])
+        else:
+            frac = float(values[0])
+        progress(min(1.0, max(0.0, frac)))
+
+    return report
+
+
+def sandbox_problem(exc: Exception) -> JobFailed:
+    """A sandbox rejection or runtime failure as a 422 naming the offending lines."""
+    code = str(getattr(exc, "code", "sandbox_failure"))
+    message = str(getattr(exc, "message", str(exc)))
+    violations = list(getattr(exc, "violations", []) or [])
+    errors = [
+        FieldError(
+            loc=["code", "code", f"line {getattr(v, 'line', 0)}"],
+            msg=f"line {getattr(v, 'line', 0)}, col {getattr(v, 'col', 0)}: {getattr(v, 'message', v)}",
+            type=str(getattr(v, "code", "policy_violation")),
+        )
+        for v in violations[:50]
+    ]
+    titles = {
+        "policy_violation": "Strategy code rejected",
+        "timeout": "Strategy code took too long",
+        "cpu_limit": "Strategy code used too much CPU",
+        "memory_limit": "Strategy code used too much memory",
+        "runtime_error": "Strategy code raised an error",
+        "bad_output": "Strategy code returned unusable signals",
+        "output_too_large": "Strategy code printed too much",
+    }
+    if code == "sandbox_failure":
+        return fail(
+            503,
+            "sandbox-unavailable",
+            "Sandbox unavailable",
+            f"the sandbox could not run the strategy safely: {message}",
+            service="sandbox",
+        )
+    return fail(
+        422,
+        f"sandbox-{code.replace('_', '-')}",
+        titles.get(code, "Strategy code failed"),
+        f"Your strategy code did not run in the sandbox ({code}): {message}",
+        errors=errors or None,
+    )
+
+
+def engine_compute(job: ComputeJob) -> BacktestResult:
+    """Run the job on vt_engine; custom code runs only through `vt_sandbox.run_strategy`."""
+    import vt_engine
+    from vt_engine.errors import EngineError
+    from vt_sandbox import SandboxError, SandboxLimits, run_strategy
+
+    request = job.request
+    progress = _progress_adapter(job.progress)
+    data_hash = vt_engine.hash_frames(job.data)
+    try:
+        if request.spec is not None:
+            return vt_engine.run_backtest(
+                request.spec,
+                job.data,
+                benchmark=job.benchmark,
+                gates=request.gates,
+                walk_forward=request.walk_forward,
+                progress=progress,
+                data_sources=job.data_sources,
+                data_hash=data_hash,
+            )
+        code = request.code
+        assert code is not None
+        limits = SandboxLimits(
+            cpu_seconds=job.sandbox_cpu_seconds, wall_seconds=job.sandbox_wall_seconds
+        )
+
+        def signal_fn(symbol: str, frame: pd.DataFrame) -> tuple[Any, Any, Any | None, Any | None]:
+            signals = run_strategy(code.code, frame, dict(code.params), limits)
+            return signals.entries, signals.exits, signals.short_entries, signals.short_exits
+
+        return vt_engine.run_code_backtest(
+            code,
+            job.data,
+            signal_fn,
+            market=job.market,
+            benchmark=job.benchmark,
+            gates=request.gates,
+            progress=progress,
+            data_sources=job.data_sources,
+            data_hash=data_hash,
+        )
+    except SandboxError as exc:
+        raise sandbox_problem(exc) from None
+    except EngineError as exc:
+        raise fail(
+            422,
+            f"backtest-{str(exc.code).replace('_', '-')}",
+            "Backtest could not run",
+            str(exc.message),
+        ) from None
+
+
+__all__ = ["Compute", "ComputeJob", "JobFailed", "check_data", "engine_compute", "load_compute"]

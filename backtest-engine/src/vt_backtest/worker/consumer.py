@@ -1,0 +1,433 @@
+"""A Redis Streams consumer that runs backtest jobs, one at a time.
+
+Delivery: `XREADGROUP` hands each new job to one consumer of the group `vt-backtest-workers`.
+Lease: while a job runs, a heartbeat re-claims its pending entry (`XCLAIM ... JUSTID`, guarded
+by a Lua check that we still own it), which resets its idle time. Reclaim: every consumer
+periodically runs `XAUTOCLAIM` for entries idle longer than `claim_idle_ms` -- jobs whose worker
+died (no heartbeat) -- and finishes them. Idempotency: the `backtest_runs` row decides; a finished
+run is acknowledged without recomputing, the attempt counter is bumped atomically on every
+pick-up, the result row is unique per run, and terminal states are never overwritten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from vt_backtest import events, queue
+from vt_backtest.runs import repository as repo
+from vt_backtest.runs.service import parse_request
+from vt_backtest.settings import Settings
+from vt_backtest.worker.compute import Compute, ComputeJob, check_data, load_compute
+from vt_backtest.worker.errors import JobFailed, problem
+from vt_backtest.worker.marketdata import LoadedFrame, MarketDataClient
+from vt_contracts import BacktestRequest, BacktestResult, Problem
+from vt_db.session import make_engine, make_sessionmaker, session_scope
+from vt_kit.context import correlation_id_var, user_id_var
+
+log = logging.getLogger(__name__)
+
+# Renew the lease only if this consumer still owns the pending entry.
+# KEYS[1] stream; ARGV: group, consumer, entry id. Returns 1 renewed, 0 gone, -1 owned by another.
+_RENEW = """
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if #p == 0 then return 0 end
+if p[1][2] ~= ARGV[2] then return -1 end
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+return 1
+"""
+
+# Progress is split: claimed -> data loaded -> engine (mapped onto the middle) -> done.
+P_CLAIMED, P_DATA, P_ENGINE_END = 0.02, 0.15, 0.97
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class _Tracker:
+    """Latest progress of the running job; written by the compute thread, read by a task."""
+
+    value: float = 0.0
+
+
+class Worker:
+    """One consumer. Create it inside the process (and event loop) that will run it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        compute: Compute | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.name = name or worker_name()
+        self.compute: Compute = compute or load_compute(settings.compute)
+        self.jobs_done = 0
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._redis: Redis | None = None
+        self._market: MarketDataClient | None = None
+        self._renew: Any = None
+        self._last_claim = 0.0
+
+    # -- resources ---------------------------------------------------------------------------
+
+    async def setup(self) -> None:
+        s = self.settings
+        self._engine = make_engine(s.database_url.get_secret_value(), pool_size=2)
+        self._sessions = make_sessionmaker(self._engine)
+        self._redis = Redis.from_url(
+            s.redis_url.get_secret_value(),
+            decode_responses=True,
+            socket_connect_timeout=3,
+            health_check_interval=30,
+        )
+        self._renew = self._redis.register_script(_RENEW)
+        self._market = MarketDataClient(
+            s.market_data_url,
+            internal_token=s.internal_token.get_secret_value(),
+            timeout_s=s.market_data_timeout_s,
+        )
+        await queue.ensure_group(self._redis)
+
+    async def close(self) -> None:
+        if self._market is not None:
+            await self._market.aclose()
+        if self._redis is not None:
+            await self._redis.aclose()
+        if self._engine is not None:
+            await self._engine.dispose()
+
+    @property
+    def redis(self) -> Redis:
+        assert self._redis is not None, "call setup() first"
+        return self._redis
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        assert self._sessions is not None, "call setup() first"
+        return self._sessions
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Take jobs until `stop` is set (a running job is finished first)."""
+        log.info("worker %s consuming %s as %s", self.name, queue.JOBS_STREAM, queue.GROUP)
+        while not stop.is_set():
+            try:
+                await self.step(block_ms=500)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis/DB blips: back off, never die
+                log.exception("worker %s loop error; retrying", self.name)
+                await asyncio.sleep(1.0)
+
+    async def step(self, block_ms: int = 500) -> bool:
+        """Reclaim or read one job and handle it; False when there was nothing to do."""
+        entry = None
+        now = time.monotonic()
+        if now - self._last_claim >= self.settings.claim_idle_ms / 2000:
+            self._last_claim = now
+            entry = await self._reclaim_one()
+        if entry is None:
+            entry = await self._read_one(block_ms)
+        if entry is None:
+            return False
+        await self.handle(*entry)
+        return True
+
+    async def _read_one(self, block_ms: int) -> tuple[str, dict[str, str]] | None:
+        reply = await self.redis.xreadgroup(
+            queue.GROUP, self.name, {queue.JOBS_STREAM: ">"}, count=1, block=block_ms
+        )
+        for _stream, entries in reply or []:
+            for entry_id, fields in entries:
+                return str(entry_id), dict(fields)
+        return None
+
+    async def _reclaim_one(self) -> tuple[str, dict[str, str]] | None:
+        """XAUTOCLAIM one job whose lease expired (its worker died or hung)."""
+        reply = await self.redis.xautoclaim(
+            queue.JOBS_STREAM,
+            queue.GROUP,
+            self.name,
+            min_idle_time=self.settings.claim_idle_ms,
+            start_id="0-0",
+            count=1,
+            justid=True,
+        )
+        for entry_id in reply or []:
+            rows = await self.redis.xrange(queue.JOBS_STREAM, entry_id, entry_id)
+            if not rows:  # trimmed or deleted: nothing to run
+                await self._ack(str(entry_id))
+                continue
+            log.warning("worker %s reclaimed job %s", self.name, entry_id)
+            return str(entry_id), dict(rows[0][1])
+        return None
+
+    async def _ack(self, entry_id: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xack(queue.JOBS_STREAM, queue.GROUP, entry_id)
+            pipe.xdel(queue.JOBS_STREAM, entry_id)
+            await pipe.execute()
+
+    # -- one job -----------------------------------------------------------------------------
+
+    async def handle(self, entry_id: str, fields: dict[str, str]) -> None:
+        raw_id = fields.get("run_id", "")
+        try:
+            run_id = uuid.UUID(raw_id)
+        except ValueError:
+            log.error("dropping malformed job %s: %r", entry_id, fields)
+            await self._ack(entry_id)
+            return
+        correlation_id_var.set(f"run-{run_id}")
+        async with session_scope(self.sessions) as session:
+            claim = await repo.claim_run(session, run_id, self.name, self.settings.max_attempts)
+        if claim.outcome == "missing":
+            log.warning("job %s names unknown run %s; dropped", entry_id, run_id)
+            await self._ack(entry_id)
+            return
+        assert claim.user_id is not None
+        user_id = claim.user_id
+        user_id_var.set(user_id)
+        if claim.outcome == "terminal":
+            log.info("run %s already %s; not recomputed", run_id, claim.status)
+            await self._ack(entry_id)
+            return
+        if claim.outcome == "exhausted":
+            await self._fail(
+                run_id,
+                user_id,
+                problem(
+                    500,
+                    "backtest-poison",
+                    "Backtest abandoned",
+                    f"The backtest was started {claim.attempts} times and its worker stopped each time "
+                    "(crash, out of memory or killed). It will not be retried; quote the run id if you report it.",
+                ),
+            )
+            await self._ack(entry_id)
+            return
+
+        log.info("run %s attempt %d on %s", run_id, claim.attempts, self.name)
+        tracker = _Tracker(P_CLAIMED)
+        await self._progress(run_id, user_id, P_CLAIMED)
+        lease = asyncio.create_task(self._heartbeat(entry_id, run_id))
+        reporter = asyncio.create_task(self._report(run_id, user_id, tracker))
+        try:
+            assert claim.request is not None
+            result = await self._execute(parse_request(claim.request), user_id, tracker)
+        except JobFailed as exc:
+            await self._stop_tasks(lease, reporter)
+            await self._fail(run_id, user_id, exc.problem)
+            await self._ack(entry_id)
+        except Exception as exc:
+            await self._stop_tasks(lease, reporter)
+            log.error(
+                "run %s attempt %d failed unexpectedly: %s",
+                run_id,
+                claim.attempts,
+                "".join(traceback.format_exception(exc)),
+            )
+            if claim.attempts >= self.settings.max_attempts:
+                await self._fail(
+                    run_id,
+                    user_id,
+                    problem(
+                        500,
+                        "backtest-poison",
+                        "Backtest failed repeatedly",
+                        f"The backtest failed unexpectedly on all {claim.attempts} attempts "
+                        f"(last error: {type(exc).__name__}). It will not be retried; quote the run id if you report it.",
+                    ),
+                )
+                await self._ack(entry_id)
+            # else: leave it pending -- without heartbeats its lease expires and it is reclaimed.
+        else:
+            await self._stop_tasks(lease, reporter)
+            await self._succeed(run_id, user_id, result)
+            await self._ack(entry_id)
+            self.jobs_done += 1
+
+    @staticmethod
+    async def _stop_tasks(*tasks: asyncio.Task[Any]) -> None:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _heartbeat(self, entry_id: str, run_id: uuid.UUID) -> None:
+        interval = self.settings.heartbeat_ms / 1000
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                state = await self._renew(
+                    keys=[queue.JOBS_STREAM], args=[queue.GROUP, self.name, entry_id]
+                )
+            except Exception:
+                log.warning("lease renewal for run %s failed", run_id, exc_info=True)
+                continue
+            if int(state) != 1:
+                log.warning(
+                    "worker %s lost the lease of run %s (%s); the result is still written once",
+                    self.name,
+                    run_id,
+                    "owned by another worker" if int(state) == -1 else "entry gone",
+                )
+                return
+
+    async def _report(self, run_id: uuid.UUID, user_id: str, tracker: _Tracker) -> None:
+        sent = tracker.value
+        while True:
+            await asyncio.sleep(self.settings.progress_interval_s)
+            value = tracker.value
+            if value - sent >= 0.01:
+                sent = value
+                await self._progress(run_id, user_id, value)
+
+    async def _progress(self, run_id: uuid.UUID, user_id: str, value: float) -> None:
+        try:
+            async with session_scope(self.sessions) as session:
+                await repo.set_progress(session, run_id, value)
+        except Exception:
+            log.warning("could not store progress of run %s", run_id, exc_info=True)
+        await events.publish(
+            self.redis, run_id=str(run_id), user_id=user_id, status="running", progress=value
+        )
+
+    async def _execute(
+        self, request: BacktestRequest, user_id: str, tracker: _Tracker
+    ) -> BacktestResult:
+        loaded, benchmark = await self._load(request, user_id, tracker)
+        data = {f.symbol: f.frame for f in loaded}
+        check_data(request, data)
+        tracker.value = P_DATA
+
+        def on_progress(frac: float) -> None:
+            tracker.value = max(tracker.value, P_DATA + (P_ENGINE_END - P_DATA) * frac)
+
+        market = request.spec.universe.market if request.spec else _market_of(loaded)
+        job = ComputeJob(
+            request=request,
+            data=data,
+            benchmark=benchmark.frame if benchmark is not None else None,
+            data_sources={f.symbol: f.source for f in loaded}
+            | ({benchmark.symbol: benchmark.source} if benchmark is not None else {}),
+            market=market,
+            progress=on_progress,
+            sandbox_cpu_seconds=self.settings.sandbox_cpu_seconds,
+            sandbox_wall_seconds=self.settings.sandbox_wall_seconds,
+        )
+        return await asyncio.to_thread(self.compute, job)
+
+    async def _load(
+        self, request: BacktestRequest, user_id: str, tracker: _Tracker
+    ) -> tuple[list[LoadedFrame], LoadedFrame | None]:
+        assert self._market is not None
+        spec, code = request.spec, request.code
+        if spec is not None:
+            symbols = list(spec.universe.symbols)
+            for ind in spec.indicators:
+                if ind.symbol is not None and ind.symbol not in symbols:
+                    symbols.append(ind.symbol)
+            timeframe, start, end = spec.universe.timeframe, spec.period.start, spec.period.end
+            bench_symbol = spec.benchmark.symbol
+        else:
+            assert code is not None
+            symbols = list(code.symbols)
+            timeframe, start, end = code.timeframe, code.start, code.end
+            bench_symbol = None
+        wanted = symbols + ([bench_symbol] if bench_symbol and bench_symbol not in symbols else [])
+        done = 0
+
+        async def one(symbol: str) -> LoadedFrame:
+            nonlocal done
+            assert self._market is not None
+            frame = await self._market.fetch(
+                symbol, timeframe=timeframe, start=start, end=end, user_id=user_id
+            )
+            done += 1
+            tracker.value = P_CLAIMED + (P_DATA - P_CLAIMED) * done / len(wanted)
+            return frame
+
+        frames = await asyncio.gather(*(one(s) for s in wanted))
+        by_symbol = dict(zip(wanted, frames, strict=True))
+        benchmark = None
+        if bench_symbol:
+            benchmark = by_symbol[bench_symbol]
+            if bench_symbol not in symbols:
+                del by_symbol[bench_symbol]
+        return list(by_symbol.values()), benchmark
+
+    # -- terminal states ---------------------------------------------------------------------
+
+    async def _succeed(self, run_id: uuid.UUID, user_id: str, result: BacktestResult) -> None:
+        payload = result.model_dump(mode="json")
+        prov = result.provenance
+        async with session_scope(self.sessions) as session:
+            changed = await repo.finish_success(
+                session,
+                run_id,
+                payload=payload,
+                summary=payload["summary_stats"],
+                spec_hash=prov.spec_hash,
+                data_hash=prov.data_hash,
+                engine_version=prov.engine_version,
+                run_hash=prov.run_hash,
+            )
+        if changed:
+            log.info("run %s succeeded (run_hash %s)", run_id, prov.run_hash[:12])
+            await events.publish(
+                self.redis, run_id=str(run_id), user_id=user_id, status="succeeded", progress=1.0
+            )
+        else:
+            log.info("run %s had already finished; duplicate result discarded", run_id)
+
+    async def _fail(self, run_id: uuid.UUID, user_id: str, prob: Problem) -> None:
+        prob = prob.model_copy(
+            update={"instance": f"/runs/{run_id}", "correlation_id": correlation_id_var.get()}
+        )
+        error = prob.model_dump(mode="json", exclude_none=True)
+        async with session_scope(self.sessions) as session:
+            changed = await repo.finish_failure(session, run_id, error)
+            progress = 0.0
+            run = await repo.get_run(session, run_id) if changed else None
+            if run is not None:
+                progress = float(run.progress)
+        if changed:
+            log.info("run %s failed: %s", run_id, prob.detail)
+            await events.publish(
+                self.redis,
+                run_id=str(run_id),
+                user_id=user_id,
+                status="failed",
+                progress=progress,
+                error=error,
+            )
+
+
+def _market_of(loaded: list[LoadedFrame]) -> str:
+    for f in loaded:
+        if f.market:
+            return f.market
+    symbol = loaded[0].symbol if loaded else ""
+    return "crypto" if "/" in symbol else "hk_equity" if symbol.endswith(".HK") else "us_equity"
+
+
+__all__ = ["Worker"]

@@ -1,0 +1,147 @@
+"""Worker processes: one pre-forking master per replica, N consumer children.
+
+The master imports vt_engine and compiles/loads its numba kernels once (`vt_engine.warmup()`,
+with `NUMBA_CACHE_DIR` kept), *then* forks the children, so each child -- including one
+restarted after a crash -- starts with a warm engine in well under a second. The master opens no
+event loop, socket or connection before forking; every child creates its own.
+
+Run it alone with `python -m vt_backtest.worker [--processes N]`, or let the service start it
+(`BACKTEST_WORKERS`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import time
+from types import FrameType
+
+from vt_backtest.settings import Settings
+from vt_kit.logging import configure_logging
+
+log = logging.getLogger("vt_backtest.worker")
+
+RESTART_BACKOFF_MAX_S = 30.0
+
+
+def warm_engine(settings: Settings) -> float:
+    """Import the engine and compile its kernels; returns seconds spent."""
+    started = time.perf_counter()
+    if settings.warmup and not settings.compute:
+        import vt_engine
+
+        vt_engine.warmup()
+    return time.perf_counter() - started
+
+
+async def _child_main(settings: Settings, forked_at: float) -> int:
+    from vt_backtest.worker.consumer import Worker
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    worker = Worker(settings)
+    await worker.setup()
+    log.info(
+        "worker %s ready %.0f ms after fork", worker.name, (time.perf_counter() - forked_at) * 1000
+    )
+    try:
+        await worker.serve(stop)
+    finally:
+        await worker.close()
+    return 0
+
+
+def _run_child(settings: Settings) -> int:
+    forked_at = time.perf_counter()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+    try:
+        return asyncio.run(_child_main(settings, forked_at))
+    except Exception:
+        log.exception("worker crashed")
+        return 1
+
+
+class Master:
+    def __init__(self, settings: Settings, processes: int) -> None:
+        self.settings = settings
+        self.processes = processes
+        self.children: dict[int, int] = {}  # pid -> slot
+        self.stopping = False
+        self._started: dict[int, float] = {}
+        self._backoff: dict[int, float] = {}
+
+    def _spawn(self, slot: int) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # child
+            code = 1
+            try:
+                code = _run_child(self.settings)
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        self.children[pid] = slot
+        self._started[slot] = time.monotonic()
+        log.info("started worker slot %d as pid %d", slot, pid)
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self.stopping = True
+        for pid in list(self.children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        for slot in range(self.processes):
+            self._spawn(slot)
+        while self.children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            slot = self.children.pop(pid, None)
+            if slot is None:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            if self.stopping:
+                log.info("worker pid %d stopped (%s)", pid, code)
+                continue
+            log.error("worker pid %d (slot %d) died with %s; restarting", pid, slot, code)
+            lived = time.monotonic() - self._started.get(slot, 0.0)
+            delay = (
+                0.0 if lived > 10 else min(RESTART_BACKOFF_MAX_S, self._backoff.get(slot, 0.25) * 2)
+            )
+            self._backoff[slot] = delay if delay else 0.25
+            if delay:
+                time.sleep(delay)
+            if not self.stopping:
+                self._spawn(slot)
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m vt_backtest.worker")
+    parser.add_argument("--processes", type=int, default=None, help="default: BACKTEST_WORKERS")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.service_name, settings.log_level)
+    processes = args.processes if args.processes is not None else max(1, settings.backtest_workers)
+    started = time.perf_counter()
+    warm = warm_engine(settings)
+    log.info(
+        "engine warm in %.2f s (process up %.2f s); forking %d worker(s)",
+        warm,
+        time.perf_counter() - started,
+        processes,
+    )
+    return Master(settings, processes).run()

@@ -1,0 +1,150 @@
+/**
+ * Live validation of a StrategySpec JSON text against the served JSON Schema (ajv, offline).
+ * Errors carry the JSON path, a message that says what to change, and the editor line.
+ */
+import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
+import addFormats from "ajv-formats";
+import { lineColOf, locatePointers } from "@/lib/json-locate";
+
+export interface SpecIssue {
+  /** JSON pointer of the offending value ("" is the document). */
+  pointer: string;
+  /** Human path, e.g. "risk.stop_loss.pct". */
+  path: string;
+  message: string;
+  line: number | null;
+}
+
+export interface SpecValidation {
+  ok: boolean;
+  issues: SpecIssue[];
+  value?: unknown;
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * pydantic emits OpenAPI-style `discriminator` + `oneOf`; ajv cannot use the mapping. Rewrite each
+ * into "kind is required and one of the tags; if kind == X then the X schema", which gives precise
+ * errors instead of one failure per union member.
+ */
+export function rewriteDiscriminators(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(rewriteDiscriminators);
+  if (typeof node !== "object" || node === null) return node;
+  const src = node as Json;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(src)) out[k] = rewriteDiscriminators(v);
+  const disc = src.discriminator as { propertyName?: string; mapping?: Record<string, string> } | undefined;
+  if (disc?.propertyName && disc.mapping && Array.isArray(src.oneOf)) {
+    const prop = disc.propertyName;
+    const tags = Object.keys(disc.mapping);
+    delete out.discriminator;
+    delete out.oneOf;
+    out.type = "object";
+    out.required = [prop];
+    out.properties = { [prop]: { enum: tags } };
+    out.allOf = tags.map((t) => ({
+      if: { properties: { [prop]: { const: t } }, required: [prop] },
+      then: { $ref: disc.mapping![t] },
+    }));
+  }
+  return out;
+}
+
+function humanPath(pointer: string): string {
+  if (!pointer) return "(document)";
+  return pointer
+    .split("/")
+    .slice(1)
+    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), "");
+}
+
+function describe(e: ErrorObject): { pointer: string; message: string; keyLine?: boolean } {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case "required":
+      return { pointer: e.instancePath, message: `missing required field "${String(p.missingProperty)}"` };
+    case "additionalProperties":
+      return {
+        pointer: `${e.instancePath}/${String(p.additionalProperty)}`,
+        message: `unknown field "${String(p.additionalProperty)}" — remove it or check its spelling`,
+        keyLine: true,
+      };
+    case "enum":
+      return {
+        pointer: e.instancePath,
+        message: `must be one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`,
+      };
+    case "const":
+      return { pointer: e.instancePath, message: `must be ${JSON.stringify(p.allowedValue)}` };
+    case "type":
+      return { pointer: e.instancePath, message: `must be ${String(p.type).replace(",", " or ")}` };
+    case "pattern":
+      return { pointer: e.instancePath, message: `does not match the expected format (${String(p.pattern)})` };
+    default:
+      return { pointer: e.instancePath, message: e.message ?? "is invalid" };
+  }
+}
+
+/** Keep the errors that tell the user what to fix; drop union noise. */
+export function selectErrors(errors: ErrorObject[]): ErrorObject[] {
+  const meaningful = errors.filter((e) => !["if", "anyOf", "oneOf", "allOf", "then"].includes(e.keyword));
+  // Within an `anyOf [X, null]`, drop "must be null" when a sibling branch explains more.
+  const filtered = meaningful.filter((e) => {
+    if (e.keyword === "type" && (e.params as { type?: string }).type === "null") {
+      return !meaningful.some((o) => o !== e && o.instancePath.startsWith(e.instancePath) && !(o.keyword === "type" && (o.params as { type?: string }).type === "null"));
+    }
+    return true;
+  });
+  const list = filtered.length ? filtered : errors;
+  const seen = new Set<string>();
+  return list.filter((e) => {
+    const key = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export interface SpecValidator {
+  validate(text: string): SpecValidation;
+  validateValue(value: unknown): SpecIssue[];
+}
+
+export function createSpecValidator(schema: object): SpecValidator {
+  const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: true });
+  addFormats(ajv);
+  const rewritten = rewriteDiscriminators(schema) as Json;
+  delete rewritten.$schema;
+  delete rewritten.$id;
+  const fn: ValidateFunction = ajv.compile(rewritten);
+
+  const issuesFor = (value: unknown, text?: string): SpecIssue[] => {
+    if (fn(value)) return [];
+    const lines = text ? locatePointers(text) : null;
+    return selectErrors(fn.errors ?? []).map((e) => {
+      const d = describe(e);
+      const line = lines ? (d.keyLine ? lines.get(`${d.pointer}#key`) : undefined) ?? lines.get(d.pointer) ?? lines.get(e.instancePath) ?? null : null;
+      return { pointer: d.pointer, path: humanPath(d.pointer), message: d.message, line };
+    });
+  };
+
+  return {
+    validateValue: (value) => issuesFor(value),
+    validate(text) {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        const m = /position (\d+)/.exec(msg);
+        const lm = /line (\d+)/.exec(msg);
+        const line = m ? lineColOf(text, Number(m[1])).line : lm ? Number(lm[1]) : null;
+        return { ok: false, issues: [{ pointer: "", path: "(document)", message: `not valid JSON: ${msg}`, line }] };
+      }
+      const issues = issuesFor(value, text);
+      return { ok: issues.length === 0, issues, value };
+    },
+  };
+}

@@ -1,0 +1,1 @@
+"""Pure OHLCV logic: bars, timeframes, resampling, adjustment, calendars and quality checks."""

@@ -1,0 +1,136 @@
+"""Two-level cache with single-flight.
+
+* PostgreSQL `market_cache` keeps provider bars; `market_cache_coverage` records which ranges were
+  fetched, so a request fetches only the missing part. Writes happen only after every missing
+  part was fetched successfully, in one transaction: upstream trouble never corrupts the cache.
+* A Redis lock per series (`vt:md:lock:...`) makes replicas take turns fetching; an in-process
+  single-flight makes concurrent identical requests share one computation.
+* Redis keeps the finished response bytes of hot ranges (`vt:md:frame:...`, TTL by timeframe).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from vt_contracts.ohlcv import QualityIssue
+from vt_market_data.core.bars import Bars
+from vt_market_data.ohlcv import repository as repo
+from vt_market_data.ohlcv.repository import SeriesKey
+from vt_market_data.providers.base import FetchResult
+
+T = TypeVar("T")
+
+
+class SingleFlight:
+    """Concurrent callers with the same key share one running task."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[str, asyncio.Task[Any]] = {}
+
+    async def do(self, key: str, fn: Callable[[], Awaitable[T]]) -> T:
+        task = self._tasks.get(key)
+        if task is None:
+
+            async def run() -> T:
+                try:
+                    return await fn()
+                finally:
+                    self._tasks.pop(key, None)
+
+            task = asyncio.ensure_future(run())
+            self._tasks[key] = task
+        result: T = await asyncio.shield(task)
+        return result
+
+
+def missing_ranges(covered: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
+    """Parts of [start, end) not inside any covered interval."""
+    out: list[tuple[int, int]] = []
+    cursor = start
+    for a, b in sorted(covered):
+        if b <= cursor:
+            continue
+        if a >= end:
+            break
+        if a > cursor:
+            out.append((cursor, min(a, end)))
+        cursor = max(cursor, b)
+        if cursor >= end:
+            break
+    if cursor < end:
+        out.append((cursor, end))
+    return out
+
+
+Fetch = Callable[[int, int], Awaitable[FetchResult]]
+
+
+class SeriesCache:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        redis: Redis,
+        *,
+        lock_timeout_s: float = 120.0,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.redis = redis
+        self.lock_timeout_s = lock_timeout_s
+
+    async def _state(self, key: SeriesKey, start: int, end: int) -> tuple[list[tuple[int, int]], list[QualityIssue]]:
+        async with self.sessionmaker() as session:
+            cov = await repo.coverage(session, key)
+        issues = [
+            QualityIssue.model_validate(i)
+            for a, b, meta in cov
+            if a < end and b > start
+            for i in meta.get("issues", [])
+        ]
+        return missing_ranges([(a, b) for a, b, _ in cov], start, end), issues
+
+    async def get(
+        self, key: SeriesKey, start: int, end: int, settled_before: int, fetch: Fetch
+    ) -> tuple[Bars, list[QualityIssue]]:
+        """Bars of [start, end): cached parts from PostgreSQL, the rest fetched and stored.
+
+        Bars at or after `settled_before` (the still-forming latest bar) are fetched each time and
+        never stored."""
+        stored_end = max(start, min(end, settled_before))
+        missing, issues = await self._state(key, start, stored_end)
+        fresh: list[Bars] = []
+        if missing:
+            lock = self.redis.lock(
+                f"vt:md:lock:{key.redis_part()}",
+                timeout=self.lock_timeout_s,
+                blocking_timeout=self.lock_timeout_s,
+                sleep=0.05,
+            )
+            async with lock:
+                missing, issues = await self._state(key, start, stored_end)
+                if missing:
+                    results = [await fetch(a, b) for a, b in missing]
+                    new_issues = [i for r in results for i in r.issues]
+                    bars = Bars.concat([r.bars for r in results]).sorted()
+                    async with self.sessionmaker() as session:
+                        # the cache write commits before the lock is released so other replicas see it
+                        await repo.store(
+                            session,
+                            key,
+                            bars,
+                            missing,
+                            {"issues": [i.model_dump(mode="json") for i in new_issues]},
+                        )
+                        await session.commit()
+                    issues += new_issues
+        if stored_end < end:
+            tail = await fetch(stored_end, end)
+            fresh.append(tail.bars)
+            issues += tail.issues
+        async with self.sessionmaker() as session:
+            cached = await repo.read_bars(session, key, start, stored_end)
+        return Bars.concat([cached, *fresh]), issues

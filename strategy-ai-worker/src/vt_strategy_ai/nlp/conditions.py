@@ -1,0 +1,457 @@
+"""Operands and conditions from plain language: "the 14-day RSI drops below 30",
+"the 10-day SMA crosses above the 30-day SMA", "3 down days in a row".
+
+Conditions are built as plain dicts in StrategySpec shape; indicators are registered on the
+draft, which gives them ids and de-duplicates them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Cond = dict[str, Any]
+Operand = dict[str, Any]
+
+_W = r"(?:(\d+)[\s-]*(d|day|days|bar|bars|period|periods|week|weeks|wk|hour|hours|h|session|sessions|candle|candles)?[\s-]*)?"
+_AFTER = r"(?:\s*\(\s*(\d+)\s*\)|[\s-]*(?:length|period|window)?\s*(\d+)(?![\d.]*\s*(?:%|/)))?"
+
+
+@dataclass
+class IndicatorRegistry:
+    """Indicators of a draft, keyed by their parameters; ids are readable and unique."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, kind: str, base_id: str, **params: Any) -> str:
+        params = {k: v for k, v in params.items() if v is not None}
+        for item in self.items:
+            if item["kind"] == kind and {
+                k: v for k, v in item.items() if k not in ("id", "kind")
+            } == params:
+                return str(item["id"])
+        ident = base_id
+        taken = {str(i["id"]) for i in self.items}
+        n = 2
+        while ident in taken:
+            ident = f"{base_id}_{n}"
+            n += 1
+        self.items.append({"id": ident, "kind": kind, **params})
+        return ident
+
+
+@dataclass
+class Context:
+    """What the condition parser knows about the whole message."""
+
+    registry: IndicatorRegistry
+    ma_kind: str = "sma"
+    ma_pair: tuple[int, int] | None = None
+    bb: tuple[int, float] = (20, 2.0)
+    bb_explicit: bool = False
+    macd: tuple[int, int, int] = (12, 26, 9)
+    stoch: tuple[int, int, int] = (14, 3, 3)
+    week_bars: int = 5
+    assumptions: list[str] = field(default_factory=list)
+
+    def assume(self, text: str) -> None:
+        if text not in self.assumptions:
+            self.assumptions.append(text)
+
+
+def _window(num: str | None, unit: str | None, ctx: Context) -> int | None:
+    if not num:
+        return None
+    n = int(num)
+    if unit and unit.startswith(("week", "wk")):
+        n *= ctx.week_bars
+    return n
+
+
+# --------------------------------------------------------------------------------------------
+# Operands
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class OperandHit:
+    start: int
+    end: int
+    build: Callable[[re.Match[str], Context], Operand | None]
+    match: re.Match[str]
+
+
+def _ind(ident: str, output: str | None = None, shift: int = 0) -> Operand:
+    op: Operand = {"kind": "indicator", "id": ident}
+    if output:
+        op["output"] = output
+    if shift:
+        op["shift"] = shift
+    return op
+
+
+def _price(fld: str = "close", shift: int = 0) -> Operand:
+    op: Operand = {"kind": "price", "field": fld}
+    if shift:
+        op["shift"] = shift
+    return op
+
+
+def _ma(m: re.Match[str], ctx: Context) -> Operand | None:
+    num, unit, word, p1, p2 = m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)
+    kind = {
+        "sma": "sma",
+        "simple moving average": "sma",
+        "ema": "ema",
+        "exponential moving average": "ema",
+        "wma": "wma",
+        "weighted moving average": "wma",
+    }.get(word, ctx.ma_kind)
+    window = _window(num, unit, ctx) or (int(p1 or p2) if (p1 or p2) else None)
+    if window is None:
+        return None
+    return _ind(ctx.registry.add(kind, f"{kind}_{window}", window=window))
+
+
+def _fast_slow(m: re.Match[str], ctx: Context) -> Operand | None:
+    which = m.group(1)
+    word = m.group(2)
+    kind = {"sma": "sma", "ema": "ema", "wma": "wma"}.get(word, ctx.ma_kind)
+    if ctx.ma_pair is None:
+        ctx.ma_pair = (20, 50)
+        ctx.assume(
+            "You did not give the moving-average lengths, so I used 20 (fast) and 50 (slow) bars."
+        )
+    window = ctx.ma_pair[0] if which == "fast" else ctx.ma_pair[1]
+    return _ind(ctx.registry.add(kind, f"{kind}_{window}", window=window))
+
+
+def _rsi(m: re.Match[str], ctx: Context) -> Operand:
+    window = _window(m.group(1), m.group(2), ctx) or int(m.group(3) or m.group(4) or 14)
+    return _ind(ctx.registry.add("rsi", f"rsi_{window}", window=window))
+
+
+def _macd(m: re.Match[str], ctx: Context) -> Operand:
+    if m.group(1):
+        ctx.macd = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    part = m.group(4) or ""
+    output = "signal" if "signal" in part else "hist" if "hist" in part else None
+    return _macd_operand(ctx, output)
+
+
+def _macd_operand(ctx: Context, output: str | None) -> Operand:
+    fast, slow, signal = ctx.macd
+    ident = ctx.registry.add("macd", "macd", fast=fast, slow=slow, signal=signal)
+    return _ind(ident, output)
+
+
+def _signal_line(m: re.Match[str], ctx: Context) -> Operand:
+    return _macd_operand(ctx, "signal")
+
+
+def _histogram(m: re.Match[str], ctx: Context) -> Operand:
+    return _macd_operand(ctx, "hist")
+
+
+def _bb(m: re.Match[str], ctx: Context) -> Operand:
+    part = m.group(1)
+    output = {"upper": "upper", "lower": "lower", "middle": "middle", "mid": "middle"}[part]
+    return _bb_operand(ctx, output)
+
+
+def _bb_operand(ctx: Context, output: str) -> Operand:
+    window, num_std = ctx.bb
+    ident = ctx.registry.add("bbands", f"bb_{window}", window=window, num_std=num_std)
+    return _ind(ident, output)
+
+
+def _percent_b(m: re.Match[str], ctx: Context) -> Operand:
+    return _bb_operand(ctx, "percent_b")
+
+
+def _stoch(m: re.Match[str], ctx: Context) -> Operand:
+    k, smooth, d = ctx.stoch
+    part = (m.group(1) or "k").strip("% ")
+    ident = ctx.registry.add("stoch", "stoch", k_window=k, smooth_k=smooth, d_window=d)
+    return _ind(ident, "d" if part == "d" else "k")
+
+
+def _adx(m: re.Match[str], ctx: Context) -> Operand:
+    window = _window(m.group(1), m.group(2), ctx) or int(m.group(3) or m.group(4) or 14)
+    return _ind(ctx.registry.add("adx", f"adx_{window}", window=window), "adx")
+
+
+def _di(m: re.Match[str], ctx: Context) -> Operand:
+    output = "plus_di" if m.group(1) in ("+", "plus", "positive") else "minus_di"
+    return _ind(ctx.registry.add("adx", "adx_14", window=14), output)
+
+
+def _atr(m: re.Match[str], ctx: Context) -> Operand:
+    window = _window(m.group(1), m.group(2), ctx) or int(m.group(3) or m.group(4) or 14)
+    return _ind(ctx.registry.add("atr", f"atr_{window}", window=window))
+
+
+def _vwap(m: re.Match[str], ctx: Context) -> Operand:
+    window = _window(m.group(1), m.group(2), ctx) or (
+        int(m.group(3) or m.group(4)) if (m.group(3) or m.group(4)) else None
+    )
+    if window is None:
+        return _ind(ctx.registry.add("vwap", "vwap"))
+    return _ind(ctx.registry.add("vwap", f"vwap_{window}", window=window))
+
+
+def _donchian(m: re.Match[str], ctx: Context) -> Operand | None:
+    window = _window(m.group(1), m.group(2), ctx)
+    side = m.group(3)
+    if window is None:
+        return None
+    ident = ctx.registry.add("donchian", f"donchian_{window}", window=window)
+    return _ind(ident, "upper" if side.startswith("high") else "lower")
+
+
+def _highest(m: re.Match[str], ctx: Context) -> Operand:
+    side, window = m.group(1), int(m.group(2))
+    ident = ctx.registry.add("donchian", f"donchian_{window}", window=window)
+    return _ind(ident, "upper" if side == "highest" else "lower")
+
+
+def _donchian_named(m: re.Match[str], ctx: Context) -> Operand:
+    window = int(m.group(1) or m.group(3) or 20)
+    side = m.group(2) or "upper"
+    ident = ctx.registry.add("donchian", f"donchian_{window}", window=window)
+    return _ind(ident, {"upper": "upper", "lower": "lower", "middle": "middle"}[side])
+
+
+def _roc(m: re.Match[str], ctx: Context) -> Operand | None:
+    window = _window(m.group(1), m.group(2), ctx) or (
+        int(m.group(3) or m.group(4)) if (m.group(3) or m.group(4)) else None
+    )
+    if window is None:
+        return None
+    return _ind(ctx.registry.add("roc", f"roc_{window}", window=window))
+
+
+def _month_momentum(m: re.Match[str], ctx: Context) -> Operand:
+    months = int(m.group(1))
+    window = months * 21
+    ctx.assume(f"{months}-month momentum is measured as the return over {window} bars.")
+    return _ind(ctx.registry.add("roc", f"roc_{window}", window=window))
+
+
+def _vol(m: re.Match[str], ctx: Context) -> Operand:
+    window = _window(m.group(1), m.group(2), ctx) or int(m.group(3) or m.group(4) or 20)
+    return _ind(ctx.registry.add("realized_vol", f"vol_{window}", window=window))
+
+
+def _zscore(m: re.Match[str], ctx: Context) -> Operand:
+    window = _window(m.group(1), m.group(2), ctx) or int(m.group(3) or m.group(4) or 20)
+    return _ind(ctx.registry.add("zscore", f"zscore_{window}", window=window))
+
+
+def _avg_volume(m: re.Match[str], ctx: Context) -> Operand:
+    window = _window(m.group(1), m.group(2), ctx) or 20
+    return _ind(
+        ctx.registry.add("sma", f"volume_sma_{window}", window=window, source="volume")
+    )
+
+
+def _volume(m: re.Match[str], ctx: Context) -> Operand:
+    return _price("volume")
+
+
+def _price_word(m: re.Match[str], ctx: Context) -> Operand:
+    shifted = bool(m.group(1))
+    word = m.group(2)
+    fld = "close"
+    if word.startswith("open"):
+        fld = "open"
+    elif word in ("high", "low"):
+        fld = word
+    return _price(fld, 1 if shifted else 0)
+
+
+def _number(m: re.Match[str], ctx: Context) -> Operand:
+    return {"kind": "const", "value": float(m.group(1))}
+
+
+_OPERANDS: list[tuple[re.Pattern[str], Callable[[re.Match[str], Context], Operand | None]]] = [
+    (re.compile(rf"{_W}(simple moving average|exponential moving average|weighted moving average|moving average|sma|ema|wma|ma)s?\b{_AFTER}"), _ma),
+    (re.compile(r"\b(fast|slow)(?:er)?\s*(sma|ema|wma|ma|moving average)s?\b"), _fast_slow),
+    (re.compile(rf"{_W}(?:rsi|relative strength(?: index)?){_AFTER}"), _rsi),
+    (re.compile(r"macd(?:\s*\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\))?(?:\s*(line|histogram|hist|signal(?: line)?))?"), _macd),
+    (re.compile(r"\bsignal[\s-]*line\b|\bsignal\b"), _signal_line),
+    (re.compile(r"\bhistogram\b"), _histogram),
+    (re.compile(r"\b(upper|lower|middle|mid)\s*(?:bollinger\s*)?band"), _bb),
+    (re.compile(r"%\s*b\b|\bpercent[\s_-]*b\b"), _percent_b),
+    (re.compile(r"stoch(?:astic)?s?(?:\s*oscillator)?(?:\s*(%?k|%?d)\b)?|(%k|%d)\b"), lambda m, c: _stoch_fix(m, c)),
+    (re.compile(rf"{_W}adx{_AFTER}"), _adx),
+    (re.compile(r"(\+|plus|positive|-|minus|negative)\s*di\b"), _di),
+    (re.compile(rf"{_W}atr{_AFTER}"), _atr),
+    (re.compile(rf"{_W}vwap{_AFTER}"), _vwap),
+    (re.compile(r"\b(?:(\d+)[\s-]*(d|day|days|bar|bars|period|week|weeks|wk|hour|hours|session|sessions)?[\s-]*)(highs?|lows?)\b(?![\s-]*(?:price|of the day))"), _donchian),
+    (re.compile(r"(highest|lowest)\s*(?:high|low|close|price)?\s*(?:of|in|over)\s*the\s*(?:last|past|previous|prior)\s*(\d+)\s*(?:days|bars|sessions|candles|hours|weeks)"), _highest),
+    (re.compile(r"(?:(\d+)[\s-]*(?:day|bar|period)?\s*)?donchian(?:\s*channel)?(?:\s*(upper|lower|middle))?(?:\s*\(?\s*(\d+)\s*\)?)?|(?<=\bchannel )(upper|lower)"), lambda m, c: _donchian_named_fix(m, c)),
+    (re.compile(r"(\d+)[\s-]*month\s*(?:momentum|return|rate of change|roc)"), _month_momentum),
+    (re.compile(rf"{_W}(?:roc|rate of change|momentum|returns?|performance|change)\b{_AFTER}"), _roc),
+    (re.compile(rf"{_W}(?:realized |realised |historical |annuali[sz]ed )?(?:volatility|vol)\b(?!ume){_AFTER}"), _vol),
+    (re.compile(rf"{_W}z[\s-]*scores?{_AFTER}"), _zscore),
+    (re.compile(rf"{_W}(?:average|avg|mean)\s*(?:daily\s*)?volume"), _avg_volume),
+    (re.compile(r"\bvolume\b"), _volume),
+    (re.compile(r"\b(yesterday'?s|previous|prior|last bar'?s|the previous|the prior|previous day'?s|prior day'?s)?\s*(price|close|closes|closing price|closed|closing|last price|open|opening price|opens|high|low)\b"), _price_word),
+    (re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?)\s*%?(?![\w.]*[\s-]*(?:day|bar|period|week|hour|month|sma|ema|wma|ma\b|moving|rsi|atr|adx))"), _number),
+]  # fmt: skip
+
+
+def _stoch_fix(m: re.Match[str], ctx: Context) -> Operand:
+    part = (m.group(1) or m.group(2) or "k").strip("% ")
+    k, smooth, d = ctx.stoch
+    ident = ctx.registry.add("stoch", "stoch", k_window=k, smooth_k=smooth, d_window=d)
+    return _ind(ident, "d" if part == "d" else "k")
+
+
+def _donchian_named_fix(m: re.Match[str], ctx: Context) -> Operand:
+    if m.group(4):
+        window = 20
+        ident = ctx.registry.add("donchian", f"donchian_{window}", window=window)
+        return _ind(ident, m.group(4))
+    return _donchian_named(m, ctx)
+
+
+def find_operands(phrase: str, ctx: Context) -> list[OperandHit]:
+    hits: list[OperandHit] = []
+    for rx, build in _OPERANDS:
+        for m in rx.finditer(phrase):
+            if m.end() == m.start():
+                continue
+            hits.append(OperandHit(m.start(), m.end(), build, m))
+    return hits
+
+
+def _materialise(hit: OperandHit, ctx: Context) -> Operand | None:
+    return hit.build(hit.match, ctx)
+
+
+def last_operand(phrase: str, ctx: Context) -> Operand | None:
+    hits = find_operands(phrase, ctx)
+    # prefer the match ending last, and the longest among those
+    for hit in _dedupe_overlaps(hits, prefer_end=True):
+        op = _materialise(hit, ctx)
+        if op is not None:
+            return op
+    return None
+
+
+def first_operand(phrase: str, ctx: Context) -> Operand | None:
+    hits = find_operands(phrase, ctx)
+    for hit in _dedupe_overlaps(hits, prefer_end=False):
+        op = _materialise(hit, ctx)
+        if op is not None:
+            return op
+    return None
+
+
+def _dedupe_overlaps(hits: list[OperandHit], *, prefer_end: bool) -> list[OperandHit]:
+    if prefer_end:
+        return sorted(hits, key=lambda h: (-h.end, h.start))
+    return sorted(hits, key=lambda h: (h.start, -h.end))
+
+
+# --------------------------------------------------------------------------------------------
+# Conditions
+# --------------------------------------------------------------------------------------------
+
+_CMP = re.compile(
+    r"(?P<xa>\bcross(?:es|ed|ing)?\s*(?:back\s*)?(?:above|over|up(?:\s*through)?|through|upward)\b|\bcrossover\s*above\b)"
+    r"|(?P<xb>\bcross(?:es|ed|ing)?\s*(?:back\s*)?(?:below|under|down(?:\s*through)?|downward)\b)"
+    r"|(?P<x>\bcross(?:es|ed|ing)?\b)"
+    r"|(?P<ge>>=|=>|≥|\bat least\b|\bnot below\b)"
+    r"|(?P<le><=|=<|≤|\bat most\b|\bnot above\b)"
+    r"|(?P<gt>>|\b(?:is\s*|are\s*|was\s*|closes?\s*|closed\s*|trades?\s*|stays?\s*|moves?\s*|rises?\s*|goes\s*(?:back\s*)?|gets\s*|jumps?\s*|breaks?\s*(?:out\s*)?|pops?\s*|climbs?\s*|ends?\s*|finish(?:es)?\s*|turns?\s*|remains?\s*|holds?\s*)?(?:above|over|greater than|higher than|more than|exceeds?|beyond|bigger than|north of)\b|\bturns?\s*positive\b|\bpositive\b)"
+    r"|(?P<lt><|\b(?:is\s*|are\s*|was\s*|closes?\s*|closed\s*|trades?\s*|stays?\s*|moves?\s*|drops?\s*|falls?\s*|goes\s*(?:back\s*)?|gets\s*|dips?\s*|breaks?\s*(?:down\s*)?|sinks?\s*|plunges?\s*|ends?\s*|finish(?:es)?\s*|turns?\s*|remains?\s*|slips?\s*)?(?:below|under|less than|lower than|beneath|smaller than|south of)\b|\bturns?\s*negative\b|\bnegative\b)"
+    r"|(?P<touch>\b(?:reaches|hits|touches|returns to|reverts to|gets back to|tags|comes back to|goes back to|reverts back to|back to)\b)"
+)
+_SPLIT = re.compile(r"\s*(?:,|\band\b|\bor\b|\bbut\b|\bwhile\b|\bwith\b)\s*")
+_OR = re.compile(r"\bor\b")
+
+
+@dataclass
+class ParsedConditions:
+    conditions: list[Cond]
+    join: str = "all"
+
+
+def _consecutive(chunk: str, ctx: Context) -> tuple[list[Cond], str]:
+    found: list[Cond] = []
+    rx = re.compile(
+        r"(\d+)\s*(?:consecutive\s*|straight\s*)?(down|up|red|green|lower|higher|losing|winning|negative|positive|declining|rising|falling|bearish|bullish)\s*(?:closing\s*)?(?:days?|bars?|closes?|candles?|sessions?|weeks?|hours?|periods?)(?:\s*in\s*a\s*row)?"
+        r"|(\d+)\s*(?:days?|bars?|sessions?|candles?)\s*in\s*a\s*row\s*(?:of|with)?\s*(lower|higher|down|up|red|green)\s*(?:closes?)?"
+        r"|(?:closes?|closed)\s*(lower|higher|down|up)\s*(\d+)\s*(?:days?|bars?|sessions?|times)\s*in\s*a\s*row"
+    )
+    for m in rx.finditer(chunk):
+        if m.group(1):
+            n, word = int(m.group(1)), m.group(2)
+        elif m.group(3):
+            n, word = int(m.group(3)), m.group(4)
+        else:
+            n, word = int(m.group(6)), m.group(5)
+        down = word in {"down", "red", "lower", "losing", "negative", "declining", "falling", "bearish"}
+        candle = word in {"red", "green", "bearish", "bullish"}
+        left = _price("close")
+        right = _price("open") if candle else _price("close", 1)
+        base: Cond = {"kind": "compare", "left": left, "op": "<" if down else ">", "right": right}
+        found.append({"kind": "for_n_bars", "condition": base, "n": n} if n > 1 else base)
+    rest = rx.sub(" ", chunk)
+    return found, rest
+
+
+def parse_conditions(chunk: str, ctx: Context, *, role: str) -> ParsedConditions:
+    """Conditions in one clause; `role` is 'entry' or 'exit' (decides bare 'crosses')."""
+    conds, rest = _consecutive(chunk, ctx)
+    join = "any" if _OR.search(rest) and not re.search(r"\beither\b.*\band\b", rest) else "all"
+    pieces = [p for p in _SPLIT.split(rest) if p and p.strip()]
+    last_left: Operand | None = None
+    for piece in pieces:
+        m = _CMP.search(piece)
+        if not m:
+            continue
+        kind = m.lastgroup or ""
+        left_txt, right_txt = piece[: m.start()], piece[m.end() :]
+        left = last_operand(left_txt, ctx)
+        if left is None and ("close" in m.group(0)):
+            left = _price("close")
+        if left is None:
+            left = last_left or _price("close")
+        right = first_operand(right_txt, ctx)
+        if right is None:
+            if kind in ("gt", "lt") and re.search(r"positive|negative", m.group(0)):
+                right = {"kind": "const", "value": 0.0}
+            elif kind == "touch" and re.search(r"\b(?:mean|average|zero|middle)\b", right_txt):
+                right = {"kind": "const", "value": 0.0}
+            else:
+                continue
+        if right.get("kind") == "const" and left.get("kind") == "price" and left.get("field") == "close":
+            # "close above 5" on a price almost always means a zscore/indicator we missed
+            pass
+        last_left = left
+        conds.append(_make(kind, left, right, role))
+    return ParsedConditions(conds, join)
+
+
+def _make(kind: str, left: Operand, right: Operand, role: str) -> Cond:
+    if kind == "xa":
+        return {"kind": "crosses_above", "left": left, "right": right}
+    if kind == "xb":
+        return {"kind": "crosses_below", "left": left, "right": right}
+    if kind == "x":
+        return {
+            "kind": "crosses_above" if role == "entry" else "crosses_below",
+            "left": left,
+            "right": right,
+        }
+    op = {"ge": ">=", "le": "<=", "gt": ">", "lt": "<"}.get(kind)
+    if op is None:  # touch: decided by the caller's role (exits revert up by default)
+        op = ">=" if role == "exit" else "<="
+        return {"kind": "compare", "left": left, "op": op, "right": right, "touch": True}
+    return {"kind": "compare", "left": left, "op": op, "right": right}

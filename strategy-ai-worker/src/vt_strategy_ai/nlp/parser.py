@@ -1,0 +1,821 @@
+"""The offline, deterministic natural-language parser.
+
+`parse_message(text, current=None)` reads one chat message and returns a `ParseResult`: the
+intent, a StrategySpec-shaped dict (for a new strategy, or the current one edited), the
+assumptions it made, warnings, and at most ONE clarifying question when it cannot build a spec.
+It never invents a rule the user did not describe: defaults are limited to parameters of
+something the user named (e.g. RSI length 14) and to protective risk settings, and every
+default is listed in `assumptions`.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from vt_strategy_ai.catalog import (
+    INDICATORS,
+    SUPPORTED_TIMEFRAMES,
+    UNSUPPORTED_INDICATORS,
+    market_of,
+)
+from vt_strategy_ai.nlp.conditions import (
+    Cond,
+    Context,
+    IndicatorRegistry,
+    Operand,
+    parse_conditions,
+)
+from vt_strategy_ai.nlp.text import (
+    CostsFound,
+    RiskFound,
+    Text,
+    find_benchmark_positions,
+    find_capital,
+    find_costs,
+    find_period,
+    find_risk,
+    find_sizing,
+    find_symbols,
+    find_timeframe,
+)
+
+Intent = Literal["new", "modify", "question", "clarify", "unsupported", "refuse"]
+
+MAX_MESSAGE_CHARS = 4000
+
+
+@dataclass
+class ParseResult:
+    intent: Intent
+    spec: dict[str, Any] | None = None
+    clarification: str | None = None
+    answer: str | None = None
+    assumptions: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+
+
+_INJECTION = re.compile(
+    r"ignore (?:all |any |the )?(?:previous|prior|above|earlier) (?:instructions|prompts?|rules)|"
+    r"\bos\.system\b|\bsubprocess\b|\bimport os\b|\b__import__\b|\beval\s*\(|\bexec\s*\(|\brm -rf\b|"
+    r"\bsystem prompt\b|\bjailbreak\b|\bdeveloper mode\b|\bshell command\b|\breverse shell\b|"
+    r"\bapi[_ ]?key\b|\bpassword\b|/etc/passwd|\bcurl\s+http|\bwget\s+http",
+    re.IGNORECASE,
+)
+_CODE_REQUEST = re.compile(
+    r"\b(?:write|give me|run|execute|generate)\b.{0,40}\b(?:code|script|python|program|command)\b",
+    re.IGNORECASE,
+)
+_QUESTION_START = re.compile(
+    r"^\s*(?:what|which|how|why|can|could|does|do|is|are|explain|tell me|help|should|when does|where)\b",
+    re.IGNORECASE,
+)
+_ACTION = re.compile(
+    r"\b(?P<short>sell short|go short|short[\s-]?sell|short the spread|short it|short(?= (?:when|if|once|on|whenever|after|the|it|\w+/\w+|[a-z]{2,5} when)))\b"
+    r"|\b(?P<cover>cover(?: the short| shorts?)?|buy to cover|close the short)\b"
+    r"|\b(?P<long>buy|go long|long(?= (?:when|if|once|on|whenever|after))|enter(?: long| a long| a trade| the trade)?|get in|open a (?:long|position)|accumulate|purchase|invest)\b"
+    r"|\b(?P<exit>sell|exit|close (?:the |my |our )?(?:position|trade|long)s?|close (?:it|out)|get out|take profits?|liquidate|flatten)\b"
+)
+_CONDITION_HINT = re.compile(
+    r"\b(?:when|if|once|whenever|as soon as|after|on)\b|[<>]|\bcross|\babove\b|\bbelow\b|\bunder\b|\bover\b|in a row|consecutive"
+)
+_FILTER = re.compile(
+    r"\b(?:only (?:trade|take (?:trades|entries|longs|signals)|buy|enter|go long|when|if|be long)|filter|as long as|provided that|regime filter|trend filter|but only)\b"
+)
+_EDIT_WORDS = re.compile(
+    r"\b(?:instead|change|make|set|switch|use|add|remove|drop|increase|decrease|raise|lower|tighten|widen|update|replace|modify|adjust|put|move|also|now|try|let's|lets|tweak)\b"
+)
+_PAIRS = re.compile(r"\bpairs?\b|\bspread\b|\bcointegrat|\bstat(?:istical)?[\s-]*arb")
+
+
+def parse_message(
+    message: str,
+    current: dict[str, Any] | None = None,
+    *,
+    today: date | None = None,
+) -> ParseResult:
+    """Read one message (and the conversation's current spec, when there is one)."""
+    today = today or date.today()
+    text_raw = (message or "").strip()
+    if not text_raw:
+        return ParseResult(
+            "clarify",
+            clarification="Your message was empty. Which strategy would you like to build? For example: 'Buy SPY when the 50-day SMA crosses above the 200-day SMA, sell on the cross back, 5% stop loss'.",
+        )
+    if len(text_raw) > MAX_MESSAGE_CHARS:
+        return ParseResult(
+            "clarify",
+            clarification=f"That message is {len(text_raw):,} characters long; I read strategy descriptions up to {MAX_MESSAGE_CHARS:,} characters. Please describe the strategy in a few sentences: what to trade, when to buy, when to sell.",
+        )
+    if _INJECTION.search(text_raw) or _CODE_REQUEST.search(text_raw):
+        return ParseResult(
+            "refuse",
+            answer=(
+                "I only turn trading ideas into a StrategySpec; I do not run commands or write free-form code. "
+                "The Python you see is generated from the validated spec, and any code you paste goes through the sandbox's static checks. "
+                "Describe the strategy instead, e.g. 'buy QQQ when RSI(2) is below 10, sell when it is above 70'."
+            ),
+        )
+    letters = [c for c in text_raw if c.isalpha()]
+    if letters and sum(1 for c in letters if c.isascii()) / len(letters) < 0.5:
+        return ParseResult(
+            "clarify",
+            clarification="I can only read strategy descriptions in English for now. Could you describe it in English, e.g. 'buy 0700.HK when the 20-day SMA crosses above the 50-day SMA'?",
+        )
+
+    text = Text(text_raw)
+    unsupported = _unsupported(text.work)
+    if current is not None and _looks_like_edit(text.work, current):
+        return _modify(text, current, today, unsupported)
+    if _QUESTION_START.match(text_raw) or (
+        text_raw.endswith("?") and not _ACTION.search(text.work)
+    ):
+        if not _ACTION.search(text.work) or text_raw.endswith("?"):
+            return _question(text_raw, current, unsupported)
+    return _new(text, today, unsupported)
+
+
+# --------------------------------------------------------------------------------------------
+# Questions, unsupported features
+# --------------------------------------------------------------------------------------------
+
+
+def _unsupported(work: str) -> list[str]:
+    found: list[str] = []
+    for key, name in UNSUPPORTED_INDICATORS.items():
+        if re.search(r"(?<![a-z])" + re.escape(key.strip()) + r"(?![a-z])", work) and (
+            name not in found
+        ):
+            found.append(name)
+    return found
+
+
+def unsupported_message(names: list[str]) -> str:
+    listed = ", ".join(sorted(INDICATORS))
+    return f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} not supported. Supported indicators: {listed}."
+
+
+def _question(text_raw: str, current: dict[str, Any] | None, unsupported: list[str]) -> ParseResult:
+    low = text_raw.lower()
+    if unsupported:
+        return ParseResult("question", answer=unsupported_message(unsupported), unsupported=unsupported)
+    if re.search(r"indicator|what can|support|which (?:markets?|assets?|timeframes?)|help", low):
+        inds = "; ".join(f"{k} ({v})" for k, v in INDICATORS.items())
+        return ParseResult(
+            "question",
+            answer=(
+                f"Supported indicators: {inds}. Markets: US equities/ETFs (SPY, AAPL), Hong Kong equities (0700.HK), crypto (BTC/USDT), "
+                f"and the offline samples SAMPLE:* / DEMO:*. Timeframes: {', '.join(SUPPORTED_TIMEFRAMES)}. "
+                "Describe a strategy with what to trade, when to enter and when to exit."
+            ),
+        )
+    if current is not None:
+        return ParseResult(
+            "question",
+            answer="See the explanation of the current strategy below. Ask for a change (e.g. 'make the stop 3%', 'use EMA instead') and I will create a new version.",
+        )
+    return ParseResult(
+        "clarify",
+        clarification="What would you like to trade, and on which signal should I buy and sell? For example: 'Buy BTC/USDT on daily bars when RSI(14) drops below 30, sell when it rises above 70'.",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# New strategy
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Draft:
+    ctx: Context
+    symbols: list[str] = field(default_factory=list)
+    benchmark: str | None = None
+    timeframe: str | None = None
+    bad_timeframe: str | None = None
+    entry: list[Cond] = field(default_factory=list)
+    entry_join: str = "all"
+    exit: list[Cond] = field(default_factory=list)
+    exit_join: str = "any"
+    short_entry: list[Cond] = field(default_factory=list)
+    short_exit: list[Cond] = field(default_factory=list)
+    filters: list[Cond] = field(default_factory=list)
+    direction: str = "long"
+    pair: tuple[str, str] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _global_params(text: Text, ctx: Context) -> None:
+    """Parameters named once for the whole message: MA pair, MA kind, Bollinger, MACD."""
+    w = text.work
+    if re.search(r"\b(?:ema|exponential)\b", w) and not re.search(r"\bsma\b|\bsimple\b", w):
+        ctx.ma_kind = "ema"
+    elif re.search(r"\b(?:wma|weighted)\b", w) and not re.search(r"\bsma\b|\bsimple\b", w):
+        ctx.ma_kind = "wma"
+    m = re.search(
+        r"\b(\d{1,3})\s*(?:/|and|&|vs\.?|,|-)\s*(\d{1,3})(?:[\s-]*(?:day|bar|period|hour|week))?s?[\s-]*(?:simple |exponential |weighted )?(?:sma|ema|wma|ma|moving averages?|crossover|cross)\b"
+        r"|\b(?:sma|ema|wma|ma|moving averages?|crossover)\s*(?:crossover|cross)?\s*(?:of|with|using)?\s*\(?\s*(\d{1,3})\s*(?:/|and|&|,)\s*(\d{1,3})\b",
+        w,
+    )
+    if m:
+        a, b = int(m.group(1) or m.group(3)), int(m.group(2) or m.group(4))
+        ctx.ma_pair = (min(a, b), max(a, b))
+    m = re.search(
+        r"bollinger(?:\s*bands?)?\s*\(\s*(\d+)\s*,\s*(\d+(?:\.\d+)?)\s*\)|(\d+)[\s-]*(?:day|bar|period)?s?[\s,-]*(?:(\d+(?:\.\d+)?)[\s-]*(?:std|sd|sigma|standard deviations?)\s*)?bollinger",
+        w,
+    )
+    window, num_std = 20, 2.0
+    if m:
+        window = int(m.group(1) or m.group(3))
+        std = m.group(2) or m.group(4)
+        num_std = float(std) if std else 2.0
+        ctx.bb_explicit = True
+    s = re.search(
+        r"(\d+(?:\.\d+)?)\s*(?:std|sd|sigma|standard deviations?|stdev)\b|(?:std|sd|sigma|standard deviations?)\s*(?:of\s*)?(\d+(?:\.\d+)?)",
+        w,
+    )
+    if s and "bollinger" in w or (s and "band" in w):
+        assert s is not None
+        num_std = float(s.group(1) or s.group(2))
+    ctx.bb = (window, num_std)
+    m = re.search(r"macd\s*\(?\s*(\d+)\s*[,/ ]\s*(\d+)\s*[,/ ]\s*(\d+)", w)
+    if m:
+        ctx.macd = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    m = re.search(r"stoch(?:astic)?\s*\(?\s*(\d+)\s*[,/ ]\s*(\d+)\s*[,/ ]\s*(\d+)", w)
+    if m:
+        ctx.stoch = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
+
+
+def _segments(work: str) -> list[tuple[str, str]]:
+    """(role, clause) pairs: role in long/short/exit/cover/filter/none."""
+    out: list[tuple[str, str]] = []
+    for sentence in re.split(r"(?<!\d)[.;!?\n]+(?!\d)|\bthen\b", work):
+        if not sentence.strip():
+            continue
+        if _FILTER.search(sentence) and not re.search(r"\b(?:sell|exit|cover)\b", sentence):
+            out.append(("filter", sentence))
+            continue
+        marks = list(_ACTION.finditer(sentence))
+        if not marks:
+            out.append(("none", sentence))
+            continue
+        items: list[tuple[str, str]] = []
+        pos = 0
+        for mk in marks:
+            if sentence[pos : mk.start()].strip():
+                items.append(("cond", sentence[pos : mk.start()]))
+            items.append(("act:" + (mk.lastgroup or "long"), mk.group(0)))
+            pos = mk.end()
+        if sentence[pos:].strip():
+            items.append(("cond", sentence[pos:]))
+        used: set[int] = set()
+        for i, (kind, _) in enumerate(items):
+            if not kind.startswith("act:"):
+                continue
+            role = kind[4:]
+            chosen = None
+            if i > 0 and items[i - 1][0] == "cond" and (i - 1) not in used and _CONDITION_HINT.search(items[i - 1][1]):
+                chosen = i - 1
+            elif i + 1 < len(items) and items[i + 1][0] == "cond":
+                chosen = i + 1
+            if chosen is not None:
+                used.add(chosen)
+                out.append((role, items[chosen][1]))
+            else:
+                out.append((role, ""))
+    return out
+
+
+def _strip_symbols(work: str, symbols: list[str]) -> str:
+    for sym in symbols:
+        work = re.sub(r"(?<![a-z0-9])" + re.escape(sym.lower()) + r"(?![a-z0-9])", " ", work)
+    return work
+
+
+def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
+    ctx = Context(IndicatorRegistry())
+    draft = _Draft(ctx)
+    assumptions = ctx.assumptions
+
+    hits = find_symbols(text)
+    bench_pos = find_benchmark_positions(text.original)
+    for h in hits:
+        if any(0 <= h.start - p <= 2 for p in bench_pos):
+            draft.benchmark = h.symbol
+    draft.symbols = [h.symbol for h in hits if h.symbol != draft.benchmark]
+    text.work = _strip_symbols(text.work, [h.symbol for h in hits])
+    for alias in ("bitcoin", "ethereum", "tencent", "apple", "nvidia", "tesla", "microsoft", "s&p 500", "nasdaq"):
+        text.work = text.work.replace(alias, " ")
+
+    period = find_period(text, today)
+    costs = find_costs(text)
+    sizing = find_sizing(text)
+    capital = find_capital(text)
+    risk = find_risk(text)
+    draft.timeframe, draft.bad_timeframe = find_timeframe(text)
+    if draft.timeframe is None and draft.bad_timeframe is None:
+        if re.search(r"\bintraday\b|\bday[\s-]?trad", text.work):
+            draft.bad_timeframe = "intraday (no bar size given)"
+    _global_params(text, ctx)
+    if draft.timeframe == "1w":
+        ctx.week_bars = 1
+
+    symbols = draft.symbols
+    if _PAIRS.search(text.work) and len(symbols) >= 2:
+        return _pairs(text, draft, period, costs, sizing, capital, risk, unsupported)
+
+    _templates(text, draft)
+    for role, clause in _segments(text.work):
+        if role == "filter":
+            parsed = parse_conditions(clause, ctx, role="entry")
+            draft.filters.extend(parsed.conditions)
+        elif role in ("long", "short"):
+            parsed = parse_conditions(clause, ctx, role="entry")
+            if role == "short":
+                draft.short_entry.extend(parsed.conditions)
+            else:
+                draft.entry.extend(parsed.conditions)
+                if parsed.join == "any" and len(parsed.conditions) > 1:
+                    draft.entry_join = "any"
+        elif role in ("exit", "cover"):
+            parsed = parse_conditions(clause, ctx, role="exit")
+            (draft.short_exit if role == "cover" else draft.exit).extend(parsed.conditions)
+        elif role == "none" and re.search(r"\b(?:when|if|once|whenever)\b", clause):
+            parsed = parse_conditions(clause, ctx, role="entry")
+            if parsed.conditions and not draft.entry:
+                draft.entry.extend(parsed.conditions)
+                assumptions.append("I read the condition without a buy/sell verb as the entry rule.")
+
+    # direction
+    w = text.work
+    only_short = bool(re.search(r"\bshort[\s-]*only\b|\bonly (?:go )?short\b|\bshort[\s-]*selling strategy\b", w))
+    both = bool(re.search(r"\blong[\s/-]*(?:and|&|/)[\s-]*short\b|\bboth (?:directions|ways|sides)\b|\balways in the market\b|\breverse\b", w))
+    if draft.short_entry and not draft.entry:
+        only_short = True
+    if only_short:
+        draft.direction = "short"
+        if not draft.entry and draft.short_entry:
+            draft.entry, draft.short_entry = draft.short_entry, []
+        if not draft.exit and draft.short_exit:
+            draft.exit, draft.short_exit = draft.short_exit, []
+    elif draft.short_entry or both:
+        draft.direction = "both"
+        if not draft.short_entry and draft.entry:
+            draft.short_entry = [_mirror(c) for c in draft.entry]
+            assumptions.append("Short entries mirror the long entry rule.")
+        if not draft.short_exit and draft.exit:
+            draft.short_exit = [_mirror(c) for c in draft.exit]
+        if not draft.short_exit and not draft.exit:
+            draft.exit = list(draft.short_entry)
+            draft.short_exit = list(draft.entry)
+            assumptions.append("Each side exits when the opposite entry signal fires (always in the market once started).")
+
+    # nothing to trade on?
+    if not draft.entry:
+        if draft.filters:
+            draft.entry, draft.filters = draft.filters, []
+        else:
+            return _clarify_missing(draft, text, unsupported, hits_exist=bool(symbols))
+
+    _resolve_touch(draft)
+
+    # symmetric exits for crossovers; defaults for thresholds described one-sided
+    if not draft.exit and all(c["kind"] == "crosses_above" for c in draft.entry) and len(draft.entry) == 1:
+        c = draft.entry[0]
+        draft.exit = [{"kind": "crosses_below", "left": c["left"], "right": c["right"]}]
+        assumptions.append("Exit when the crossover reverses (the opposite cross), since no exit rule was given.")
+
+    if not symbols:
+        return ParseResult(
+            "clarify",
+            clarification="Which symbol should this trade? For example SPY, AAPL, 0700.HK, BTC/USDT, or an offline sample like SAMPLE:AAPL.",
+            unsupported=unsupported,
+        )
+    spec = _assemble(draft, period, costs, sizing, capital, risk, today)
+    warnings = list(draft.warnings)
+    if unsupported:
+        warnings.append(unsupported_message(unsupported) + " I built the strategy from the parts I support.")
+    return ParseResult("new", spec=spec, assumptions=assumptions, warnings=warnings, unsupported=unsupported)
+
+
+def _clarify_missing(draft: _Draft, text: Text, unsupported: list[str], *, hits_exist: bool) -> ParseResult:
+    if unsupported:
+        return ParseResult(
+            "unsupported",
+            clarification=unsupported_message(unsupported) + " Which supported indicator should I use instead?",
+            unsupported=unsupported,
+        )
+    if draft.bad_timeframe:
+        return ParseResult(
+            "clarify",
+            clarification=f"The timeframe '{draft.bad_timeframe}' is not supported. Which of {', '.join(SUPPORTED_TIMEFRAMES)} should I use, and when should the strategy buy?",
+        )
+    w = text.work
+    if re.search(r"\brsi\b", w):
+        q = "At which RSI levels should it buy and sell (for example buy below 30, sell above 70)?"
+    elif re.search(r"moving average|\bsma\b|\bema\b|\bma\b", w):
+        q = "Which moving averages should cross, or should price be compared to one (for example 'buy when the 50-day SMA crosses above the 200-day SMA')?"
+    elif re.search(r"momentum|trend", w):
+        q = "What defines the momentum entry — for example 'buy when the 20-day return is above 5%' or 'buy when price closes above the 50-day SMA'?"
+    elif re.search(r"mean[\s-]*revers", w):
+        q = "What is the mean-reversion trigger — for example 'buy when the close is below the lower Bollinger band (20, 2), sell at the middle band'?"
+    elif re.search(r"breakout", w):
+        q = "Which breakout should trigger the entry — for example 'buy when the close breaks above the 20-day high, sell below the 10-day low'?"
+    elif hits_exist:
+        q = "When should the strategy buy, and when should it sell? For example: 'buy when RSI(14) is below 30, sell when it is above 70'."
+    else:
+        q = "Which symbol should I trade, and when should it buy and sell? For example: 'Buy SPY when the 50-day SMA crosses above the 200-day SMA, sell on the cross back'."
+    return ParseResult("clarify", clarification=q, unsupported=unsupported)
+
+
+def _templates(text: Text, draft: _Draft) -> None:
+    """Named strategies: golden/death cross, 'N/M crossover', MACD crossover, Bollinger reversion, Donchian breakout, RSI reversion."""
+    ctx = draft.ctx
+    w = text.work
+    reg = ctx.registry
+
+    def ma(window: int) -> Operand:
+        return {"kind": "indicator", "id": reg.add(ctx.ma_kind, f"{ctx.ma_kind}_{window}", window=window)}
+
+    has_conditions = bool(re.search(r"\bcross(?:es|ed)?\s+(?:above|below|over|under)|\babove\b|\bbelow\b|[<>]|\bunder\b", w))
+    if re.search(r"golden[\s-]*cross", w):
+        if ctx.ma_pair is None:
+            ctx.ma_pair = (50, 200)
+        fast, slow = ma(ctx.ma_pair[0]), ma(ctx.ma_pair[1])
+        draft.entry.append({"kind": "crosses_above", "left": fast, "right": slow})
+        if re.search(r"death[\s-]*cross", w) or True:
+            draft.exit.append({"kind": "crosses_below", "left": fast, "right": slow})
+        text.take(r"golden[\s-]*cross|death[\s-]*cross")
+        return
+    if ctx.ma_pair is not None and re.search(r"cross(?:over|ing)?\b|\bcrosses\b", w) and not re.search(r"cross(?:es|ed)?\s+(?:above|over|below|under)", w):
+        fast, slow = ma(ctx.ma_pair[0]), ma(ctx.ma_pair[1])
+        draft.entry.append({"kind": "crosses_above", "left": fast, "right": slow})
+        draft.exit.append({"kind": "crosses_below", "left": fast, "right": slow})
+        text.take(r"cross(?:over|ing)?\b|\bcrosses\b")
+        return
+    if re.search(r"macd\s*(?:\(\s*\d+\s*,\s*\d+\s*,\s*\d+\s*\))?\s*(?:signal\s*)?(?:line\s*)?cross(?:over|ing)?\b", w) and not re.search(r"cross(?:es|ed)?\s+(?:above|over|below|under)", w):
+        fast, slow, signal = ctx.macd
+        ident = reg.add("macd", "macd", fast=fast, slow=slow, signal=signal)
+        line: Operand = {"kind": "indicator", "id": ident}
+        sig: Operand = {"kind": "indicator", "id": ident, "output": "signal"}
+        draft.entry.append({"kind": "crosses_above", "left": line, "right": sig})
+        draft.exit.append({"kind": "crosses_below", "left": line, "right": sig})
+        text.take(r"macd\s*(?:signal\s*)?(?:line\s*)?cross(?:over|ing)?\b")
+        return
+    if re.search(r"bollinger", w) and re.search(r"mean[\s-]*revers|revert|bounce|fade", w) and not has_conditions:
+        window, num_std = ctx.bb
+        ident = reg.add("bbands", f"bb_{window}", window=window, num_std=num_std)
+        close: Operand = {"kind": "price", "field": "close"}
+        draft.entry.append({"kind": "compare", "left": close, "op": "<", "right": {"kind": "indicator", "id": ident, "output": "lower"}})
+        draft.exit.append({"kind": "compare", "left": close, "op": ">", "right": {"kind": "indicator", "id": ident, "output": "middle"}})
+        ctx.assume("Bollinger mean reversion read as: buy when the close is below the lower band, sell when it is back above the middle band.")
+        return
+    m = re.search(r"(?:(\d+)[\s-]*(?:day|bar|period|week)?s?\s*)?(?:donchian|channel|turtle)(?:\s*channel)?\s*breakout|\bturtle\b|breakout\s*(?:of|above)?\s*(?:the\s*)?(\d+)[\s-]*(?:day|bar)s?", w)
+    if m and not has_conditions:
+        window = int(m.group(1) or m.group(2) or 20)
+        exit_window = max(window // 2, 1)
+        up = reg.add("donchian", f"donchian_{window}", window=window)
+        down = reg.add("donchian", f"donchian_{exit_window}", window=exit_window)
+        close = {"kind": "price", "field": "close"}
+        draft.entry.append({"kind": "compare", "left": close, "op": ">", "right": {"kind": "indicator", "id": up, "output": "upper"}})
+        draft.exit.append({"kind": "compare", "left": close, "op": "<", "right": {"kind": "indicator", "id": down, "output": "lower"}})
+        ctx.assume(f"Channel breakout read as: buy when the close breaks above the prior {window}-bar high, sell below the prior {exit_window}-bar low.")
+
+
+def _mirror(cond: Cond) -> Cond:
+    out = copy.deepcopy(cond)
+    kind = out["kind"]
+    if kind == "crosses_above":
+        out["kind"] = "crosses_below"
+    elif kind == "crosses_below":
+        out["kind"] = "crosses_above"
+    elif kind == "compare":
+        out["op"] = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "=="}[out["op"]]
+    elif kind == "for_n_bars":
+        out["condition"] = _mirror(out["condition"])
+    return out
+
+
+def _resolve_touch(draft: _Draft) -> None:
+    for group, role in ((draft.exit, "exit"), (draft.entry, "entry"), (draft.short_exit, "exit")):
+        for cond in group:
+            if cond.pop("touch", False):
+                ref = next(
+                    (c for c in draft.entry if c.get("kind") == "compare" and c.get("left") == cond["left"]),
+                    None,
+                )
+                if ref is not None and role == "exit":
+                    cond["op"] = ">=" if ref["op"] in ("<", "<=") else "<="
+
+
+def _assemble(
+    draft: _Draft,
+    period: tuple[date | None, date | None] | None,
+    costs: CostsFound,
+    sizing: dict[str, Any] | None,
+    capital: float | None,
+    risk: RiskFound,
+    today: date,
+) -> dict[str, Any]:
+    symbols = draft.symbols
+    markets = {market_of(s) for s in symbols}
+    market = markets.pop() if len(markets) == 1 else "us_equity"
+    if len({market_of(s) for s in symbols}) > 1:
+        draft.warnings.append(
+            f"The symbols {symbols} trade on different markets; one strategy uses one market calendar, so I used {market}. Split them into separate strategies for exact calendars."
+        )
+    spec: dict[str, Any] = {
+        "schema_version": "1",
+        "name": "strategy",
+        "universe": {"symbols": symbols, "market": market, "timeframe": draft.timeframe or "1d"},
+        "indicators": draft.ctx.registry.items,
+        "direction": draft.direction,
+        "entry": _join(draft.entry, draft.entry_join),
+    }
+    if draft.timeframe is None:
+        draft.ctx.assume("No bar size given: daily bars (1d).")
+    if draft.bad_timeframe:
+        draft.warnings.append(
+            f"The timeframe '{draft.bad_timeframe}' is not supported (supported: {', '.join(SUPPORTED_TIMEFRAMES)}); I used daily bars. Tell me which supported timeframe you want."
+        )
+    if draft.exit:
+        spec["exit"] = _join(draft.exit, draft.exit_join)
+    if draft.direction == "both":
+        spec["short_entry"] = _join(draft.short_entry, "all")
+        if draft.short_exit:
+            spec["short_exit"] = _join(draft.short_exit, "any")
+    if draft.filters:
+        spec["filters"] = draft.filters
+    if draft.pair:
+        spec["pair"] = {"leg_a": draft.pair[0], "leg_b": draft.pair[1]}
+    if period:
+        spec["period"] = {
+            k: v.isoformat() for k, v in (("start", period[0]), ("end", period[1])) if v is not None
+        }
+    if costs.as_dict():
+        spec["costs"] = costs.as_dict()
+    if sizing:
+        spec["sizing"] = sizing
+    if capital:
+        spec["initial_capital"] = capital
+    if draft.benchmark:
+        spec["benchmark"] = {"symbol": draft.benchmark}
+    spec["risk"] = _risk_dict({}, risk)
+    spec["name"] = auto_name(spec)
+    return spec
+
+
+def _join(conds: list[Cond], join: str) -> Cond:
+    if len(conds) == 1:
+        return conds[0]
+    return {"kind": join, "conditions": conds}
+
+
+def _risk_dict(base: dict[str, Any], risk: RiskFound) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    if risk.remove_stop:
+        out.pop("stop_loss", None)
+    if risk.remove_trailing:
+        out.pop("trailing_stop", None)
+    if risk.remove_take_profit:
+        out.pop("take_profit", None)
+    if risk.stop_pct is not None:
+        out["stop_loss"] = {"kind": "percent", "percent": risk.stop_pct}
+    if risk.atr_stop is not None:
+        out["stop_loss"] = {"kind": "atr", "multiple": risk.atr_stop[0], "window": risk.atr_stop[1]}
+    if risk.trailing_pct is not None:
+        out["trailing_stop"] = {"percent": risk.trailing_pct}
+    if risk.take_profit:
+        stages = sorted(risk.take_profit)
+        out["take_profit"] = [
+            {"gain_pct": gain, "fraction": round(frac, 6)} for gain, frac in stages
+        ]
+    if risk.max_holding_bars is not None:
+        out["max_holding_bars"] = risk.max_holding_bars
+    return out
+
+
+def auto_name(spec: dict[str, Any]) -> str:
+    """A readable name built from the spec's own fields (never from free user text)."""
+    symbols = spec["universe"]["symbols"]
+    kinds: list[str] = []
+    for ind in spec.get("indicators", []):
+        label = ind["kind"].upper() if ind["kind"] in ("sma", "ema", "wma", "rsi", "macd", "atr", "adx", "roc", "vwap") else ind["kind"].replace("_", " ")
+        window = ind.get("window")
+        tag = f"{label}{window}" if window and ind["kind"] in ("sma", "ema", "wma", "rsi") else label
+        if tag not in kinds:
+            kinds.append(tag)
+    sym = "/".join(symbols[:2]) + ("…" if len(symbols) > 2 else "") if spec.get("pair") else ", ".join(symbols[:3])
+    if spec.get("pair"):
+        return f"{sym} pairs spread z-score"[:120]
+    desc = " ".join(kinds[:4]) or "price rule"
+    return f"{sym} {desc} {spec['universe'].get('timeframe', '1d')}"[:120]
+
+
+# --------------------------------------------------------------------------------------------
+# Pairs
+# --------------------------------------------------------------------------------------------
+
+
+def _pairs(
+    text: Text,
+    draft: _Draft,
+    period: tuple[date | None, date | None] | None,
+    costs: CostsFound,
+    sizing: dict[str, Any] | None,
+    capital: float | None,
+    risk: RiskFound,
+    unsupported: list[str],
+) -> ParseResult:
+    ctx = draft.ctx
+    a, b = draft.symbols[0], draft.symbols[1]
+    if len(draft.symbols) > 2:
+        draft.warnings.append(f"A pairs trade has two legs; I used {a} and {b} and ignored {draft.symbols[2:]}.")
+    w = text.work
+    m = re.search(r"(\d+)[\s-]*(?:day|bar|period|hour)s?\s*(?:rolling\s*)?(?:window|lookback|look-back|z[\s-]*score|spread)|(?:window|lookback|look-back)\s*(?:of\s*)?(\d+)", w)
+    window = int(m.group(1) or m.group(2)) if m else 60
+    if not m:
+        ctx.assume("Spread z-score window: 60 bars (hedge ratio by rolling OLS over the same window).")
+    nums = [float(x) for x in re.findall(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:sd|std|sigma|standard deviations?|z)?\b", re.sub(r"\d+[\s-]*(?:day|bar|period|hour)s?", " ", w))]
+    m_entry = re.search(r"(?:enter|entry|open|trade|beyond|above|exceeds?|at|±|\+/-|plus or minus)\s*(?:at\s*|of\s*|when\s*(?:the\s*)?(?:z[\s-]*score|spread)\s*(?:is\s*)?(?:above|beyond|over)?\s*)?[±+-]?\s*(\d+(?:\.\d+)?)", w)
+    entry_z = float(m_entry.group(1)) if m_entry else (nums[0] if nums else 2.0)
+    m_exit = re.search(r"(?:exit|close|revert(?:s)? to|back to|cross(?:es)?|out)\s*(?:at|when|below|inside|within)?\s*(?:the\s*)?(?:z[\s-]*score\s*)?(?:is\s*)?(?:below|inside|within|of)?\s*[±+-]?\s*(\d+(?:\.\d+)?|zero|the mean|mean)", w)
+    exit_z = 0.0
+    if m_exit and m_exit.group(1) not in ("zero", "the mean", "mean"):
+        exit_z = float(m_exit.group(1))
+    if not m_entry:
+        ctx.assume(f"Enter when the spread z-score is beyond ±{entry_z:g}.")
+    if not m_exit:
+        ctx.assume("Exit when the spread z-score reverts to 0.")
+    if entry_z <= 0 or entry_z > 10:
+        entry_z = 2.0
+    if exit_z >= entry_z:
+        exit_z = 0.0
+    ident = ctx.registry.add("spread_zscore", "spread_z", leg_a=a, leg_b=b, window=window)
+    z: Operand = {"kind": "indicator", "id": ident, "output": "zscore"}
+
+    def c(op: str, value: float) -> Cond:
+        return {"kind": "compare", "left": z, "op": op, "right": {"kind": "const", "value": value}}
+
+    draft.symbols = [a, b]
+    draft.pair = (a, b)
+    draft.direction = "both"
+    draft.entry = [c("<", -entry_z)]
+    draft.exit = [c(">=", -exit_z)]
+    draft.short_entry = [c(">", entry_z)]
+    draft.short_exit = [c("<=", exit_z)]
+    spec = _assemble(draft, period, costs, sizing, capital, risk, date.today())
+    return ParseResult("new", spec=spec, assumptions=ctx.assumptions, warnings=draft.warnings, unsupported=unsupported)
+
+
+# --------------------------------------------------------------------------------------------
+# Edits of the current spec
+# --------------------------------------------------------------------------------------------
+
+
+def _looks_like_edit(work: str, current: dict[str, Any]) -> bool:
+    if re.search(r"\bnew strategy\b|\bstart over\b|\bfrom scratch\b|\banother strategy\b", work):
+        return False
+    if _EDIT_WORDS.search(work):
+        return True
+    # short messages that only adjust a parameter ("5% stop", "hourly", "since 2015")
+    return len(work.split()) <= 8 and not _ACTION.search(work)
+
+
+def _modify(text: Text, current: dict[str, Any], today: date, unsupported: list[str]) -> ParseResult:
+    spec = copy.deepcopy(current)
+    notes: list[str] = []
+    warnings: list[str] = []
+    w = text.work
+
+    hits = find_symbols(text)
+    bench_pos = find_benchmark_positions(text.original)
+    new_syms: list[str] = []
+    for h in hits:
+        if any(0 <= h.start - p <= 2 for p in bench_pos):
+            spec.setdefault("benchmark", {})["symbol"] = h.symbol
+        else:
+            new_syms.append(h.symbol)
+    text.work = _strip_symbols(text.work, [h.symbol for h in hits])
+    if new_syms and not spec.get("pair"):
+        if re.search(r"\badd\b|\balso\b", w):
+            merged = list(spec["universe"]["symbols"])
+            merged += [s for s in new_syms if s not in merged]
+            spec["universe"]["symbols"] = merged
+        else:
+            spec["universe"]["symbols"] = new_syms
+        markets = {market_of(s) for s in spec["universe"]["symbols"]}
+        if len(markets) == 1:
+            spec["universe"]["market"] = markets.pop()
+
+    period = find_period(text, today)
+    if period:
+        spec["period"] = {k: v.isoformat() for k, v in (("start", period[0]), ("end", period[1])) if v is not None}
+    costs = find_costs(text)
+    if costs.as_dict():
+        spec["costs"] = {**spec.get("costs", {}), **costs.as_dict()}
+    sizing = find_sizing(text)
+    if sizing:
+        spec["sizing"] = sizing
+    capital = find_capital(text)
+    if capital:
+        spec["initial_capital"] = capital
+    risk = find_risk(text)
+    if risk.any():
+        spec["risk"] = _risk_dict(spec.get("risk", {}), risk)
+    tf, bad_tf = find_timeframe(text)
+    if tf:
+        spec["universe"]["timeframe"] = tf
+    elif bad_tf:
+        warnings.append(f"The timeframe '{bad_tf}' is not supported (supported: {', '.join(SUPPORTED_TIMEFRAMES)}); I kept {spec['universe'].get('timeframe', '1d')}.")
+    w = text.work
+
+    inds: list[dict[str, Any]] = spec.get("indicators", [])
+    mas = [i for i in inds if i["kind"] in ("sma", "ema", "wma") and i.get("source", "close") == "close"]
+    # MA kind swap: "use EMA instead"
+    m = re.search(r"\b(ema|sma|wma|exponential|simple|weighted)\b", w)
+    if m and mas and re.search(r"instead|switch|use|change|make|replace", w):
+        kind = {"exponential": "ema", "simple": "sma", "weighted": "wma"}.get(m.group(1), m.group(1))
+        for i in mas:
+            i["kind"] = kind
+    # MA windows: "change to 10/30"
+    m = re.search(r"\b(\d{1,3})\s*(?:/|and|&|,)\s*(\d{1,3})\b", w)
+    if m and len(mas) >= 2 and not re.search(r"%", w[m.start(): m.end() + 2]):
+        fast, slow = sorted((int(m.group(1)), int(m.group(2))))
+        ordered = sorted(mas, key=lambda i: int(i["window"]))
+        ordered[0]["window"], ordered[-1]["window"] = fast, slow
+    elif len(mas) == 1:
+        m = re.search(r"(\d{1,4})[\s-]*(?:day|bar|period)?s?\s*(?:sma|ema|wma|ma|moving average)|(?:sma|ema|wma|ma|moving average)\s*(?:to|of|=)?\s*(\d{1,4})", w)
+        if m:
+            mas[0]["window"] = int(m.group(1) or m.group(2))
+    # single-indicator windows: "rsi 2", "rsi period 10"
+    for kind in ("rsi", "atr", "adx", "zscore", "roc"):
+        m = re.search(rf"{kind}\s*(?:period|window|length|lookback)?\s*(?:to|of|=)?\s*\(?(\d{{1,4}})\)?|(\d{{1,4}})[\s-]*(?:day|bar|period)\s*{kind}", w)
+        targets = [i for i in inds if i["kind"] == kind]
+        if m and len(targets) == 1 and not re.search(rf"{kind}\s*(?:is\s*)?(?:above|below|over|under|>|<)", w):
+            targets[0]["window"] = int(m.group(1) or m.group(2))
+    # thresholds: "buy when RSI below 25" / "sell above 75" / "entry threshold 25"
+    for role, key in (("long", "entry"), ("exit", "exit")):
+        for seg_role, clause in _segments(w):
+            if seg_role != role or not clause.strip():
+                continue
+            ctx = Context(IndicatorRegistry([copy.deepcopy(i) for i in inds]))
+            parsed = parse_conditions(clause, ctx, role="entry" if role == "long" else "exit")
+            for new in parsed.conditions:
+                if spec.get(key) is None and key == "exit":
+                    spec["exit"] = new
+                    _merge_indicators(spec, ctx)
+                    continue
+                if not _replace_threshold(spec, key, new):
+                    spec[key] = new if spec.get(key) is None else {"kind": "all", "conditions": [spec[key], new]}
+                _merge_indicators(spec, ctx)
+    # direction
+    if re.search(r"\bshort[\s-]*only\b|\bonly short\b", w):
+        spec["direction"] = "short"
+        spec.pop("short_entry", None)
+        spec.pop("short_exit", None)
+    elif re.search(r"\blong[\s-]*only\b|\bonly long\b|\bno shorts?\b", w):
+        spec["direction"] = "long"
+        spec.pop("short_entry", None)
+        spec.pop("short_exit", None)
+    elif re.search(r"\b(?:long and short|both directions|allow shorts?|add shorts?|also short)\b", w) and spec.get("direction") == "long":
+        spec["direction"] = "both"
+        spec["short_entry"] = _mirror(spec["entry"])
+        if spec.get("exit"):
+            spec["short_exit"] = _mirror(spec["exit"])
+        notes.append("Short entries mirror the long entry rule.")
+    if unsupported:
+        warnings.append(unsupported_message(unsupported))
+    spec["name"] = auto_name(spec) if current.get("name", "").startswith(tuple(current["universe"]["symbols"][:1])) else current.get("name", auto_name(spec))
+    return ParseResult("modify", spec=spec, assumptions=notes, warnings=warnings, unsupported=unsupported)
+
+
+def _merge_indicators(spec: dict[str, Any], ctx: Context) -> None:
+    existing = {i["id"] for i in spec.get("indicators", [])}
+    for item in ctx.registry.items:
+        if item["id"] not in existing:
+            spec.setdefault("indicators", []).append(item)
+
+
+def _replace_threshold(spec: dict[str, Any], key: str, new: Cond) -> bool:
+    """Replace a compare on the same left operand (same direction) with the new one."""
+    if new.get("kind") != "compare":
+        return False
+
+    def walk(cond: dict[str, Any]) -> bool:
+        if cond.get("kind") == "compare" and cond["left"] == new["left"] and _same_side(cond["op"], new["op"]):
+            cond["op"], cond["right"] = new["op"], new["right"]
+            return True
+        return any(walk(c) for c in cond.get("conditions", [])) or (
+            "condition" in cond and walk(cond["condition"])
+        )
+
+    target = spec.get(key)
+    return bool(target) and walk(target)
+
+
+def _same_side(a: str, b: str) -> bool:
+    return (a in (">", ">=")) == (b in (">", ">="))
