@@ -52,10 +52,12 @@ typecheck: setup ## mypy (strict) over every package's src
 
 gen: setup ## regenerate committed artefacts (JSON Schemas, front-end API types)
 	$(UV) run --frozen python -m vt_contracts.schemas
+	$(UV) run --frozen python -m vt_devstack.envfile
 	@if [ -f frontend/package.json ]; then $(MAKE) -C frontend gen; fi
 
 gen-check: setup ## fail when generated artefacts drift from the code
 	$(UV) run --frozen python -m vt_contracts.schemas --check
+	$(UV) run --frozen python -m vt_devstack.envfile --check
 	@if [ -f frontend/package.json ]; then $(MAKE) -C frontend gen-check; fi
 
 compose-check: setup ## validate docker-compose.yml and lint the Dockerfiles

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
-from asgi_lifespan import LifespanManager
-
-from vt_gateway.app import create_app
-from vt_gateway.settings import Settings
 
 
-@pytest.fixture
-async def client(database_url: str, redis_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings())
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-            yield c
-
-
-async def test_health_is_live(client: httpx.AsyncClient) -> None:
-    r = await client.get("/health")
+async def test_health_is_live(gw: httpx.AsyncClient) -> None:
+    r = await gw.get("/health")
     assert r.status_code == 200
     assert r.json()["service"] == "api-gateway"
 
 
-async def test_ready_checks_database_and_redis(client: httpx.AsyncClient) -> None:
-    r = await client.get("/ready")
+async def test_ready_checks_database_and_redis(gw: httpx.AsyncClient) -> None:
+    r = await gw.get("/ready")
     body = r.json()
     assert r.status_code == 200, body
     assert body["status"] == "ready"
@@ -36,8 +20,8 @@ async def test_ready_checks_database_and_redis(client: httpx.AsyncClient) -> Non
     assert body["checks"]["redis"].startswith("ok")
 
 
-async def test_unknown_path_is_problem_json(client: httpx.AsyncClient) -> None:
-    r = await client.get("/no-such-route", headers={"X-Correlation-ID": "abc-123"})
+async def test_unknown_path_is_problem_json(gw: httpx.AsyncClient) -> None:
+    r = await gw.get("/api/v1/no-such-route", headers={"X-Correlation-ID": "abc-123"})
     assert r.status_code == 404
     assert r.headers["content-type"] == "application/problem+json"
     assert r.headers["x-correlation-id"] == "abc-123"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,7 +22,7 @@ from vt_gateway.deps import CSRF_HEADER, RateLimiter
 from vt_gateway.live.router import router as live_router
 from vt_gateway.market.router import router as market_router
 from vt_gateway.schemas_router import router as schemas_router
-from vt_gateway.security import SecretBox, TokenService
+from vt_gateway.security import Passwords, SecretBox, TokenService
 from vt_gateway.settings import Settings
 from vt_gateway.strategies.router import router as strategies_router
 from vt_gateway.upstream import Upstreams
@@ -32,6 +33,7 @@ from vt_kit.app import create_service_app
 from vt_kit.middleware import BodySizeLimitMiddleware, CorrelationIdMiddleware
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """The one public door of VibeTrading: chat a strategy, backtest it, read the results.
 
@@ -72,6 +74,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.limiter = RateLimiter(app.state.redis, settings)
+        try:
+            await app.state.limiter.load()
+        except Exception:  # Redis down at start-up: /ready says so; buckets load on first use
+            log.warning("could not load the rate-limit script into Redis")
         app.state.upstreams = Upstreams.from_settings(settings, upstream_transports)
         try:
             yield
@@ -88,6 +94,7 @@ def create_app(
     )
     app.state.tokens = TokenService(settings)
     app.state.secret_box = SecretBox(settings)
+    app.state.passwords = Passwords(settings)
     app.state.run_cache = FinishedRunCache(settings.finished_run_cache_size)
     app.include_router(frontend_router(settings.frontend_dir))
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from vt_gateway.security import InvalidAccessToken, TokenService
 from vt_gateway.settings import Settings
@@ -57,6 +57,7 @@ class RateLimiter:
 
     def __init__(self, redis: Redis, settings: Settings) -> None:
         self.enabled = settings.rate_limit_enabled
+        self.redis = redis
 
         def bucket(capacity: float, rate: float, name: str) -> TokenBucket:
             return TokenBucket(
@@ -69,10 +70,23 @@ class RateLimiter:
         self.auth = bucket(settings.rl_auth_capacity, settings.rl_auth_rate, "auth")
         self.chat = bucket(settings.rl_chat_capacity, settings.rl_chat_rate, "chat")
 
-    async def check(self, checks: list[tuple[TokenBucket, str]], what: str) -> None:
+    async def load(self) -> None:
+        await self.ip.load()  # one script serves every bucket
+
+    async def check(
+        self, checks: list[tuple[TokenBucket, str]], what: str, revoked_key: str | None = None
+    ) -> bool:
+        """Take one token from each bucket (and, optionally, look up a revocation key) in ONE
+        Redis round trip; raise 429 when any bucket is empty. Returns whether the key exists."""
         if not self.enabled:
-            return
-        decisions = await asyncio.gather(*(b.take(key) for b, key in checks))
+            checks = []
+        if not checks and revoked_key is None:
+            return False
+        results = await self._run(checks, revoked_key)
+        revoked = bool(results[-1]) if revoked_key is not None else False
+        if revoked:
+            return True
+        decisions = [TokenBucket.decision(raw) for raw in results[: len(checks)]]
         refused = [d for d in decisions if not d.allowed]
         if refused:
             wait = max(1, round(max(d.retry_after_s for d in refused) + 0.499))
@@ -80,24 +94,43 @@ class RateLimiter:
                 f"Too many {what} requests. Wait {wait} s before trying again.",
                 headers={"Retry-After": str(wait)},
             )
+        return False
+
+    async def _run(
+        self, checks: list[tuple[TokenBucket, str]], revoked_key: str | None
+    ) -> list[Any]:
+        for attempt in (1, 2):
+            pipe = self.redis.pipeline(transaction=False)
+            for bucket, key in checks:
+                await bucket.queue(pipe, key)
+            if revoked_key is not None:
+                await pipe.exists(revoked_key)
+            try:
+                results: list[Any] = await pipe.execute()
+                return results
+            except NoScriptError:  # Redis restarted or was flushed: load the script again
+                if attempt == 2:
+                    raise
+                await self.load()
+        raise AssertionError("unreachable")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_tokens(request: Request) -> TokenService:
+async def get_tokens(request: Request) -> TokenService:
     tokens: TokenService = request.app.state.tokens
     return tokens
 
 
-def get_upstreams(request: Request) -> Upstreams:
+async def get_upstreams(request: Request) -> Upstreams:
     upstreams: Upstreams = request.app.state.upstreams
     return upstreams
 
 
-def get_limiter(request: Request) -> RateLimiter:
+async def get_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.limiter
     return limiter
 
@@ -118,22 +151,31 @@ def check_csrf(request: Request) -> None:
         )
 
 
-async def authenticate(
-    token: str, via_cookie: bool, tokens: TokenService, redis: Redis
-) -> Principal:
+_INVALID = (
+    "Your access token is invalid or expired. Log in again or call POST /api/v1/auth/refresh."
+)
+_REVOKED = "This access token was revoked (logged out). Log in again."
+
+
+def verify(token: str, via_cookie: bool, tokens: TokenService) -> Principal:
+    """Check signature and expiry (CPU only)."""
     try:
         claims = tokens.verify_access(token)
     except InvalidAccessToken as exc:
         raise Unauthorized(
-            "Your access token is invalid or expired. Log in again or call POST /api/v1/auth/refresh.",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            _INVALID, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
         ) from exc
-    if await redis.exists(REVOKED_PREFIX + claims.jti):
-        raise Unauthorized(
-            "This access token was revoked (logged out). Log in again.",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
     return Principal(claims.user_id, claims.role, claims.jti, claims.expires_at, via_cookie)
+
+
+async def authenticate(
+    token: str, via_cookie: bool, tokens: TokenService, redis: Redis
+) -> Principal:
+    """Verify a token and make sure it was not revoked (one Redis lookup)."""
+    principal = verify(token, via_cookie, tokens)
+    if await redis.exists(REVOKED_PREFIX + principal.jti):
+        raise Unauthorized(_REVOKED, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return principal
 
 
 async def current_principal(
@@ -151,19 +193,23 @@ async def current_principal(
             "Log in first: send Authorization: Bearer <access_token> or the vt_access cookie.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = await authenticate(token, via_cookie, get_tokens(request), request.app.state.redis)
+    principal = verify(token, via_cookie, request.app.state.tokens)
     if via_cookie and request.method not in SAFE_METHODS:
         check_csrf(request)
     user_id_var.set(principal.user_id)
-    limiter = get_limiter(request)
-    await limiter.check(
+    limiter: RateLimiter = request.app.state.limiter
+    # revocation lookup and the three buckets: one Redis round trip, no database
+    revoked = await limiter.check(
         [
             (limiter.ip, client_ip(request)),
             (limiter.user, principal.user_id),
             (limiter.token, principal.jti),
         ],
         "API",
+        revoked_key=REVOKED_PREFIX + principal.jti,
     )
+    if revoked:
+        raise Unauthorized(_REVOKED, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     return principal
 
 
@@ -181,19 +227,19 @@ AdminUser = Annotated[Principal, Depends(admin_principal)]
 
 async def limit_auth(request: Request) -> None:
     """Strict per-IP bucket on login/register/refresh (credential stuffing, sign-up floods)."""
-    limiter = get_limiter(request)
+    limiter: RateLimiter = request.app.state.limiter
     ip = client_ip(request)
     await limiter.check([(limiter.auth, ip), (limiter.ip, ip)], "authentication")
 
 
 async def limit_chat(request: Request, principal: CurrentUser) -> None:
     """Chat turns are expensive (LLM calls): a stricter per-user bucket."""
-    limiter = get_limiter(request)
+    limiter: RateLimiter = request.app.state.limiter
     await limiter.check([(limiter.chat, principal.user_id)], "chat")
 
 
 async def limit_anonymous(request: Request) -> None:
-    limiter = get_limiter(request)
+    limiter: RateLimiter = request.app.state.limiter
     await limiter.check([(limiter.ip, client_ip(request))], "API")
 
 

@@ -30,6 +30,6 @@ async def strategy_schema() -> Response:
     """The JSON Schema of StrategySpec v1 (the same one the LLM is given and the engine enforces)."""
     return Response(
         _strategy_schema(),
-        media_type="application/schema+json",
+        media_type="application/json",
         headers={"Cache-Control": "public, max-age=300"},
     )

@@ -20,25 +20,33 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from vt_gateway.settings import Settings
 
 ALGORITHM = "HS256"
-_hasher = PasswordHasher()
-# verifying against this keeps login time the same whether or not the e-mail exists
-_DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+class Passwords:
+    """argon2id hashing; cost parameters come from the settings (defaults: RFC 9106 low-memory)."""
 
+    def __init__(self, settings: Settings) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
+        # verifying against this keeps login time the same whether or not the e-mail exists
+        self._dummy = self._hasher.hash("not-a-real-password-" + secrets.token_hex(8))
 
-def verify_password(password_hash: str | None, password: str) -> bool:
-    """Constant-ish time: always runs one argon2 verification."""
-    try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
 
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        """Always runs one argon2 verification."""
+        try:
+            ok = self._hasher.verify(password_hash or self._dummy, password)
+        except (VerificationError, InvalidHashError):
+            return False
+        return ok and password_hash is not None
 
-def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(password_hash)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +68,14 @@ class TokenService:
 
     def __init__(self, settings: Settings) -> None:
         self._secret = settings.jwt_secret.get_secret_value()
+        # a prepared key spares PyJWT re-checking the secret's format on every verification
+        self._verify_key = jwt.PyJWK(
+            {
+                "kty": "oct",
+                "k": base64.urlsafe_b64encode(self._secret.encode()).decode().rstrip("="),
+                "alg": ALGORITHM,
+            }
+        )
         self._issuer = settings.jwt_issuer
         self.access_ttl = settings.access_token_ttl_seconds
         self.refresh_ttl = settings.refresh_token_ttl_seconds
@@ -84,7 +100,7 @@ class TokenService:
         try:
             payload = jwt.decode(
                 token,
-                self._secret,
+                self._verify_key,
                 algorithms=[ALGORITHM],
                 issuer=self._issuer,
                 options={"require": ["sub", "exp", "iat", "jti", "role"]},

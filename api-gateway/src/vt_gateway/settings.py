@@ -40,6 +40,9 @@ class Settings(ServiceSettings):
     refresh_token_ttl_seconds: int = Field(
         default=14 * 24 * 3600, ge=1, le=365 * 24 * 3600, alias="REFRESH_TOKEN_TTL_SECONDS"
     )
+    argon2_time_cost: int = Field(default=3, ge=1, le=20, alias="ARGON2_TIME_COST")
+    argon2_memory_kib: int = Field(default=65536, ge=1024, alias="ARGON2_MEMORY_KIB")
+    argon2_parallelism: int = Field(default=4, ge=1, le=16, alias="ARGON2_PARALLELISM")
     user_secrets_key: SecretStr | None = Field(
         default=None,
         alias="USER_SECRETS_KEY",

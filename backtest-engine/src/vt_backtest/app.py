@@ -25,7 +25,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await queue.ensure_group(app.state.redis)
+        await queue.ensure_group_and_recover(
+            app.state.redis, app.state.sessionmaker, maxlen=settings.stream_maxlen
+        )
         supervisor: WorkerSupervisor | None = None
         if settings.backtest_workers > 0:
             supervisor = WorkerSupervisor(settings, processes=settings.backtest_workers)

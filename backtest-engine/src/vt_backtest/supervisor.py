@@ -37,6 +37,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
         elif isinstance(value, bool):
             value = "true" if value else "false"
         env[alias] = str(value)
+    env["VT_BACKTEST_SUPERVISED"] = "1"
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
     env.setdefault("OMP_NUM_THREADS", "1")
     return env

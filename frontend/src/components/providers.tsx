@@ -1,15 +1,18 @@
 "use client";
 import * as React from "react";
+import dynamic from "next/dynamic";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { ThemeProvider } from "next-themes";
-import { Toaster } from "sonner";
-import { useTheme } from "next-themes";
-import { TooltipProvider } from "@/components/ui/tooltip";
+import { ThemeProvider, useTheme } from "next-themes";
 import { ApiError } from "@/lib/api/client";
+import { registerToasterMount } from "@/lib/toast";
 
-function ThemedToaster() {
+const Toaster = dynamic(() => import("sonner").then((m) => m.Toaster), { ssr: false });
+
+function LazyToaster() {
   const { resolvedTheme } = useTheme();
-  return <Toaster theme={resolvedTheme === "dark" ? "dark" : "light"} richColors closeButton position="bottom-right" />;
+  const [on, setOn] = React.useState(false);
+  React.useEffect(() => registerToasterMount(() => setOn(true)), []);
+  return on ? <Toaster theme={resolvedTheme === "dark" ? "dark" : "light"} richColors closeButton position="bottom-right" /> : null;
 }
 
 export function Providers({ children }: { children: React.ReactNode }) {
@@ -28,10 +31,8 @@ export function Providers({ children }: { children: React.ReactNode }) {
   return (
     <ThemeProvider attribute="class" defaultTheme="system" enableSystem disableTransitionOnChange>
       <QueryClientProvider client={client}>
-        <TooltipProvider delayDuration={300}>
-          {children}
-          <ThemedToaster />
-        </TooltipProvider>
+        {children}
+        <LazyToaster />
       </QueryClientProvider>
     </ThemeProvider>
   );

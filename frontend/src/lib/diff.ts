@@ -77,14 +77,16 @@ export function normalizeDiff(diff: unknown): NormalizedDiff {
       : null;
   if (list) {
     const changes: Change[] = list.filter(isObj).map((c) => {
-      const op = String(c.kind ?? c.op ?? c.type ?? "changed");
-      const kind: ChangeKind = op === "add" || op === "added" ? "added" : op === "remove" || op === "removed" ? "removed" : "changed";
-      return {
-        path: pathOf(c.path ?? c.field ?? c.loc),
-        kind,
-        before: c.before ?? c.old ?? c.from_value ?? c.old_value,
-        after: c.after ?? c.new ?? c.value ?? c.new_value,
-      };
+      const before = c.before ?? c.old ?? c.from_value ?? c.old_value;
+      const after = c.after ?? c.new ?? c.value ?? c.new_value;
+      const op = c.kind ?? c.op ?? c.type;
+      const kind: ChangeKind =
+        op === "add" || op === "added" || (op === undefined && (before === null || before === undefined))
+          ? "added"
+          : op === "remove" || op === "removed" || (op === undefined && (after === null || after === undefined))
+            ? "removed"
+            : "changed";
+      return { path: pathOf(c.path ?? c.field ?? c.loc), kind, before, after };
     });
     return changes.length ? { type: "changes", changes } : { type: "none" };
   }

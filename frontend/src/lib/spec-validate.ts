@@ -2,9 +2,10 @@
  * Live validation of a StrategySpec JSON text against the served JSON Schema (ajv, offline).
  * Errors carry the JSON path, a message that says what to change, and the editor line.
  */
-import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
+import Ajv2020, { type ErrorObject } from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import { lineColOf, locatePointers } from "@/lib/json-locate";
+import { rewriteDiscriminators } from "@/lib/schema-rewrite.mjs";
 
 export interface SpecIssue {
   /** JSON pointer of the offending value ("" is the document). */
@@ -23,33 +24,7 @@ export interface SpecValidation {
 
 type Json = Record<string, unknown>;
 
-/**
- * pydantic emits OpenAPI-style `discriminator` + `oneOf`; ajv cannot use the mapping. Rewrite each
- * into "kind is required and one of the tags; if kind == X then the X schema", which gives precise
- * errors instead of one failure per union member.
- */
-export function rewriteDiscriminators(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(rewriteDiscriminators);
-  if (typeof node !== "object" || node === null) return node;
-  const src = node as Json;
-  const out: Json = {};
-  for (const [k, v] of Object.entries(src)) out[k] = rewriteDiscriminators(v);
-  const disc = src.discriminator as { propertyName?: string; mapping?: Record<string, string> } | undefined;
-  if (disc?.propertyName && disc.mapping && Array.isArray(src.oneOf)) {
-    const prop = disc.propertyName;
-    const tags = Object.keys(disc.mapping);
-    delete out.discriminator;
-    delete out.oneOf;
-    out.type = "object";
-    out.required = [prop];
-    out.properties = { [prop]: { enum: tags } };
-    out.allOf = tags.map((t) => ({
-      if: { properties: { [prop]: { const: t } }, required: [prop] },
-      then: { $ref: disc.mapping![t] },
-    }));
-  }
-  return out;
-}
+export { rewriteDiscriminators };
 
 function humanPath(pointer: string): string {
   if (!pointer) return "(document)";
@@ -112,14 +87,13 @@ export interface SpecValidator {
   validateValue(value: unknown): SpecIssue[];
 }
 
-export function createSpecValidator(schema: object): SpecValidator {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: true });
-  addFormats(ajv);
-  const rewritten = rewriteDiscriminators(schema) as Json;
-  delete rewritten.$schema;
-  delete rewritten.$id;
-  const fn: ValidateFunction = ajv.compile(rewritten);
+/** Anything that validates like an ajv ValidateFunction (runtime-compiled or precompiled). */
+export interface ValidateFn {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
 
+export function validatorFrom(fn: ValidateFn): SpecValidator {
   const issuesFor = (value: unknown, text?: string): SpecIssue[] => {
     if (fn(value)) return [];
     const lines = text ? locatePointers(text) : null;
@@ -143,8 +117,18 @@ export function createSpecValidator(schema: object): SpecValidator {
         const line = m ? lineColOf(text, Number(m[1])).line : lm ? Number(lm[1]) : null;
         return { ok: false, issues: [{ pointer: "", path: "(document)", message: `not valid JSON: ${msg}`, line }] };
       }
-      const issues = issuesFor(value, text);
+      const issues = issuesFor(value, text).sort((a, b) => (a.line ?? 1e9) - (b.line ?? 1e9));
       return { ok: issues.length === 0, issues, value };
     },
   };
+}
+
+/** Compiles a schema at run time (needs `new Function`, i.e. a CSP with 'unsafe-eval'). */
+export function createSpecValidator(schema: object): SpecValidator {
+  const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: true });
+  addFormats(ajv);
+  const rewritten = rewriteDiscriminators(schema) as Json;
+  delete rewritten.$schema;
+  delete rewritten.$id;
+  return validatorFrom(ajv.compile(rewritten));
 }

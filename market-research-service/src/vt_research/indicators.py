@@ -30,11 +30,14 @@ def realised_vol(close: pd.Series, window: int, periods_per_year: int) -> pd.Ser
 
 
 def percentile_rank(history: pd.Series, value: float) -> float:
-    """Share of `history` (NaN dropped) that is <= `value`, in percent (0..100)."""
+    """Percentile of `value` within `history` (NaN dropped), ties counted half ("mean" kind):
+    (count(x < value) + 0.5 * count(x == value)) / n * 100. A constant history gives 50."""
     clean = history.dropna()
     if clean.empty:
         return float("nan")
-    return float((clean <= value).sum()) / float(len(clean)) * 100.0
+    below = float((clean < value).sum())
+    equal = float((clean == value).sum())
+    return (below + 0.5 * equal) / float(len(clean)) * 100.0
 
 
 def wilder_smooth(values: pd.Series, window: int) -> pd.Series:

@@ -160,7 +160,7 @@ def classify_volatility(
         derivation=Derivation(
             formula=(
                 "rv20 = stdev(ln(C_t/C_{t-1}), 20 bars) * sqrt(periods_per_year); percentile = "
-                "share of rv20 history <= today's rv20; low <25, normal <75, high <95, extreme "
+                "(count(rv20 history < today) + 0.5 * count(== today)) / n * 100; low <25, normal <75, high <95, extreme "
                 ">=95; VIX>=30 raises to at least high, VIX>=40 to extreme"
             ),
             inputs=inputs,
@@ -222,7 +222,7 @@ def compute_drawdown(close: pd.Series) -> DrawdownResult:
             inputs={
                 "close_t": _r(float(close.iloc[-1])),
                 "peak_close": _r(peak),
-                "peak_at": pd.Timestamp(close.idxmax()).isoformat(),
+                "peak_at": close.index[int(close.to_numpy().argmax())].isoformat(),
                 "window_start": close.index[0].isoformat(),
                 "state": state,
             },

@@ -16,6 +16,7 @@ import pandas as pd
 
 from vt_contracts import Derivation, Insight, TopAsset
 from vt_kit import NotFound, ProblemError, Unprocessable
+from vt_research import indicators as ind
 from vt_research import regime
 from vt_research.events import EventCalendar
 from vt_research.marketdata import MarketDataClient, PriceHistory
@@ -58,9 +59,9 @@ def _round(x: float | None, nd: int = 4) -> float | None:
 def composite(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Equal-weight index: each member's OHLC divided by its first common close, then averaged
     across members on the dates all members share (volume summed)."""
-    common: pd.DatetimeIndex | None = None
+    common: pd.Index | None = None
     for f in frames.values():
-        common = f.index if common is None else common.intersection(f.index)
+        common = f.index if common is None else common.intersection(list(f.index))
     if common is None or len(common) == 0:
         return pd.DataFrame(columns=["open", "high", "low", "close", "volume"], dtype=float)
     parts = []
@@ -241,7 +242,7 @@ class InsightService:
         }
         corr: float | None = None
         if bench is not None:
-            value, n = regime.ind.return_correlation(frame["close"], bench, regime.CORRELATION_WINDOW)
+            value, n = ind.return_correlation(frame["close"], bench, regime.CORRELATION_WINDOW)
             corr = _round(value)
             derivations["correlation_to_benchmark"] = Derivation(
                 formula=f"Pearson correlation of daily log returns over the last {regime.CORRELATION_WINDOW} shared dates",
@@ -357,11 +358,14 @@ class InsightService:
                 slug="insufficient-history",
                 title="Not enough price history",
             )
-        above = sum(
-            1
-            for h in found.values()
-            if len(h.frame) >= 50
-            and float(h.frame["close"].iloc[-1]) > float(regime.ind.sma(h.frame["close"], 50).iloc[-1])
+        above = len(
+            [
+                h
+                for h in found.values()
+                if len(h.frame) >= 50
+                and float(h.frame["close"].iloc[-1])
+                > float(ind.sma(h.frame["close"], 50).iloc[-1])
+            ]
         )
         meta: dict[str, float | str | None] = {
             "members": ",".join(sorted(found)),

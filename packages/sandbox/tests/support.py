@@ -17,7 +17,7 @@ from vt_sandbox import SandboxLimits
 CORPUS = Path(__file__).parent / "corpus"
 
 # Tight budgets keep the bomb tests quick; legit strategies use a tiny fraction.
-FAST_LIMITS = SandboxLimits(cpu_seconds=1.5, wall_seconds=8.0, memory_mb=512)
+FAST_LIMITS = SandboxLimits(cpu_seconds=1.0, wall_seconds=30.0, memory_mb=512)
 
 
 def make_ohlcv(n: int = 2520, seed: int = 7) -> pd.DataFrame:

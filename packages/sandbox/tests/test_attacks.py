@@ -21,6 +21,9 @@ from vt_sandbox.runner import _run
 
 from .support import FAST_LIMITS, CorpusEntry, Tripwire, load_corpus, make_ohlcv
 
+# The whole corpus runs in one module fixture; give slow, loaded CI machines room.
+pytestmark = pytest.mark.timeout(900)
+
 ATTACKS = load_corpus("attacks")
 DATA = make_ohlcv(300)
 LEGIT_PROBE = """
@@ -123,4 +126,5 @@ def test_process_healthy_after_corpus(outcomes: dict[str, Outcome]) -> None:
     assert _legit_run() is None
     frame = pd.DataFrame({"x": [1.0, 2.0]})
     assert frame.x.mean() == 1.5  # numpy/pandas in the parent are untouched
-    assert np.mean is not None and pd.Series.rolling.__name__ == "rolling"
+    assert np.mean is not None
+    assert pd.Series.rolling.__name__ == "rolling"

@@ -40,9 +40,11 @@ router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(limit_au
     summary="Create an account",
     responses=problem_responses(409, 422, 429),
 )
-async def register(body: Credentials, session: SessionDep, settings: SettingsDep) -> UserRead:
+async def register(
+    body: Credentials, session: SessionDep, settings: SettingsDep, request: Request
+) -> UserRead:
     """Create a user with an e-mail and password (argon2id-hashed). Then log in."""
-    user = await service.register(session, body.email, body.password)
+    user = await service.register(session, request.app.state.passwords, body.email, body.password)
     return to_read(user, settings)
 
 
@@ -66,6 +68,7 @@ async def login(
     issued = await service.login(
         session,
         tokens,
+        request.app.state.passwords,
         body.email,
         body.password,
         user_agent=request.headers.get("user-agent"),

@@ -14,14 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vt_db.models import User
 from vt_gateway.auth import repository
 from vt_gateway.deps import REVOKED_PREFIX, Principal
-from vt_gateway.security import (
-    TokenService,
-    hash_password,
-    hash_refresh_token,
-    needs_rehash,
-    new_refresh_token,
-    verify_password,
-)
+from vt_gateway.security import Passwords, TokenService, hash_refresh_token, new_refresh_token
 from vt_kit import Conflict, Unauthorized
 
 log = logging.getLogger(__name__)
@@ -38,13 +31,13 @@ class Session:
     refresh_expires_in: int
 
 
-async def register(session: AsyncSession, email: str, password: str) -> User:
+async def register(session: AsyncSession, passwords: Passwords, email: str, password: str) -> User:
     if await repository.get_user_by_email(session, email) is not None:
         raise Conflict(
             "An account with this e-mail already exists. Log in instead, or use another address."
         )
     try:
-        return await repository.add_user(session, email, hash_password(password))
+        return await repository.add_user(session, email, passwords.hash(password))
     except IntegrityError as exc:  # a concurrent registration won the race
         raise Conflict(
             "An account with this e-mail already exists. Log in instead, or use another address."
@@ -76,6 +69,7 @@ async def _issue(
 async def login(
     session: AsyncSession,
     tokens: TokenService,
+    passwords: Passwords,
     email: str,
     password: str,
     *,
@@ -83,14 +77,14 @@ async def login(
     ip: str | None,
 ) -> Session:
     user = await repository.get_user_by_email(session, email)
-    if not verify_password(user.password_hash if user else None, password) or user is None:
+    if not passwords.verify(user.password_hash if user else None, password) or user is None:
         raise Unauthorized("Wrong e-mail or password.", slug="invalid-credentials")
     if not user.is_active:
         raise Unauthorized(
             "This account is disabled. Contact the operator.", slug="account-disabled"
         )
-    if needs_rehash(user.password_hash):
-        await repository.set_password_hash(session, user, hash_password(password))
+    if passwords.needs_rehash(user.password_hash):
+        await repository.set_password_hash(session, user, passwords.hash(password))
     issued, _ = await _issue(session, tokens, user, uuid.uuid4(), user_agent, ip)
     return issued
 

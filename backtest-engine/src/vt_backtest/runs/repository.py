@@ -236,6 +236,15 @@ async def finish_failure(session: AsyncSession, run_id: uuid.UUID, error: dict[s
     return res.one_or_none() is not None
 
 
+async def unfinished_runs(session: AsyncSession) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    rows = await session.execute(
+        select(BacktestRun.id, BacktestRun.user_id)
+        .where(BacktestRun.status.in_(ACTIVE))
+        .order_by(BacktestRun.created_at)
+    )
+    return [(r[0], r[1]) for r in rows.all()]
+
+
 async def count_results(session: AsyncSession, run_id: uuid.UUID) -> int:
     n = await session.scalar(
         select(func.count())

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from vt_backtest.worker.errors import JobFailed, fail
-from vt_contracts import BacktestRequest, BacktestResult, FieldError
+from vt_contracts import BacktestRequest, BacktestResult, FieldError, Market
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class ComputeJob:
     data: Mapping[str, pd.DataFrame]
     benchmark: pd.DataFrame | None
     data_sources: dict[str, str]
-    market: str
+    market: Market
     progress: ProgressFn = field(default=lambda _p: None)
     sandbox_cpu_seconds: float = 10.0
     sandbox_wall_seconds: float = 30.0
@@ -156,7 +156,6 @@ def engine_compute(job: ComputeJob) -> BacktestResult:
 
     request = job.request
     progress = _progress_adapter(job.progress)
-    data_hash = vt_engine.hash_frames(job.data)
     try:
         if request.spec is not None:
             return vt_engine.run_backtest(
@@ -167,7 +166,6 @@ def engine_compute(job: ComputeJob) -> BacktestResult:
                 walk_forward=request.walk_forward,
                 progress=progress,
                 data_sources=job.data_sources,
-                data_hash=data_hash,
             )
         code = request.code
         assert code is not None
@@ -188,7 +186,6 @@ def engine_compute(job: ComputeJob) -> BacktestResult:
             gates=request.gates,
             progress=progress,
             data_sources=job.data_sources,
-            data_hash=data_hash,
         )
     except SandboxError as exc:
         raise sandbox_problem(exc) from None

@@ -20,9 +20,10 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from vt_backtest import events, queue
@@ -32,7 +33,7 @@ from vt_backtest.settings import Settings
 from vt_backtest.worker.compute import Compute, ComputeJob, check_data, load_compute
 from vt_backtest.worker.errors import JobFailed, problem
 from vt_backtest.worker.marketdata import LoadedFrame, MarketDataClient
-from vt_contracts import BacktestRequest, BacktestResult, Problem
+from vt_contracts import BacktestRequest, BacktestResult, Market, Problem
 from vt_db.session import make_engine, make_sessionmaker, session_scope
 from vt_kit.context import correlation_id_var, user_id_var
 
@@ -102,7 +103,7 @@ class Worker:
             internal_token=s.internal_token.get_secret_value(),
             timeout_s=s.market_data_timeout_s,
         )
-        await queue.ensure_group(self._redis)
+        await queue.ensure_group_and_recover(self._redis, self._sessions, maxlen=s.stream_maxlen)
 
     async def close(self) -> None:
         if self._market is not None:
@@ -132,6 +133,15 @@ class Worker:
                 await self.step(block_ms=500)
             except asyncio.CancelledError:
                 raise
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    log.exception("worker %s loop error; retrying", self.name)
+                else:  # Redis lost the stream (restart without persistence, flush)
+                    with contextlib.suppress(Exception):
+                        await queue.ensure_group_and_recover(
+                            self.redis, self.sessions, maxlen=self.settings.stream_maxlen
+                        )
+                await asyncio.sleep(1.0)
             except Exception:  # Redis/DB blips: back off, never die
                 log.exception("worker %s loop error; retrying", self.name)
                 await asyncio.sleep(1.0)
@@ -151,12 +161,12 @@ class Worker:
         return True
 
     async def _read_one(self, block_ms: int) -> tuple[str, dict[str, str]] | None:
-        reply = await self.redis.xreadgroup(
+        reply: Any = await self.redis.xreadgroup(
             queue.GROUP, self.name, {queue.JOBS_STREAM: ">"}, count=1, block=block_ms
         )
         for _stream, entries in reply or []:
             for entry_id, fields in entries:
-                return str(entry_id), dict(fields)
+                return str(entry_id), {str(k): str(v) for k, v in (fields or {}).items()}
         return None
 
     async def _reclaim_one(self) -> tuple[str, dict[str, str]] | None:
@@ -176,7 +186,8 @@ class Worker:
                 await self._ack(str(entry_id))
                 continue
             log.warning("worker %s reclaimed job %s", self.name, entry_id)
-            return str(entry_id), dict(rows[0][1])
+            fields: Any = rows[0][1] or {}
+            return str(entry_id), {str(k): str(v) for k, v in fields.items()}
         return None
 
     async def _ack(self, entry_id: str) -> None:
@@ -422,10 +433,10 @@ class Worker:
             )
 
 
-def _market_of(loaded: list[LoadedFrame]) -> str:
+def _market_of(loaded: list[LoadedFrame]) -> Market:
     for f in loaded:
-        if f.market:
-            return f.market
+        if f.market in ("us_equity", "hk_equity", "crypto"):
+            return cast(Market, f.market)
     symbol = loaded[0].symbol if loaded else ""
     return "crypto" if "/" in symbol else "hk_equity" if symbol.endswith(".HK") else "us_equity"
 

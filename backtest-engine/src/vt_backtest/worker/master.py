@@ -27,15 +27,39 @@ from vt_kit.logging import configure_logging
 log = logging.getLogger("vt_backtest.worker")
 
 RESTART_BACKOFF_MAX_S = 30.0
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Linux: get SIGTERM when the parent process dies, so no worker outlives its service."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        log.warning("could not set the parent-death signal")
 
 
 def warm_engine(settings: Settings) -> float:
     """Import the engine and compile its kernels; returns seconds spent."""
     started = time.perf_counter()
-    if settings.warmup and not settings.compute:
-        import vt_engine
+    # Everything a child needs is imported once, here, so a fork starts warm.
+    import vt_backtest.worker.consumer  # noqa: F401
 
-        vt_engine.warmup()
+    if settings.compute:
+        from vt_backtest.worker.compute import load_compute
+
+        load_compute(settings.compute)
+    if settings.warmup and not settings.compute:
+        try:
+            import vt_engine
+
+            vt_engine.warmup()
+        except Exception:  # a cold worker is slow, not broken
+            log.exception("engine warm-up failed; the first job will compile the kernels")
     return time.perf_counter() - started
 
 
@@ -46,6 +70,16 @@ async def _child_main(settings: Settings, forked_at: float) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    parent = os.getppid()
+
+    async def watch_parent() -> None:
+        while not stop.is_set():
+            if os.getppid() != parent:
+                log.warning("worker master is gone; stopping")
+                stop.set()
+            await asyncio.sleep(1.0)
+
+    watcher = asyncio.create_task(watch_parent())
     worker = Worker(settings)
     await worker.setup()
     log.info(
@@ -54,6 +88,7 @@ async def _child_main(settings: Settings, forked_at: float) -> int:
     try:
         await worker.serve(stop)
     finally:
+        watcher.cancel()
         await worker.close()
     return 0
 
@@ -62,6 +97,7 @@ def _run_child(settings: Settings) -> int:
     forked_at = time.perf_counter()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_DFL)
+    die_with_parent()
     try:
         return asyncio.run(_child_main(settings, forked_at))
     except Exception:
@@ -109,8 +145,8 @@ class Master:
                 pid, status = os.wait()
             except ChildProcessError:
                 break
-            slot = self.children.pop(pid, None)
-            if slot is None:
+            slot = self.children.pop(pid, -1)
+            if slot < 0:
                 continue
             code = os.waitstatus_to_exitcode(status)
             if self.stopping:
@@ -135,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging(settings.service_name, settings.log_level)
+    if os.environ.get("VT_BACKTEST_SUPERVISED") == "1":
+        die_with_parent()
     processes = args.processes if args.processes is not None else max(1, settings.backtest_workers)
     started = time.perf_counter()
     warm = warm_engine(settings)

@@ -4,7 +4,7 @@ import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import { useQueryClient } from "@tanstack/react-query";
 import { CandlestickChart, History, LineChart, LogOut, Menu, MessageSquare, Settings, UserRound } from "lucide-react";
-import { toast } from "sonner";
+import { toast } from "@/lib/toast";
 import { Button } from "@/components/ui/button";
 import {
   DropdownMenu,
@@ -126,6 +126,12 @@ export function AppShell({ children, title }: { children: React.ReactNode; title
       <main id="main" className="mx-auto w-full max-w-7xl flex-1 px-3 py-4 sm:px-5 sm:py-6">
         <RequireAuth>{children}</RequireAuth>
       </main>
+      <footer className="border-t py-3 text-center text-xs text-muted-foreground">
+        VibeTrading · backtests are simulations, not advice · charts by{" "}
+        <a className="underline underline-offset-2" href="https://www.tradingview.com/lightweight-charts/" rel="noopener noreferrer" target="_blank">
+          TradingView Lightweight Charts™
+        </a>
+      </footer>
     </div>
   );
 }

@@ -12,6 +12,8 @@ import type {
   SymbolInfo,
   User,
   UserSettings,
+  UserSettingsUpdate,
+  BacktestRunSummary,
 } from "@/lib/api/types";
 
 const q = (params: Record<string, string | number | null | undefined>) => {
@@ -46,8 +48,7 @@ export const auth = {
     }
   },
   me: () => api<User>("/users/me"),
-  saveSettings: (s: Partial<UserSettings> & { llm_api_key?: string }) =>
-    api<User | UserSettings>("/users/me/settings", { method: "PATCH", body: s }),
+  saveSettings: (s: UserSettingsUpdate) => api<User | UserSettings>("/users/me/settings", { method: "PATCH", body: s }),
 };
 
 export type ChatEvent =
@@ -72,7 +73,7 @@ export async function* chatStrategy(message: string, conversationId: string | nu
       yield { type: "result", reply: data as ChatReply };
     } else if (ev.event === "error") {
       const p = (data ?? {}) as Problem;
-      yield { type: "error", problem: { title: p.title ?? "Chat failed", status: p.status ?? 500, ...p } };
+      yield { type: "error", problem: { ...p, title: p.title ?? "Chat failed", status: p.status ?? 500 } };
     }
   }
 }
@@ -92,7 +93,7 @@ export type RunRequest = { strategy_id: string } | { spec: StrategySpec } | { co
 export const backtests = {
   run: (req: RunRequest) => api<{ id: string }>("/backtest/run", { method: "POST", body: req }),
   get: (id: string) => api<BacktestRun>(`/backtest/${encodeURIComponent(id)}`),
-  list: async (cursor?: string | null) => asPage(await api<Page<BacktestRun> | BacktestRun[]>(`/backtests${q({ cursor, limit: 50 })}`)),
+  list: async (cursor?: string | null) => asPage(await api<Page<BacktestRunSummary> | BacktestRunSummary[]>(`/backtests${q({ cursor, limit: 50, sort: "-created_at" })}`)),
   eventsUrl: (id: string) => `/api/v1/backtest/${encodeURIComponent(id)}/events`,
 };
 

@@ -1,9 +1,19 @@
 /**
- * Types of what the UI renders, hand-written from packages/contracts/schemas/*.json
- * (StrategySpec v1, BacktestResult, BacktestRun, Insight, OHLCVFrame, Problem).
- * Request/response envelopes of the gateway come from the generated `schema.d.ts` once the
- * gateway's OpenAPI exists (`npm run gen`); the shapes below are the contracts themselves.
+ * Types of what the UI renders. Gateway envelopes (users, settings, strategies, run summaries,
+ * tokens) come from the generated `schema.d.ts` (`npm run gen`, from the gateway's OpenAPI).
+ * The contracts the UI reads field by field (BacktestResult, Trade, Insight, OHLCVFrame, Problem)
+ * are written out here for readable code and checked against the generated ones in
+ * `types-check.ts`, so drift fails `tsc`.
  */
+import type { components } from "@/lib/api/schema";
+
+type S = components["schemas"];
+export type User = S["UserRead"];
+export type UserSettings = S["UserSettingsRead"];
+export type UserSettingsUpdate = S["UserSettingsUpdate"];
+export type TokenResponse = S["TokenResponse"];
+export type BacktestRunSummary = S["BacktestRunSummary"];
+export type SymbolInfo = S["SymbolMatch"];
 
 export interface FieldError {
   loc: (string | number)[];
@@ -171,6 +181,25 @@ export interface Insight {
   top_assets?: { symbol: string; momentum_pct: number }[];
 }
 
+export interface Explanation {
+  summary: string;
+  rules?: string[];
+  expected_market_conditions?: string[];
+  risk_assumptions?: string[];
+  indicators?: { id: string; kind: string; reading: string }[];
+  signal_frequency?: { status: "computed" | "unavailable" | "not_requested"; detail: string; entries?: number | null; entries_per_year?: number | null; [k: string]: unknown };
+  market_insight?: Record<string, unknown> | null;
+}
+
+export interface SafetyReport {
+  ok: boolean;
+  checker?: string;
+  code_generated?: boolean;
+  generated_from_spec?: boolean;
+  violations?: { line: number; col: number; code: string; message: string }[];
+  note?: string | null;
+}
+
 export interface ChatReply {
   conversation_id: string;
   reply: string;
@@ -178,32 +207,38 @@ export interface ChatReply {
   version: number | null;
   spec: StrategySpec | null;
   code: string | null;
-  explanation: string | null;
+  /** Structured (vt_strategy_ai Explanation) or plain text. */
+  explanation: Explanation | string | null;
+  intent?: string;
+  assumptions?: string[];
   warnings: string[];
-  clarification: string | null | { question?: string; options?: string[]; [k: string]: unknown };
+  clarification: string | null;
   diff: unknown;
-  safety_report: unknown;
+  safety_report: SafetyReport | null;
 }
 
+/** S["StrategyRead"] with `spec` typed as a StrategySpec. */
 export interface StrategySummary {
   id: string;
-  name: string;
-  version?: number;
-  latest_version?: number;
-  created_at?: string;
-  updated_at?: string;
-  spec?: StrategySpec;
-  [k: string]: unknown;
+  name?: string | null;
+  description?: string | null;
+  current_version?: number | null;
+  created_at?: string | null;
+  updated_at?: string | null;
+  spec?: StrategySpec | null;
+  conversation_id?: string | null;
+  symbols?: string[];
+  timeframe?: string | null;
 }
 
 export interface StrategyVersion {
   version: number;
-  spec: StrategySpec;
+  spec?: StrategySpec | null;
   code?: string | null;
-  explanation?: string | null;
+  explanation?: Explanation | string | null;
   diff?: unknown;
-  created_at?: string;
-  [k: string]: unknown;
+  source?: string;
+  created_at?: string | null;
 }
 
 export interface Page<T> {
@@ -211,27 +246,3 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-export interface SymbolInfo {
-  symbol: string;
-  name?: string | null;
-  market?: string | null;
-  provider?: string | null;
-  timezone?: string | null;
-}
-
-export interface User {
-  id: string;
-  email: string;
-  settings?: UserSettings;
-  [k: string]: unknown;
-}
-
-export interface UserSettings {
-  llm_provider?: string | null;
-  llm_model?: string | null;
-  llm_api_key_set?: boolean;
-  default_commission_pct?: number | null;
-  default_slippage_pct?: number | null;
-  default_initial_capital?: number | null;
-  [k: string]: unknown;
-}

@@ -57,9 +57,7 @@ class Bars:
         idx = pd.DatetimeIndex(df.index)
         idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
         ts = idx.as_unit("ns").asi8
-        return Bars.from_arrays(
-            ts, df["open"], df["high"], df["low"], df["close"], df["volume"]
-        )
+        return Bars.from_arrays(ts, df["open"], df["high"], df["low"], df["close"], df["volume"])
 
     def to_frame(self) -> pd.DataFrame:
         index = pd.DatetimeIndex(pd.to_datetime(self.ts, unit="ns", utc=True), name="timestamp")

@@ -78,7 +78,16 @@ def _gaps(bars: Bars, timeframe: str, info: MarketInfo) -> QualityIssue | None:
         return None
     step = TF_NS[timeframe]
     uniq = np.unique(ts)
-    if info.calendar is not None and timeframe in ("1d", "1w", "1m", "5m", "15m", "30m", "1h", "4h"):
+    if info.calendar is not None and timeframe in (
+        "1d",
+        "1w",
+        "1m",
+        "5m",
+        "15m",
+        "30m",
+        "1h",
+        "4h",
+    ):
         local = local_ns(uniq, info.timezone)
         days = np.unique(np.floor_divide(local, DAY_NS))
         held = pd.DatetimeIndex(pd.to_datetime(days * DAY_NS, unit="ns"))

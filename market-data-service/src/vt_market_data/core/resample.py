@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from vt_kit.problems import Unprocessable
 from vt_market_data.core.bars import I64, Bars
 from vt_market_data.core.calendars import MarketInfo, local_ns
 from vt_market_data.core.timeframes import DAY_NS, MINUTE_NS, TF_NS, can_derive
-from vt_kit.problems import Unprocessable
 
 
 def bin_starts(ts: I64, target: str, info: MarketInfo) -> I64:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final, cast
+from typing import Final
 
 from vt_contracts.strategy import TIMEFRAMES, Timeframe
 from vt_kit.problems import Unprocessable
@@ -33,7 +33,7 @@ def parse_timeframe(value: str) -> Timeframe:
         raise Unprocessable(
             f"timeframe '{value}' is not supported; use one of {', '.join(TIMEFRAMES)}."
         )
-    return cast(Timeframe, tf)
+    return tf  # type: ignore[return-value]
 
 
 def tf_ns(tf: str) -> int:

@@ -82,7 +82,9 @@ class SeriesCache:
         self.redis = redis
         self.lock_timeout_s = lock_timeout_s
 
-    async def _state(self, key: SeriesKey, start: int, end: int) -> tuple[list[tuple[int, int]], list[QualityIssue]]:
+    async def _state(
+        self, key: SeriesKey, start: int, end: int
+    ) -> tuple[list[tuple[int, int]], list[QualityIssue]]:
         async with self.sessionmaker() as session:
             cov = await repo.coverage(session, key)
         issues = [

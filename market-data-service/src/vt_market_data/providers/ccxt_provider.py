@@ -6,6 +6,7 @@ ccxt request building and parsing runs against a mirror or a test stub."""
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ from vt_market_data.providers.base import (
 from vt_market_data.symbols.registry import SymbolInfo
 
 NAME = "ccxt"
+_HTTP_STATUS = re.compile(r"\b(GET|POST|PUT|DELETE) \S+ [45]\d\d\b")
 PAGE = 1000
 
 
@@ -48,6 +50,8 @@ def _classify(exchange: str, exc: BaseException) -> ProviderError:
         return ProviderTimeout(NAME, f"{exchange} did not answer in time ({text}).")
     if isinstance(exc, cx.DDoSProtection | cx.RateLimitExceeded):
         return ProviderRateLimited(NAME, f"{exchange} is rate-limiting requests ({text}).")
+    if isinstance(exc, cx.ExchangeNotAvailable) and _HTTP_STATUS.search(str(exc)):
+        return ProviderBadResponse(NAME, f"{exchange} answered with an error: {text}")
     if isinstance(exc, cx.ExchangeNotAvailable | cx.NetworkError | OSError):
         return ProviderUnreachable(NAME, f"could not reach {exchange}: {text}.")
     if isinstance(exc, cx.BadRequest | cx.NotSupported):
@@ -75,7 +79,8 @@ class CcxtProvider:
             cls = getattr(ccxt_async, exchange_id, None)
             if exchange_id not in ccxt_async.exchanges or cls is None:
                 raise ProviderSymbolNotFound(
-                    NAME, f"'{exchange_id}' is not a ccxt exchange; use e.g. binance, kraken, coinbase."
+                    NAME,
+                    f"'{exchange_id}' is not a ccxt exchange; use e.g. binance, kraken, coinbase.",
                 )
             ex = cls(
                 {
@@ -98,7 +103,9 @@ class CcxtProvider:
             await ex.close()
         self._exchanges.clear()
 
-    async def fetch(self, info: SymbolInfo, timeframe: str, start_ns: int, end_ns: int, adjusted: bool) -> FetchResult:
+    async def fetch(
+        self, info: SymbolInfo, timeframe: str, start_ns: int, end_ns: int, adjusted: bool
+    ) -> FetchResult:
         exchange_id = info.exchange or "binance"
         ex = await self._exchange(exchange_id)
         try:

@@ -50,15 +50,22 @@ class PolygonProvider:
         try:
             r = await self.client.get(url, params={**(params or {}), "apiKey": self.api_key})
         except httpx.TimeoutException as exc:
-            raise ProviderTimeout(NAME, f"polygon.io did not answer in time ({type(exc).__name__}).") from exc
+            raise ProviderTimeout(
+                NAME, f"polygon.io did not answer in time ({type(exc).__name__})."
+            ) from exc
         except httpx.TransportError as exc:
-            raise ProviderUnreachable(NAME, f"could not reach polygon.io: {type(exc).__name__}: {exc}.") from exc
+            raise ProviderUnreachable(
+                NAME, f"could not reach polygon.io: {type(exc).__name__}: {exc}."
+            ) from exc
         if r.status_code in (401, 403):
             raise ProviderBadResponse(
-                NAME, f"polygon.io refused the API key (HTTP {r.status_code}); check POLYGON_API_KEY and its plan."
+                NAME,
+                f"polygon.io refused the API key (HTTP {r.status_code}); check POLYGON_API_KEY and its plan.",
             )
         if r.status_code == 429:
-            raise ProviderRateLimited(NAME, "polygon.io rate limit reached (HTTP 429); retry later.")
+            raise ProviderRateLimited(
+                NAME, "polygon.io rate limit reached (HTTP 429); retry later."
+            )
         if r.status_code == 404:
             raise ProviderSymbolNotFound(NAME, "polygon.io does not know this ticker.")
         if r.status_code >= 500:
@@ -72,9 +79,13 @@ class PolygonProvider:
             raise ProviderBadResponse(NAME, f"polygon.io answered with an error: {msg}")
         return body
 
-    async def fetch(self, info: SymbolInfo, timeframe: str, start_ns: int, end_ns: int, adjusted: bool) -> FetchResult:
+    async def fetch(
+        self, info: SymbolInfo, timeframe: str, start_ns: int, end_ns: int, adjusted: bool
+    ) -> FetchResult:
         if not self.api_key:
-            raise ProviderNotConfigured(NAME, "POLYGON_API_KEY is not set, so polygon.io cannot be used.")
+            raise ProviderNotConfigured(
+                NAME, "POLYGON_API_KEY is not set, so polygon.io cannot be used."
+            )
         mult, span = SPANS[timeframe]
         url = f"/v2/aggs/ticker/{info.native}/range/{mult}/{span}/{start_ns // 1_000_000}/{end_ns // 1_000_000 - 1}"
         params: dict[str, Any] | None = {

@@ -58,14 +58,21 @@ class RewritingSession(requests.Session):
         super().__init__()
         self.base = urlsplit(base_url.rstrip("/"))
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         parts = urlsplit(url if isinstance(url, str) else url.decode())
         headers = dict(kwargs.pop("headers", None) or {})
         headers["X-Original-Host"] = parts.netloc
         target = urlunsplit(
-            (self.base.scheme, self.base.netloc, self.base.path + (parts.path or "/"), parts.query, "")
+            (
+                self.base.scheme,
+                self.base.netloc,
+                self.base.path + (parts.path or "/"),
+                parts.query,
+                "",
+            )
         )
-        return super().request(method, target, *args, headers=headers, **kwargs)
+        kwargs["headers"] = headers
+        return super().request(method, target, *args, **kwargs)
 
 
 def configure(data_dir: Path) -> None:
@@ -88,7 +95,9 @@ def _classify(exc: BaseException) -> ProviderError:
     if isinstance(exc, YFRateLimitError):
         return ProviderRateLimited(NAME, "Yahoo Finance is rate-limiting requests; retry later.")
     if isinstance(exc, YFTzMissingError):
-        return ProviderSymbolNotFound(NAME, "Yahoo Finance does not know this symbol (no data, maybe delisted or misspelt).")
+        return ProviderSymbolNotFound(
+            NAME, "Yahoo Finance does not know this symbol (no data, maybe delisted or misspelt)."
+        )
     if "Timeout" in name or "timed out" in text.lower():
         return ProviderTimeout(NAME, f"Yahoo Finance did not answer in time: {text}")
     if any(k in name for k in ("Connection", "DNS", "Proxy", "SSL")) or "Failed to perform" in text:
@@ -108,7 +117,9 @@ class YFinanceProvider:
     def native_timeframe(self, info: SymbolInfo, timeframe: str) -> str:
         return {"4h": "1h", "1w": "1d"}.get(timeframe, timeframe)
 
-    def _history(self, symbol: str, interval: str, start_ns: int, end_ns: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+    def _history(
+        self, symbol: str, interval: str, start_ns: int, end_ns: int
+    ) -> pd.DataFrame:
         ticker = yf.Ticker(symbol, session=self.session) if self.session else yf.Ticker(symbol)
         try:
             df = ticker.history(
@@ -121,12 +132,13 @@ class YFinanceProvider:
                 repair=False,
                 timeout=self.timeout_s,
             )
-            meta = dict(ticker.history_metadata or {})
         finally:
             YfData.cache_get.cache_clear()  # never let yfinance's own memo hide an upstream call
-        return df, meta
+        return df
 
-    def _fetch_sync(self, info: SymbolInfo, timeframe: str, start_ns: int, end_ns: int, adjusted: bool) -> FetchResult:
+    def _fetch_sync(
+        self, info: SymbolInfo, timeframe: str, start_ns: int, end_ns: int, adjusted: bool
+    ) -> FetchResult:
         interval = INTERVALS[timeframe]
         # raw prices need every split after the range, so raw requests read on to today
         upper = end_ns if adjusted else max(end_ns, pd.Timestamp.now(tz="UTC").value)
@@ -136,13 +148,15 @@ class YFinanceProvider:
         while cursor < upper:
             stop = min(upper, cursor + chunk)
             try:
-                df, _meta = self._history(info.native, interval, cursor, stop)
+                df = self._history(info.native, interval, cursor, stop)
             except YFPricesMissingError as exc:
                 reason = exc.yahoo_reason
                 if reason:
                     if "not found" in reason.lower() or "delisted" in reason.lower():
                         raise ProviderSymbolNotFound(NAME, f"Yahoo Finance: {reason}") from exc
-                    raise ProviderRejected(NAME, f"Yahoo Finance refused the request: {reason}") from exc
+                    raise ProviderRejected(
+                        NAME, f"Yahoo Finance refused the request: {reason}"
+                    ) from exc
                 df = pd.DataFrame()
             except ProviderError:
                 raise
@@ -166,5 +180,9 @@ class YFinanceProvider:
         bars, issue = drop_incomplete(bars.between(start_ns, end_ns))
         return FetchResult(bars, [issue] if issue else [])
 
-    async def fetch(self, info: SymbolInfo, timeframe: str, start_ns: int, end_ns: int, adjusted: bool) -> FetchResult:
-        return await asyncio.to_thread(self._fetch_sync, info, timeframe, start_ns, end_ns, adjusted)
+    async def fetch(
+        self, info: SymbolInfo, timeframe: str, start_ns: int, end_ns: int, adjusted: bool
+    ) -> FetchResult:
+        return await asyncio.to_thread(
+            self._fetch_sync, info, timeframe, start_ns, end_ns, adjusted
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -150,7 +151,9 @@ def canonical(symbol: str) -> str:
     return s.upper()
 
 
-def resolve(symbol: str, provider: str | None = None, *, default_exchange: str = "binance") -> SymbolInfo:
+def resolve(
+    symbol: str, provider: str | None = None, *, default_exchange: str = "binance"
+) -> SymbolInfo:
     """Route a symbol to its provider (or check it against an explicitly named provider)."""
     if not symbol or len(symbol) > 64:
         raise Unprocessable("symbol must be 1 to 64 characters long.")
@@ -163,7 +166,9 @@ def resolve(symbol: str, provider: str | None = None, *, default_exchange: str =
         key = s[7:]
         if key not in SAMPLE_NAMES:
             raise _unknown(symbol)
-        info = SymbolInfo(s, "sample", "us_equity", "America/New_York", SAMPLE_NAMES[key], native=key)
+        info = SymbolInfo(
+            s, "sample", "us_equity", "America/New_York", SAMPLE_NAMES[key], native=key
+        )
     elif s.startswith("DEMO:"):
         key = s[5:]
         if key not in DEMO_NAMES:
@@ -191,7 +196,9 @@ def resolve(symbol: str, provider: str | None = None, *, default_exchange: str =
             native=s,
         )
     elif _US.match(s):
-        info = SymbolInfo(s, "yfinance", "us_equity", "America/New_York", KNOWN.get(s, ""), native=s)
+        info = SymbolInfo(
+            s, "yfinance", "us_equity", "America/New_York", KNOWN.get(s, ""), native=s
+        )
     else:
         raise _unknown(symbol)
     if provider is None or provider == info.provider or provider == "upload":
@@ -216,17 +223,13 @@ def search(query: str, limit: int = 20) -> list[SymbolInfo]:
     def add(sym: str) -> None:
         if sym in found:
             return
-        try:
+        with contextlib.suppress(Exception):  # search never fails on one bad entry
             found[sym] = resolve(sym)
-        except Exception:  # noqa: S110 - search never fails on one bad entry
-            pass
 
     if q in ALIASES:
         add(ALIASES[q])
     candidates = (
-        [f"SAMPLE:{k}" for k in SAMPLE_NAMES]
-        + [f"DEMO:{k}" for k in DEMO_NAMES]
-        + list(KNOWN)
+        [f"SAMPLE:{k}" for k in SAMPLE_NAMES] + [f"DEMO:{k}" for k in DEMO_NAMES] + list(KNOWN)
     )
     for sym in candidates:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -51,8 +52,8 @@ def _parse_times(col: pd.Series, name: str, csv_like: bool) -> pd.DatetimeIndex:
         numeric = pd.to_numeric(text, errors="coerce")
         if len(text) and bool(numeric.notna().all()):
             vals = numeric.to_numpy(dtype=np.float64)
-            unit = "ms" if np.nanmax(np.abs(vals)) > 1e11 else "s"
-            idx = pd.DatetimeIndex(pd.to_datetime(vals, unit=unit, utc=True))
+            unit: Literal["s", "ms"] = "ms" if np.nanmax(np.abs(vals)) > 1e11 else "s"
+            idx = pd.DatetimeIndex(pd.to_datetime(pd.Series(vals), unit=unit, utc=True))
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -89,7 +90,9 @@ def parse_ohlcv(content: bytes, filename: str) -> Bars:
         )
     missing = [c for c in REQUIRED if c not in by_lower]
     if missing:
-        raise _bad(f"column '{missing[0]}' is missing; required: timestamp, {', '.join(REQUIRED)}; found columns: {found}.")
+        raise _bad(
+            f"column '{missing[0]}' is missing; required: timestamp, {', '.join(REQUIRED)}; found columns: {found}."
+        )
     if len(df) == 0:
         raise _bad(f"'{filename}' has a header but no rows.")
     times = _parse_times(df[time_col], str(time_col), csv_like)
@@ -108,7 +111,9 @@ def parse_ohlcv(content: bytes, filename: str) -> Bars:
     neg = np.flatnonzero(values["volume"] < 0)
     if neg.size:
         i = int(neg[0])
-        raise _bad(f"{_row(i, csv_like)}, column 'volume': volume cannot be negative ({values['volume'][i]}).")
+        raise _bad(
+            f"{_row(i, csv_like)}, column 'volume': volume cannot be negative ({values['volume'][i]})."
+        )
     ts = times.as_unit("ns").asi8
     order = np.argsort(ts, kind="stable")
     sorted_ts = ts[order]

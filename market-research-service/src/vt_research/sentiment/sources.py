@@ -152,7 +152,8 @@ class NewsSources:
 
     async def fetch(self, symbol: str | None, gdelt_query: str | None = None) -> FetchResult:
         """All headlines from every source for `symbol` (None = market-wide feeds only)."""
-        jobs: list[tuple[str, Any]] = [(f, self._feed(f, symbol)) for f in self.feeds]
+        feeds = [f for f in self.feeds if symbol is not None or "{symbol}" not in f]
+        jobs: list[tuple[str, Any]] = [(f, self._feed(f, symbol)) for f in feeds]
         if self.gdelt_url is not None and gdelt_query:
             jobs.append(("gdelt", self._gdelt(gdelt_query)))
         result = FetchResult()

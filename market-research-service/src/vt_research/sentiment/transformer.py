@@ -79,6 +79,7 @@ class TransformerModel:
             import transformers
 
             transformers.logging.set_verbosity_error()
+            transformers.logging.disable_progress_bar()
             config = transformers.AutoConfig.from_pretrained(self.model_dir, local_files_only=True)
             tokenizer = transformers.AutoTokenizer.from_pretrained(
                 self.model_dir, local_files_only=True

@@ -46,7 +46,7 @@ def _units(budget: float, fill: float, comm: float, fixed: float, fractional: bo
         return 0.0
     u = ((budget - fixed) / (1.0 + comm)) / fill
     if not fractional:
-        u = math.floor(u + 1e-9)
+        u = math.floor(u)
     return u if u > 0.0 else 0.0
 
 
@@ -84,6 +84,7 @@ def simulate_nb(
     si_frac: np.ndarray,
     max_hold: int,
     pair_mode: bool,
+    risk_on_entry_bar: bool,
     start_bar: int,
     cap: int,
 ) -> Any:
@@ -171,13 +172,12 @@ def simulate_nb(
                         if sl_kind > 0:
                             stop = ref[c] - d * sl_dist[c]
                         if tsl > 0.0:
-                            b = best[c]
-                            if d > 0 and o > b:
-                                b = o
-                            if d < 0 and o < b:
-                                b = o
-                            trail = b * (1.0 - d * tsl)
-                            if math.isnan(stop) or (d > 0 and trail > stop) or (d < 0 and trail < stop):
+                            trail = best[c] * (1.0 - d * tsl)
+                            if (
+                                math.isnan(stop)
+                                or (d > 0 and trail > stop)
+                                or (d < 0 and trail < stop)
+                            ):
                                 stop = trail
                                 sreason = R_TRAIL
                         # stop first (pessimistic), then take-profit stages
@@ -314,50 +314,45 @@ def simulate_nb(
                                 pend[c] = P_NONE
                         if pos[c] != 0.0 and tsl > 0.0:
                             if d > 0:
-                                if o > best[c]:
-                                    best[c] = o
                                 if h > best[c]:
                                     best[c] = h
                             else:
-                                if o < best[c]:
-                                    best[c] = o
                                 if lo < best[c]:
                                     best[c] = lo
                 continue
-            if phase == 2:
+            if phase == 2 and t >= start_bar:
                 # close mode: decide on this bar and fill at its close right away
-                if t >= start_bar:
-                    for c in range(k):
-                        if pair_mode and c == 1:
-                            continue
-                        pend[c] = P_NONE
-                        p = pos[c]
-                        if p > 0:
-                            if exits[t, c]:
-                                pend[c] = P_EXIT
-                                pend_reason[c] = R_SIGNAL
-                            elif s_entries[t, c]:
-                                pend[c] = P_REV_SHORT
-                            elif max_hold > 0 and t - ebar[c] >= max_hold:
-                                pend[c] = P_EXIT
-                                pend_reason[c] = R_MAXHOLD
-                        elif p < 0:
-                            if s_exits[t, c]:
-                                pend[c] = P_EXIT
-                                pend_reason[c] = R_SIGNAL
-                            elif entries[t, c]:
-                                pend[c] = P_REV_LONG
-                            elif max_hold > 0 and t - ebar[c] >= max_hold:
-                                pend[c] = P_EXIT
-                                pend_reason[c] = R_MAXHOLD
-                        else:
-                            le = entries[t, c] and not exits[t, c]
-                            se = s_entries[t, c] and not s_exits[t, c]
-                            if le and not se:
-                                pend[c] = P_LONG
-                            elif se and not le:
-                                pend[c] = P_SHORT
-                        pend_bar[c] = t
+                for c in range(k):
+                    if pair_mode and c == 1:
+                        continue
+                    pend[c] = P_NONE
+                    p = pos[c]
+                    if p > 0:
+                        if s_entries[t, c] and not s_exits[t, c]:
+                            pend[c] = P_REV_SHORT
+                        elif exits[t, c]:
+                            pend[c] = P_EXIT
+                            pend_reason[c] = R_SIGNAL
+                        elif max_hold > 0 and t - ebar[c] >= max_hold:
+                            pend[c] = P_EXIT
+                            pend_reason[c] = R_MAXHOLD
+                    elif p < 0:
+                        if entries[t, c] and not exits[t, c]:
+                            pend[c] = P_REV_LONG
+                        elif s_exits[t, c]:
+                            pend[c] = P_EXIT
+                            pend_reason[c] = R_SIGNAL
+                        elif max_hold > 0 and t - ebar[c] >= max_hold:
+                            pend[c] = P_EXIT
+                            pend_reason[c] = R_MAXHOLD
+                    else:
+                        le = entries[t, c] and not exits[t, c]
+                        se = s_entries[t, c] and not s_exits[t, c]
+                        if le and not se:
+                            pend[c] = P_LONG
+                        elif se and not le:
+                            pend[c] = P_SHORT
+                    pend_bar[c] = t
             price_arr = close if phase == 2 else open_
             # ---- exits first (frees cash for entries) ----
             for c in range(k):
@@ -584,10 +579,10 @@ def simulate_nb(
                 ebar[c] = t
                 peak[c] = u
                 full[c] = u_full
-                best[c] = px
+                best[c] = fill
                 tp_next[c] = 0
                 si_next[c] = 0
-                fresh[c] = phase == 2
+                fresh[c] = phase == 2 or not risk_on_entry_bar
                 if sl_kind == 1:
                     sl_dist[c] = fill * sl_val
                 elif sl_kind == 2:
@@ -615,20 +610,20 @@ def simulate_nb(
                 pend[c] = P_NONE
                 p = pos[c]
                 if p > 0:
-                    if exits[t, c]:
+                    if s_entries[t, c] and not s_exits[t, c]:
+                        pend[c] = P_REV_SHORT
+                    elif exits[t, c]:
                         pend[c] = P_EXIT
                         pend_reason[c] = R_SIGNAL
-                    elif s_entries[t, c]:
-                        pend[c] = P_REV_SHORT
                     elif max_hold > 0 and t - ebar[c] + 1 >= max_hold:
                         pend[c] = P_EXIT
                         pend_reason[c] = R_MAXHOLD
                 elif p < 0:
-                    if s_exits[t, c]:
+                    if entries[t, c] and not exits[t, c]:
+                        pend[c] = P_REV_LONG
+                    elif s_exits[t, c]:
                         pend[c] = P_EXIT
                         pend_reason[c] = R_SIGNAL
-                    elif entries[t, c]:
-                        pend[c] = P_REV_LONG
                     elif max_hold > 0 and t - ebar[c] + 1 >= max_hold:
                         pend[c] = P_EXIT
                         pend_reason[c] = R_MAXHOLD
@@ -755,7 +750,8 @@ def simulate_nb(
 def _sma_from_cumsum(cs: np.ndarray, w: int, t: int) -> float:
     if t < w - 1:
         return np.nan
-    return (cs[t + 1] - cs[t + 1 - w]) / w
+    v: float = (cs[t + 1] - cs[t + 1 - w]) / w
+    return v
 
 
 @njit(cache=True)
@@ -833,11 +829,10 @@ def _sma_cross_one(
         ps_prev = ps
         eq = cash + pos * close[t]
         if t >= start_bar:
-            if t > start_bar:
-                r = eq / prev_eq - 1.0
-                s1 += r
-                s2 += r * r
-                m += 1
+            r = eq / prev_eq - 1.0
+            s1 += r
+            s2 += r * r
+            m += 1
             if eq > peak:
                 peak = eq
             dd = 1.0 - eq / peak

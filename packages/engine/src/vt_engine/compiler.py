@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from vt_contracts.strategy import (
     INDICATOR_OUTPUTS,
     AllOf,
@@ -28,7 +29,6 @@ from vt_contracts.strategy import (
     PriceOperand,
     StrategySpec,
 )
-
 from vt_engine import indicators as ind
 from vt_engine.data import prepare_data
 from vt_engine.errors import EngineError

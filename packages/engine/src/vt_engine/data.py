@@ -8,8 +8,8 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from vt_contracts.strategy import SpreadZScore, StrategySpec
 
+from vt_contracts.strategy import SpreadZScore, StrategySpec
 from vt_engine.errors import EngineError
 
 COLUMNS = ("open", "high", "low", "close", "volume")
@@ -27,7 +27,8 @@ def clean_frame(symbol: str, df: pd.DataFrame | None) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in cols]
     if missing:
         raise EngineError(
-            "bad_data", f"the data for '{symbol}' lacks the column(s) {missing}; expected {list(COLUMNS)}"
+            "bad_data",
+            f"the data for '{symbol}' lacks the column(s) {missing}; expected {list(COLUMNS)}",
         )
     if not isinstance(df.index, pd.DatetimeIndex) or df.index.tz is None:
         raise EngineError(

@@ -44,7 +44,9 @@ def _check_window(window: int, name: str = "window", minimum: int = 1) -> int:
 
 
 def _f64(s: pd.Series) -> pd.Series:
-    return s.astype("float64", copy=False)
+    if s.dtype == np.float64:
+        return s
+    return s.astype(np.float64)
 
 
 def _wilder(values: np.ndarray, window: int, start: int) -> np.ndarray:
@@ -295,7 +297,8 @@ def realized_vol(
     vol = lr.rolling(w, min_periods=w).std(ddof=1)
     if periods_per_year is not None:
         vol = vol * np.sqrt(float(periods_per_year)) * 100.0
-    return vol
+    out: pd.Series = vol
+    return out
 
 
 def zscore(s: pd.Series, window: int = 20) -> pd.Series:

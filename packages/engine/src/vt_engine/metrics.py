@@ -153,10 +153,12 @@ def trade_p_value(ret: np.ndarray) -> float | None:
     """One-sided one-sample t-test p-value for mean trade return > 0 (scipy)."""
     if len(ret) < 2 or not float(np.std(ret, ddof=1)) > 0:
         return None
-    from scipy import stats
+    from scipy.special import stdtr
 
-    res = stats.ttest_1samp(ret, 0.0, alternative="greater")
-    return num(res.pvalue)
+    n = len(ret)
+    t = float(np.mean(ret)) / (float(np.std(ret, ddof=1)) / math.sqrt(n))
+    # P(T > t) for Student's t with n-1 degrees of freedom (= scipy.stats.ttest_1samp(..., alternative="greater"))
+    return num(stdtr(n - 1, -t))
 
 
 def alpha_beta(r: np.ndarray, rb: np.ndarray, ppy: float) -> tuple[float | None, float | None]:

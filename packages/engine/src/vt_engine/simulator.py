@@ -50,7 +50,9 @@ class SimConfig:
     fill: Literal["next_open", "close"] = "next_open"
     fractional: bool = False
     sizing: str = "percent_equity"
-    size_a: float = 1.0  # percent: fraction of equity; fixed_cash: amount; vol: target vol; kelly: fraction
+    size_a: float = (
+        1.0  # percent: fraction of equity; fixed_cash: amount; vol: target vol; kelly: fraction
+    )
     size_b: float = 1.0  # vol: max leverage; kelly: max fraction
     size_c: float = 0.0  # kelly: min trades
     size_d: float = 0.1  # kelly: fallback fraction
@@ -63,6 +65,7 @@ class SimConfig:
     scale_fracs: tuple[float, ...] = ()
     max_hold: int = 0
     pair: bool = False
+    risk_on_entry_bar: bool = True  # check stops/take-profits on the bar the entry filled in
 
 
 @dataclass
@@ -158,6 +161,7 @@ def simulate(
             np.asarray(cfg.scale_fracs, dtype=np.float64),
             int(cfg.max_hold),
             bool(cfg.pair),
+            bool(cfg.risk_on_entry_bar),
             int(inputs.start_bar),
             int(cap),
         )
@@ -217,8 +221,12 @@ def vectorbt_supports(cfg: SimConfig) -> str | None:
         return "scale-in"
     if cfg.max_hold:
         return "max holding bars"
-    if cfg.fill == "close":
-        return None
+    if (
+        cfg.risk_on_entry_bar
+        and cfg.fill == "next_open"
+        and (cfg.stop_kind != "none" or cfg.trailing or cfg.tp_gains)
+    ):
+        return "stops checked on the entry bar (vectorbt starts checking on the bar after the fill; set risk_on_entry_bar=False)"
     return None
 
 
@@ -255,7 +263,13 @@ def _simulate_vectorbt(inputs: SimInputs, cfg: SimConfig) -> SimResult:
     size: Any
     size_type: Any
     if cfg.sizing == "fixed_cash":
-        size, size_type = cfg.size_a, "value"
+        # same convention as the native kernel: the amount pays units, commission and fixed fee
+        fill_px = price * (1.0 + cfg.slippage)
+        size = ((cfg.size_a - cfg.commission_fixed) / (1.0 + cfg.commission)) / fill_px
+        if not cfg.fractional:
+            size = np.floor(size)
+        size = frame(size)
+        size_type = "amount"
     else:
         size, size_type = np.inf, "amount"
     kwargs: dict[str, Any] = {}
@@ -266,6 +280,9 @@ def _simulate_vectorbt(inputs: SimInputs, cfg: SimConfig) -> SimResult:
         kwargs["sl_trail"] = True
     if cfg.tp_gains:
         kwargs["tp_stop"] = cfg.tp_gains[0]
+    if kwargs:
+        kwargs["stop_entry_price"] = "fillprice"
+        kwargs["stop_exit_price"] = "stopmarket"  # stop fills pay slippage
     pf = vbt.Portfolio.from_signals(
         frame(inputs.close),
         entries=frame(ent),

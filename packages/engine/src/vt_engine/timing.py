@@ -39,9 +39,7 @@ def session_minutes(calendar: str) -> int:
         closes = cal.schedule["close"]
         length = closes - opens
         if "break_start" in cal.schedule:
-            brk = (cal.schedule["break_end"] - cal.schedule["break_start"]).fillna(
-                pd.Timedelta(0)
-            )
+            brk = (cal.schedule["break_end"] - cal.schedule["break_start"]).fillna(pd.Timedelta(0))
             length = length - brk
         minutes = (length.dt.total_seconds() // 60).astype(int)
         return int(minutes.mode().iloc[0])

@@ -114,9 +114,21 @@ class BodySizeLimitMiddleware:
                     raise _BodyTooLarge
             return message
 
+        started = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if too_big:
+                return  # the app's answer to a cut-off body (e.g. a 400 parse error) is replaced
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
         try:
-            await self.app(scope, limited_receive, send)
+            await self.app(scope, limited_receive, guarded_send)
         except _BodyTooLarge:
+            pass
+        if too_big and not started:
             await self._reject(scope, send)
 
     async def _reject(self, scope: Scope, send: Send) -> None:

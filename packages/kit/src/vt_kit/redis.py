@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from typing import Any
+
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 # KEYS[1] bucket key; ARGV: capacity, refill_per_sec, now, cost. Returns {allowed, tokens*1000, retry_after_ms}.
 _TOKEN_BUCKET = """
@@ -63,4 +66,27 @@ class TokenBucket:
             keys=[f"{self.prefix}:{key}"],
             args=[self.capacity, self.refill_per_sec, time.time(), cost],
         )
+        return BucketDecision(bool(allowed), int(tokens_milli) / 1000, int(retry_ms) / 1000)
+
+    async def load(self) -> None:
+        """Load the script into Redis (needed before `queue`; `take` loads it by itself)."""
+        await self.redis.script_load(_TOKEN_BUCKET)
+
+    async def queue(self, pipe: Pipeline, key: str, cost: float = 1.0) -> None:
+        """Queue this check on a pipeline so several buckets cost one round trip; read the
+        pipeline's answer with `decision`. Raises NoScriptError at execute when not `load`ed."""
+        await pipe.evalsha(
+            self._script.sha,
+            1,
+            f"{self.prefix}:{key}",
+            self.capacity,
+            self.refill_per_sec,
+            time.time(),
+            cost,
+        )
+
+    @staticmethod
+    def decision(raw: Any) -> BucketDecision:
+        """Turn the script's raw answer into a `BucketDecision`."""
+        allowed, tokens_milli, retry_ms = raw
         return BucketDecision(bool(allowed), int(tokens_milli) / 1000, int(retry_ms) / 1000)

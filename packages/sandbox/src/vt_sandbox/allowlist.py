@@ -179,7 +179,6 @@ NUMPY_ATTRS = frozenset(
         "nanstd",
         "nansum",
         "nanvar",
-        "ndarray",
         "newaxis",
         "nonzero",
         "not_equal",

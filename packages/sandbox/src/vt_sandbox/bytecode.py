@@ -31,6 +31,16 @@ def _has_bytecode(module: str) -> bool:
     return os.path.exists(importlib.util.cache_from_source(spec.origin))
 
 
+def _warm_already(prefix: str, module: str) -> bool:
+    """Does the prefix cache already hold bytecode for ``module``? (Mirrors CPython's layout.)"""
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return False
+    head, tail = os.path.split(spec.origin)
+    name = f"{tail.rsplit('.', 1)[0]}.{sys.implementation.cache_tag}.pyc"
+    return os.path.exists(os.path.join(prefix, head.lstrip(os.sep), name))
+
+
 def _private_dir(path: str) -> bool:
     """True if ``path`` is a real directory owned by us and writable only by us."""
     try:
@@ -58,9 +68,13 @@ def pycache_prefix(sys_path: list[str]) -> str | None:
             candidate = os.environ.get("VT_SANDBOX_PYCACHE") or os.path.join(
                 tempfile.gettempdir(), f"vt-sandbox-pycache-{os.geteuid()}"
             )
-            if _private_dir(candidate):
-                prefix = candidate
-                _warm(prefix, sys_path)
+            try:
+                if _private_dir(candidate):
+                    prefix = candidate
+                    if not _warm_already(prefix, "pandas.core.frame"):
+                        _warm(prefix, sys_path)
+            except (OSError, subprocess.SubprocessError):
+                pass  # no cache: children import from source, just slower
         _state["prefix"] = prefix
         return prefix
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import importlib
+import inspect
 import operator
 import types
 from collections.abc import Callable, Iterable, Iterator
@@ -104,7 +105,9 @@ def guarded_getattr(obj: object, name: object, default: object = None) -> object
         raise GuardError(f"attribute {name!r} is not on the allow-list")
     value = getattr(obj, name)
     _check_value(value, f"attribute {name!r}")
-    if callable(value) and not isinstance(value, type):
+    if inspect.isroutine(value):
+        # Methods get argument checks; indexers (.loc/.iloc) are callable but are not
+        # routines and must stay subscriptable/writable.
         return _guard_method(name, value)
     return value
 

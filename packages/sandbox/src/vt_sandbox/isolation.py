@@ -9,13 +9,12 @@ claims) can be checked.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
 import stat
 import sys
 
-from vt_sandbox import seccomp
+from vt_sandbox import landlock, seccomp
 from vt_sandbox.limits import SandboxLimits, apply_run_limits
 
 _CLONE_NEWUSER = 0x10000000
@@ -26,7 +25,7 @@ _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
 def _unshare(flags: int) -> int:
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc = ctypes.CDLL(None, use_errno=True)  # libc is already linked in
     if libc.unshare(flags) != 0:
         return ctypes.get_errno()
     return 0
@@ -58,7 +57,7 @@ def _world_traversable(path: str) -> bool:
 
 
 def _drop_capabilities() -> str:
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc = ctypes.CDLL(None, use_errno=True)  # libc is already linked in
     for cap in range(64):  # bounding set: never regain anything, even via exec
         if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == errno.EINVAL:
             break
@@ -89,8 +88,10 @@ def drop_privileges(read_paths: list[str]) -> str:
 
 
 def _interpreter_paths() -> list[str]:
-    paths = [os.path.dirname(os.__file__)]  # the stdlib
+    paths = [os.path.dirname(os.__file__)]  # the stdlib (lib-dynload is beneath it)
     paths += [p for p in sys.path if p and os.path.isdir(p)]
+    if sys.pycache_prefix:
+        paths.append(sys.pycache_prefix)
     return paths
 
 
@@ -98,12 +99,14 @@ def harden(limits: SandboxLimits) -> dict[str, str]:
     """Apply every layer available here; returns a description of each."""
     report: dict[str, str] = {}
     report["network"] = isolate_network()
-    report["privileges"] = drop_privileges(_interpreter_paths())
+    read_paths = _interpreter_paths()
+    report["privileges"] = drop_privileges(read_paths)
     applied = apply_run_limits(limits)
     report["rlimits"] = (
         f"cpu<={applied['cpu_soft_s']}s as<={applied['address_space_bytes'] >> 20}MiB "
         f"fsize=0 nproc=0 nofile={limits.max_open_files}"
     )
+    report["landlock"] = landlock.restrict_to(read_paths)
     try:
         length = seccomp.install()
         report["seccomp"] = f"filter ({length} insns)"

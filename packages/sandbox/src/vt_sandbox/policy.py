@@ -280,7 +280,7 @@ class _PolicyChecker:
         ):
             self.add(node, "huge_power", f"exponent {exponent.value} is too large")
 
-    def _check_identifier(self, node: ast.AST, name: str) -> bool:
+    def _check_identifier(self, node: ast.AST, name: str, *, binding: bool = True) -> bool:
         if name.startswith("_"):
             self.add(
                 node,
@@ -288,13 +288,16 @@ class _PolicyChecker:
                 f"name {name!r} starts with an underscore; those are reserved for the sandbox",
             )
             return False
-        if name in FORBIDDEN_NAMES:
+        # Binding a local called ``open`` or ``type`` (open = data.open) is harmless: the
+        # builtin is not there to shadow. Reading one that is never bound is the problem.
+        if name in FORBIDDEN_NAMES and (name == "printed" or not binding):
             self.add(node, "forbidden_name", f"{name!r} is not available in strategy code")
             return False
         return True
 
     def _check_name(self, node: ast.Name) -> None:
-        if not self._check_identifier(node, node.id):
+        reads_builtin = isinstance(node.ctx, ast.Load) and node.id not in self.bound
+        if not self._check_identifier(node, node.id, binding=not reads_builtin):
             return
         if (
             isinstance(node.ctx, ast.Load)

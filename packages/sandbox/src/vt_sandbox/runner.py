@@ -18,7 +18,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from vt_sandbox import bytecode, protocol
-from vt_sandbox.errors import SandboxError
+from vt_sandbox.errors import SandboxError, SandboxViolation
 from vt_sandbox.limits import SandboxLimits
 from vt_sandbox.policy import check_code, imports_indicators
 from vt_sandbox.signals import StrategySignals
@@ -181,10 +181,13 @@ def _spawn(
             close_fds=True,
             start_new_session=True,  # own process group: one killpg reaches everything
         )
+        out, err, timed_out, too_large = b"", b"", False, False
         try:
             out, err, timed_out, too_large = _pump(proc, payload, limits, n_rows)
         finally:
-            status, cpu_s = _kill_and_reap(proc)
+            # No grace period when we already know the child must die.
+            grace = 0.0 if (timed_out or too_large) else 2.0
+            status, cpu_s = _kill_and_reap(proc, grace)
         if too_large:
             raise SandboxError(
                 "output_too_large",
@@ -250,10 +253,10 @@ def _joined(bufs: dict[int, list[bytes]], proc: subprocess.Popen[bytes]) -> byte
     return b"".join(bufs[proc.stdout.fileno()])
 
 
-def _kill_and_reap(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
+def _kill_and_reap(proc: subprocess.Popen[bytes], grace: float) -> tuple[int, float]:
     # Wait (without reaping) briefly for a normal exit; then kill the whole group
     # while the leader is still unreaped, so its pgid cannot have been recycled.
-    deadline = time.monotonic() + 2.0
+    deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
         try:
             info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
@@ -268,7 +271,12 @@ def _kill_and_reap(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
         if pipe is not None:
             with contextlib.suppress(OSError):
                 pipe.close()
-    _, status, usage = os.wait4(proc.pid, 0)
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except ChildProcessError:
+        # Someone else (e.g. a reap-all SIGCHLD handler) collected it first.
+        proc.returncode = -signal.SIGKILL
+        return 0, 0.0
     proc.returncode = os.waitstatus_to_exitcode(status)
     return status, usage.ru_utime + usage.ru_stime
 
@@ -328,7 +336,12 @@ def _signals_from(result: protocol.ChildOutput, elapsed: float) -> StrategySigna
             code = "sandbox_failure"
         if not isinstance(message, str):
             message = "the sandbox reported an error without a message"
-        raise SandboxError(code, message)
+        violations = []
+        line = head.get("line")
+        if code == "policy_violation" and isinstance(line, int) and not isinstance(line, bool):
+            # A refusal by the runtime guards: surface it like a static finding.
+            violations.append(SandboxViolation(line, 0, "runtime_guard", message))
+        raise SandboxError(code, message, violations)
     arrays = result.arrays
     for required in ("entries", "exits"):
         if required not in arrays:

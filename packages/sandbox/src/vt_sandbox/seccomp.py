@@ -9,7 +9,6 @@ Threads stay possible (clone with CLONE_THREAD) because BLAS libraries may use t
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
 import platform
@@ -190,7 +189,7 @@ class _SockFprog(ctypes.Structure):
 
 
 def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return ctypes.CDLL(None, use_errno=True)  # libc is already linked in
 
 
 def install(pid: int | None = None) -> int:

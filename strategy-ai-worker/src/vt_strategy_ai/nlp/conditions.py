@@ -28,9 +28,10 @@ class IndicatorRegistry:
     def add(self, kind: str, base_id: str, **params: Any) -> str:
         params = {k: v for k, v in params.items() if v is not None}
         for item in self.items:
-            if item["kind"] == kind and {
-                k: v for k, v in item.items() if k not in ("id", "kind")
-            } == params:
+            if (
+                item["kind"] == kind
+                and {k: v for k, v in item.items() if k not in ("id", "kind")} == params
+            ):
                 return str(item["id"])
         ident = base_id
         taken = {str(i["id"]) for i in self.items}
@@ -55,6 +56,8 @@ class Context:
     stoch: tuple[int, int, int] = (14, 3, 3)
     week_bars: int = 5
     assumptions: list[str] = field(default_factory=list)
+    last_left: Operand | None = None
+    last_right: Operand | None = None
 
     def assume(self, text: str) -> None:
         if text not in self.assumptions:
@@ -252,9 +255,7 @@ def _zscore(m: re.Match[str], ctx: Context) -> Operand:
 
 def _avg_volume(m: re.Match[str], ctx: Context) -> Operand:
     window = _window(m.group(1), m.group(2), ctx) or 20
-    return _ind(
-        ctx.registry.add("sma", f"volume_sma_{window}", window=window, source="volume")
-    )
+    return _ind(ctx.registry.add("sma", f"volume_sma_{window}", window=window, source="volume"))
 
 
 def _volume(m: re.Match[str], ctx: Context) -> Operand:
@@ -270,6 +271,11 @@ def _price_word(m: re.Match[str], ctx: Context) -> Operand:
     elif word in ("high", "low"):
         fld = word
     return _price(fld, 1 if shifted else 0)
+
+
+def _vix(m: re.Match[str], ctx: Context) -> Operand:
+    ctx.assume("The VIX level is the close of ^VIX (a 1-bar SMA computed on ^VIX data).")
+    return _ind(ctx.registry.add("sma", "vix", window=1, symbol="^VIX"))
 
 
 def _number(m: re.Match[str], ctx: Context) -> Operand:
@@ -299,6 +305,7 @@ _OPERANDS: list[tuple[re.Pattern[str], Callable[[re.Match[str], Context], Operan
     (re.compile(rf"{_W}z[\s-]*scores?{_AFTER}"), _zscore),
     (re.compile(rf"{_W}(?:average|avg|mean)\s*(?:daily\s*)?volume"), _avg_volume),
     (re.compile(r"\bvolume\b"), _volume),
+    (re.compile(r"\^?\bvix\b"), _vix),
     (re.compile(r"\b(yesterday'?s|previous|prior|last bar'?s|the previous|the prior|previous day'?s|prior day'?s)?\s*(price|close|closes|closing price|closed|closing|last price|open|opening price|opens|high|low)\b"), _price_word),
     (re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?)\s*%?(?![\w.]*[\s-]*(?:day|bar|period|week|hour|month|sma|ema|wma|ma\b|moving|rsi|atr|adx))"), _number),
 ]  # fmt: skip
@@ -372,7 +379,20 @@ _CMP = re.compile(
     r"|(?P<lt><|\b(?:is\s*|are\s*|was\s*|closes?\s*|closed\s*|trades?\s*|stays?\s*|moves?\s*|drops?\s*|falls?\s*|goes\s*(?:back\s*)?|gets\s*|dips?\s*|breaks?\s*(?:down\s*)?|sinks?\s*|plunges?\s*|ends?\s*|finish(?:es)?\s*|turns?\s*|remains?\s*|slips?\s*)?(?:below|under|less than|lower than|beneath|smaller than|south of)\b|\bturns?\s*negative\b|\bnegative\b)"
     r"|(?P<touch>\b(?:reaches|hits|touches|returns to|reverts to|gets back to|tags|comes back to|goes back to|reverts back to|back to)\b)"
 )
-_SPLIT = re.compile(r"\s*(?:,|\band\b|\bor\b|\bbut\b|\bwhile\b|\bwith\b)\s*")
+_SPLIT = re.compile(r"\s*(?:,|\(|\)|\band\b|\bor\b|\bbut\b|\bwhile\b|\bwith\b)\s*")
+_PARAMS_IN_PARENS = re.compile(r"\((\s*\d+(?:\.\d+)?\s*(?:,\s*\d+(?:\.\d+)?\s*)*)\)")
+
+
+def _split(text: str) -> list[str]:
+    """Clauses split at commas/and/or/parentheses, keeping "macd(12,26,9)" in one piece."""
+    protected = _PARAMS_IN_PARENS.sub(lambda m: "[" + m.group(1).replace(",", "|") + "]", text)
+    return [
+        p.replace("[", "(").replace("]", ")").replace("|", ",")
+        for p in _SPLIT.split(protected)
+        if p and p.strip()
+    ]
+
+
 _OR = re.compile(r"\bor\b")
 
 
@@ -396,7 +416,16 @@ def _consecutive(chunk: str, ctx: Context) -> tuple[list[Cond], str]:
             n, word = int(m.group(3)), m.group(4)
         else:
             n, word = int(m.group(6)), m.group(5)
-        down = word in {"down", "red", "lower", "losing", "negative", "declining", "falling", "bearish"}
+        down = word in {
+            "down",
+            "red",
+            "lower",
+            "losing",
+            "negative",
+            "declining",
+            "falling",
+            "bearish",
+        }
         candle = word in {"red", "green", "bearish", "bullish"}
         left = _price("close")
         right = _price("open") if candle else _price("close", 1)
@@ -410,31 +439,34 @@ def parse_conditions(chunk: str, ctx: Context, *, role: str) -> ParsedConditions
     """Conditions in one clause; `role` is 'entry' or 'exit' (decides bare 'crosses')."""
     conds, rest = _consecutive(chunk, ctx)
     join = "any" if _OR.search(rest) and not re.search(r"\beither\b.*\band\b", rest) else "all"
-    pieces = [p for p in _SPLIT.split(rest) if p and p.strip()]
-    last_left: Operand | None = None
-    for piece in pieces:
+    for piece in _split(rest):
         m = _CMP.search(piece)
         if not m:
             continue
         kind = m.lastgroup or ""
         left_txt, right_txt = piece[: m.start()], piece[m.end() :]
         left = last_operand(left_txt, ctx)
-        if left is None and ("close" in m.group(0)):
+        if left is None and "close" in m.group(0):
             left = _price("close")
         if left is None:
-            left = last_left or _price("close")
+            left = ctx.last_left or _price("close")
+        if left.get("kind") == "const":
+            continue  # "2 standard deviations below ..." is not a rule on the number 2
         right = first_operand(right_txt, ctx)
         if right is None:
-            if kind in ("gt", "lt") and re.search(r"positive|negative", m.group(0)):
+            zero = (kind in ("gt", "lt") and re.search(r"positive|negative", m.group(0))) or (
+                kind == "touch" and re.search(r"\b(?:mean|average|zero|middle)\b", right_txt)
+            )
+            pronoun = not right_txt.strip() or re.search(
+                r"\b(?:it|them|that|this|back)\b", right_txt
+            )
+            if zero:
                 right = {"kind": "const", "value": 0.0}
-            elif kind == "touch" and re.search(r"\b(?:mean|average|zero|middle)\b", right_txt):
-                right = {"kind": "const", "value": 0.0}
+            elif pronoun and ctx.last_right is not None:
+                right = ctx.last_right  # "sell below it", "sell when it crosses back below"
             else:
                 continue
-        if right.get("kind") == "const" and left.get("kind") == "price" and left.get("field") == "close":
-            # "close above 5" on a price almost always means a zscore/indicator we missed
-            pass
-        last_left = left
+        ctx.last_left, ctx.last_right = left, right
         conds.append(_make(kind, left, right, role))
     return ParsedConditions(conds, join)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from vt_strategy_ai.catalog import (
@@ -67,21 +67,21 @@ _INJECTION = re.compile(
     re.IGNORECASE,
 )
 _CODE_REQUEST = re.compile(
-    r"\b(?:write|give me|run|execute|generate)\b.{0,40}\b(?:code|script|python|program|command)\b",
+    r"\b(?:run|execute|eval(?:uate)?)\b.{0,40}\b(?:code|script|python|program|command|shell)\b",
     re.IGNORECASE,
 )
 _QUESTION_START = re.compile(
-    r"^\s*(?:what|which|how|why|can|could|does|do|is|are|explain|tell me|help|should|when does|where)\b",
+    r"^\s*(?:what'?s|what|which|how|why|can|could|does|do|is|are|explain|tell me|help|should|when does|where)\b",
     re.IGNORECASE,
 )
 _ACTION = re.compile(
-    r"\b(?P<short>sell short|go short|short[\s-]?sell|short the spread|short it|short(?= (?:when|if|once|on|whenever|after|the|it|\w+/\w+|[a-z]{2,5} when)))\b"
+    r"\b(?P<short>sell short|go short|short[\s-]?sell|short the spread|short it|short(?=\s+(?:when|if|once|on|whenever|after|the|it|\w+/\w+|[a-z]{2,5}\s+when)))\b"
     r"|\b(?P<cover>cover(?: the short| shorts?)?|buy to cover|close the short)\b"
-    r"|\b(?P<long>buy|go long|long(?= (?:when|if|once|on|whenever|after))|enter(?: long| a long| a trade| the trade)?|get in|open a (?:long|position)|accumulate|purchase|invest)\b"
-    r"|\b(?P<exit>sell|exit|close (?:the |my |our )?(?:position|trade|long)s?|close (?:it|out)|get out|take profits?|liquidate|flatten)\b"
+    r"|\b(?P<long>buy(?:s|ing)?|go(?:es)? long|long(?=\s+(?:when|if|once|on|whenever|after))|enter(?: long| a long| a trade| the trade)?|get in|open a (?:long|position)|accumulate|purchase|invest)\b"
+    r"|\b(?P<exit>sell(?:s|ing)?|exit(?:s|ing)?|close (?:the |my |our )?(?:position|trade|long)s?|close (?:it|out)|close(?=\s+(?:when|if|once|whenever|after))|get out|take profits?|liquidate|flatten)\b"
 )
 _CONDITION_HINT = re.compile(
-    r"\b(?:when|if|once|whenever|as soon as|after|on)\b|[<>]|\bcross|\babove\b|\bbelow\b|\bunder\b|\bover\b|in a row|consecutive"
+    r"[<>]|\bcross|\babove\b|\bbelow\b|\bunder\b|\bover\b|in a row|consecutive|\bpositive\b|\bnegative\b|\bexceeds?\b|\bgreater\b|\bless than\b"
 )
 _FILTER = re.compile(
     r"\b(?:only (?:trade|take (?:trades|entries|longs|signals)|buy|enter|go long|when|if|be long)|filter|as long as|provided that|regime filter|trend filter|but only)\b"
@@ -92,14 +92,8 @@ _EDIT_WORDS = re.compile(
 _PAIRS = re.compile(r"\bpairs?\b|\bspread\b|\bcointegrat|\bstat(?:istical)?[\s-]*arb")
 
 
-def parse_message(
-    message: str,
-    current: dict[str, Any] | None = None,
-    *,
-    today: date | None = None,
-) -> ParseResult:
-    """Read one message (and the conversation's current spec, when there is one)."""
-    today = today or date.today()
+def prescreen(message: str, *, english_only: bool = True) -> ParseResult | None:
+    """Answers that need no parsing or model: empty, oversized, injection attempts, non-English."""
     text_raw = (message or "").strip()
     if not text_raw:
         return ParseResult(
@@ -121,21 +115,41 @@ def parse_message(
             ),
         )
     letters = [c for c in text_raw if c.isalpha()]
-    if letters and sum(1 for c in letters if c.isascii()) / len(letters) < 0.5:
+    if english_only and letters and sum(1 for c in letters if c.isascii()) / len(letters) < 0.5:
         return ParseResult(
             "clarify",
             clarification="I can only read strategy descriptions in English for now. Could you describe it in English, e.g. 'buy 0700.HK when the 20-day SMA crosses above the 50-day SMA'?",
         )
 
+    return None
+
+
+def parse_message(
+    message: str,
+    current: dict[str, Any] | None = None,
+    *,
+    today: date | None = None,
+) -> ParseResult:
+    """Read one message (and the conversation's current spec, when there is one)."""
+    today = today or datetime.now(UTC).date()
+    early = prescreen(message)
+    if early is not None:
+        return early
+    text_raw = (message or "").strip()
+
     text = Text(text_raw)
     unsupported = _unsupported(text.work)
-    if current is not None and _looks_like_edit(text.work, current):
+    question_like = bool(_QUESTION_START.match(text_raw) or text_raw.endswith("?"))
+    if current is not None and question_like and not _EDIT_WORDS.search(text.work):
+        return _question(text_raw, current, unsupported)
+    if current is not None and _looks_like_edit(text.work, text.original):
         return _modify(text, current, today, unsupported)
-    if _QUESTION_START.match(text_raw) or (
+    is_question = _QUESTION_START.match(text_raw) or (
         text_raw.endswith("?") and not _ACTION.search(text.work)
-    ):
-        if not _ACTION.search(text.work) or text_raw.endswith("?"):
-            return _question(text_raw, current, unsupported)
+    )
+    describes_rules = bool(_ACTION.search(text.work) and _CONDITION_HINT.search(text.work))
+    if is_question and not describes_rules:
+        return _question(text_raw, current, unsupported)
     return _new(text, today, unsupported)
 
 
@@ -162,7 +176,9 @@ def unsupported_message(names: list[str]) -> str:
 def _question(text_raw: str, current: dict[str, Any] | None, unsupported: list[str]) -> ParseResult:
     low = text_raw.lower()
     if unsupported:
-        return ParseResult("question", answer=unsupported_message(unsupported), unsupported=unsupported)
+        return ParseResult(
+            "question", answer=unsupported_message(unsupported), unsupported=unsupported
+        )
     if re.search(r"indicator|what can|support|which (?:markets?|assets?|timeframes?)|help", low):
         inds = "; ".join(f"{k} ({v})" for k, v in INDICATORS.items())
         return ParseResult(
@@ -172,6 +188,14 @@ def _question(text_raw: str, current: dict[str, Any] | None, unsupported: list[s
                 f"and the offline samples SAMPLE:* / DEMO:*. Timeframes: {', '.join(SUPPORTED_TIMEFRAMES)}. "
                 "Describe a strategy with what to trade, when to enter and when to exit."
             ),
+        )
+    if not re.search(
+        r"strateg|trade|trading|buy|sell|indicator|rsi|sma|ema|macd|stop|backtest|signal|market|stock|crypto|price",
+        low,
+    ):
+        return ParseResult(
+            "question",
+            answer="I can only help with trading strategies: describe what to trade and when to buy and sell, and I will build, explain and version the strategy.",
         )
     if current is not None:
         return ParseResult(
@@ -211,12 +235,12 @@ class _Draft:
 def _global_params(text: Text, ctx: Context) -> None:
     """Parameters named once for the whole message: MA pair, MA kind, Bollinger, MACD."""
     w = text.work
-    if re.search(r"\b(?:ema|exponential)\b", w) and not re.search(r"\bsma\b|\bsimple\b", w):
+    if re.search(r"\b(?:emas?|exponential)\b", w) and not re.search(r"\bsmas?\b|\bsimple\b", w):
         ctx.ma_kind = "ema"
     elif re.search(r"\b(?:wma|weighted)\b", w) and not re.search(r"\bsma\b|\bsimple\b", w):
         ctx.ma_kind = "wma"
     m = re.search(
-        r"\b(\d{1,3})\s*(?:/|and|&|vs\.?|,|-)\s*(\d{1,3})(?:[\s-]*(?:day|bar|period|hour|week))?s?[\s-]*(?:simple |exponential |weighted )?(?:sma|ema|wma|ma|moving averages?|crossover|cross)\b"
+        r"\b(\d{1,3})\s*(?:/|and|&|vs\.?|,|-)\s*(\d{1,3})(?:[\s-]*(?:day|bar|period|hour|week))?s?[\s-]*(?:simple |exponential |weighted )?(?:sma|ema|wma|ma|moving averages?|crossover|cross)s?\b"
         r"|\b(?:sma|ema|wma|ma|moving averages?|crossover)\s*(?:crossover|cross)?\s*(?:of|with|using)?\s*\(?\s*(\d{1,3})\s*(?:/|and|&|,)\s*(\d{1,3})\b",
         w,
     )
@@ -237,7 +261,7 @@ def _global_params(text: Text, ctx: Context) -> None:
         r"(\d+(?:\.\d+)?)\s*(?:std|sd|sigma|standard deviations?|stdev)\b|(?:std|sd|sigma|standard deviations?)\s*(?:of\s*)?(\d+(?:\.\d+)?)",
         w,
     )
-    if s and "bollinger" in w or (s and "band" in w):
+    if (s and "bollinger" in w) or (s and "band" in w):
         assert s is not None
         num_std = float(s.group(1) or s.group(2))
     ctx.bb = (window, num_std)
@@ -252,7 +276,10 @@ def _global_params(text: Text, ctx: Context) -> None:
 def _segments(work: str) -> list[tuple[str, str]]:
     """(role, clause) pairs: role in long/short/exit/cover/filter/none."""
     out: list[tuple[str, str]] = []
-    for sentence in re.split(r"(?<!\d)[.;!?\n]+(?!\d)|\bthen\b", work):
+    for sentence in re.split(
+        r"(?<!\d)[.;!?\n]+(?!\d)|\bthen\b|,?\s*\b(?:and|but)?\s*(?=\bonly (?:trade|take|buy|enter|go|when|if|be)\b)",
+        work,
+    ):
         if not sentence.strip():
             continue
         if _FILTER.search(sentence) and not re.search(r"\b(?:sell|exit|cover)\b", sentence):
@@ -277,7 +304,12 @@ def _segments(work: str) -> list[tuple[str, str]]:
                 continue
             role = kind[4:]
             chosen = None
-            if i > 0 and items[i - 1][0] == "cond" and (i - 1) not in used and _CONDITION_HINT.search(items[i - 1][1]):
+            if (
+                i > 0
+                and items[i - 1][0] == "cond"
+                and (i - 1) not in used
+                and _CONDITION_HINT.search(items[i - 1][1])
+            ):
                 chosen = i - 1
             elif i + 1 < len(items) and items[i + 1][0] == "cond":
                 chosen = i + 1
@@ -302,12 +334,25 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
 
     hits = find_symbols(text)
     bench_pos = find_benchmark_positions(text.original)
+    pairs_talk = bool(_PAIRS.search(text.work))
     for h in hits:
-        if any(0 <= h.start - p <= 2 for p in bench_pos):
+        if any(0 <= h.start - p <= 2 for p in bench_pos) and not (pairs_talk and len(hits) <= 2):
             draft.benchmark = h.symbol
     draft.symbols = [h.symbol for h in hits if h.symbol != draft.benchmark]
+    if "^VIX" in draft.symbols and len(draft.symbols) > 1:
+        draft.symbols.remove("^VIX")  # the VIX is read as a filter, not traded
     text.work = _strip_symbols(text.work, [h.symbol for h in hits])
-    for alias in ("bitcoin", "ethereum", "tencent", "apple", "nvidia", "tesla", "microsoft", "s&p 500", "nasdaq"):
+    for alias in (
+        "bitcoin",
+        "ethereum",
+        "tencent",
+        "apple",
+        "nvidia",
+        "tesla",
+        "microsoft",
+        "s&p 500",
+        "nasdaq",
+    ):
         text.work = text.work.replace(alias, " ")
 
     period = find_period(text, today)
@@ -316,9 +361,12 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     capital = find_capital(text)
     risk = find_risk(text)
     draft.timeframe, draft.bad_timeframe = find_timeframe(text)
-    if draft.timeframe is None and draft.bad_timeframe is None:
-        if re.search(r"\bintraday\b|\bday[\s-]?trad", text.work):
-            draft.bad_timeframe = "intraday (no bar size given)"
+    if (
+        draft.timeframe is None
+        and draft.bad_timeframe is None
+        and re.search(r"\bintraday\b|\bday[\s-]?trad", text.work)
+    ):
+        draft.bad_timeframe = "intraday (no bar size given)"
     _global_params(text, ctx)
     if draft.timeframe == "1w":
         ctx.week_bars = 1
@@ -347,12 +395,21 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
             parsed = parse_conditions(clause, ctx, role="entry")
             if parsed.conditions and not draft.entry:
                 draft.entry.extend(parsed.conditions)
-                assumptions.append("I read the condition without a buy/sell verb as the entry rule.")
+                assumptions.append(
+                    "I read the condition without a buy/sell verb as the entry rule."
+                )
 
     # direction
     w = text.work
-    only_short = bool(re.search(r"\bshort[\s-]*only\b|\bonly (?:go )?short\b|\bshort[\s-]*selling strategy\b", w))
-    both = bool(re.search(r"\blong[\s/-]*(?:and|&|/)[\s-]*short\b|\bboth (?:directions|ways|sides)\b|\balways in the market\b|\breverse\b", w))
+    only_short = bool(
+        re.search(r"\bshort[\s-]*only\b|\bonly (?:go )?short\b|\bshort[\s-]*selling strategy\b", w)
+    )
+    both = bool(
+        re.search(
+            r"\blong[\s/-]*(?:and|&|/)[\s-]*short\b|\bboth (?:directions|ways|sides)\b|\balways in the market\b|\breverse\b",
+            w,
+        )
+    )
     if draft.short_entry and not draft.entry:
         only_short = True
     if only_short:
@@ -371,7 +428,9 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
         if not draft.short_exit and not draft.exit:
             draft.exit = list(draft.short_entry)
             draft.short_exit = list(draft.entry)
-            assumptions.append("Each side exits when the opposite entry signal fires (always in the market once started).")
+            assumptions.append(
+                "Each side exits when the opposite entry signal fires (always in the market once started)."
+            )
 
     # nothing to trade on?
     if not draft.entry:
@@ -383,10 +442,16 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     _resolve_touch(draft)
 
     # symmetric exits for crossovers; defaults for thresholds described one-sided
-    if not draft.exit and all(c["kind"] == "crosses_above" for c in draft.entry) and len(draft.entry) == 1:
+    if (
+        not draft.exit
+        and all(c["kind"] == "crosses_above" for c in draft.entry)
+        and len(draft.entry) == 1
+    ):
         c = draft.entry[0]
         draft.exit = [{"kind": "crosses_below", "left": c["left"], "right": c["right"]}]
-        assumptions.append("Exit when the crossover reverses (the opposite cross), since no exit rule was given.")
+        assumptions.append(
+            "Exit when the crossover reverses (the opposite cross), since no exit rule was given."
+        )
 
     if not symbols:
         return ParseResult(
@@ -397,15 +462,22 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     spec = _assemble(draft, period, costs, sizing, capital, risk, today)
     warnings = list(draft.warnings)
     if unsupported:
-        warnings.append(unsupported_message(unsupported) + " I built the strategy from the parts I support.")
-    return ParseResult("new", spec=spec, assumptions=assumptions, warnings=warnings, unsupported=unsupported)
+        warnings.append(
+            unsupported_message(unsupported) + " I built the strategy from the parts I support."
+        )
+    return ParseResult(
+        "new", spec=spec, assumptions=assumptions, warnings=warnings, unsupported=unsupported
+    )
 
 
-def _clarify_missing(draft: _Draft, text: Text, unsupported: list[str], *, hits_exist: bool) -> ParseResult:
+def _clarify_missing(
+    draft: _Draft, text: Text, unsupported: list[str], *, hits_exist: bool
+) -> ParseResult:
     if unsupported:
         return ParseResult(
             "unsupported",
-            clarification=unsupported_message(unsupported) + " Which supported indicator should I use instead?",
+            clarification=unsupported_message(unsupported)
+            + " Which supported indicator should I use instead?",
             unsupported=unsupported,
         )
     if draft.bad_timeframe:
@@ -438,9 +510,16 @@ def _templates(text: Text, draft: _Draft) -> None:
     reg = ctx.registry
 
     def ma(window: int) -> Operand:
-        return {"kind": "indicator", "id": reg.add(ctx.ma_kind, f"{ctx.ma_kind}_{window}", window=window)}
+        return {
+            "kind": "indicator",
+            "id": reg.add(ctx.ma_kind, f"{ctx.ma_kind}_{window}", window=window),
+        }
 
-    has_conditions = bool(re.search(r"\bcross(?:es|ed)?\s+(?:above|below|over|under)|\babove\b|\bbelow\b|[<>]|\bunder\b", w))
+    has_conditions = bool(
+        re.search(
+            r"\bcross(?:es|ed)?\s+(?:above|below|over|under)|\babove\b|\bbelow\b|[<>]|\bunder\b", w
+        )
+    )
     if re.search(r"golden[\s-]*cross", w):
         if ctx.ma_pair is None:
             ctx.ma_pair = (50, 200)
@@ -450,39 +529,95 @@ def _templates(text: Text, draft: _Draft) -> None:
             draft.exit.append({"kind": "crosses_below", "left": fast, "right": slow})
         text.take(r"golden[\s-]*cross|death[\s-]*cross")
         return
-    if ctx.ma_pair is not None and re.search(r"cross(?:over|ing)?\b|\bcrosses\b", w) and not re.search(r"cross(?:es|ed)?\s+(?:above|over|below|under)", w):
+    if (
+        ctx.ma_pair is None
+        and re.search(r"\b(?:sma|ema|wma|ma|moving averages?)\s*cross(?:over|ing)?\b", w)
+        and not has_conditions
+    ):
+        ctx.ma_pair = (20, 50)
+        ctx.assume(
+            "You did not give the moving-average lengths, so I used 20 (fast) and 50 (slow) bars."
+        )
+    if (
+        ctx.ma_pair is not None
+        and re.search(r"cross(?:over|ing)?\b|\bcrosses\b", w)
+        and not re.search(r"cross(?:es|ed)?\s+(?:above|over|below|under)", w)
+    ):
         fast, slow = ma(ctx.ma_pair[0]), ma(ctx.ma_pair[1])
         draft.entry.append({"kind": "crosses_above", "left": fast, "right": slow})
         draft.exit.append({"kind": "crosses_below", "left": fast, "right": slow})
         text.take(r"cross(?:over|ing)?\b|\bcrosses\b")
         return
-    if re.search(r"macd\s*(?:\(\s*\d+\s*,\s*\d+\s*,\s*\d+\s*\))?\s*(?:signal\s*)?(?:line\s*)?cross(?:over|ing)?\b", w) and not re.search(r"cross(?:es|ed)?\s+(?:above|over|below|under)", w):
-        fast, slow, signal = ctx.macd
-        ident = reg.add("macd", "macd", fast=fast, slow=slow, signal=signal)
+    if re.search(
+        r"macd\s*(?:\(\s*\d+\s*,\s*\d+\s*,\s*\d+\s*\))?\s*(?:signal\s*)?(?:line\s*)?cross(?:over|ing)?\b",
+        w,
+    ) and not re.search(r"cross(?:es|ed)?\s+(?:above|over|below|under)", w):
+        m_fast, m_slow, m_signal = ctx.macd
+        ident = reg.add("macd", "macd", fast=m_fast, slow=m_slow, signal=m_signal)
         line: Operand = {"kind": "indicator", "id": ident}
         sig: Operand = {"kind": "indicator", "id": ident, "output": "signal"}
         draft.entry.append({"kind": "crosses_above", "left": line, "right": sig})
         draft.exit.append({"kind": "crosses_below", "left": line, "right": sig})
         text.take(r"macd\s*(?:signal\s*)?(?:line\s*)?cross(?:over|ing)?\b")
         return
-    if re.search(r"bollinger", w) and re.search(r"mean[\s-]*revers|revert|bounce|fade", w) and not has_conditions:
+    if (
+        re.search(r"bollinger", w)
+        and re.search(r"mean[\s-]*revers|revert|bounce|fade", w)
+        and not has_conditions
+    ):
         window, num_std = ctx.bb
         ident = reg.add("bbands", f"bb_{window}", window=window, num_std=num_std)
         close: Operand = {"kind": "price", "field": "close"}
-        draft.entry.append({"kind": "compare", "left": close, "op": "<", "right": {"kind": "indicator", "id": ident, "output": "lower"}})
-        draft.exit.append({"kind": "compare", "left": close, "op": ">", "right": {"kind": "indicator", "id": ident, "output": "middle"}})
-        ctx.assume("Bollinger mean reversion read as: buy when the close is below the lower band, sell when it is back above the middle band.")
+        draft.entry.append(
+            {
+                "kind": "compare",
+                "left": close,
+                "op": "<",
+                "right": {"kind": "indicator", "id": ident, "output": "lower"},
+            }
+        )
+        draft.exit.append(
+            {
+                "kind": "compare",
+                "left": close,
+                "op": ">",
+                "right": {"kind": "indicator", "id": ident, "output": "middle"},
+            }
+        )
+        ctx.assume(
+            "Bollinger mean reversion read as: buy when the close is below the lower band, sell when it is back above the middle band."
+        )
         return
-    m = re.search(r"(?:(\d+)[\s-]*(?:day|bar|period|week)?s?\s*)?(?:donchian|channel|turtle)(?:\s*channel)?\s*breakout|\bturtle\b|breakout\s*(?:of|above)?\s*(?:the\s*)?(\d+)[\s-]*(?:day|bar)s?", w)
+    m = re.search(
+        r"(?:(\d+)[\s-]*(?:day|bar|period|week)?s?\s*)?(?:donchian|channel|turtle)(?:\s*channel)?\s*breakout|\bturtle\b|breakout\s*(?:of|above)?\s*(?:the\s*)?(\d+)[\s-]*(?:day|bar)s?"
+        r"|(\d+)[\s-]*(?:day|bar|session)s?[\s-]*(?:high|channel)\s*breakout",
+        w,
+    )
     if m and not has_conditions:
-        window = int(m.group(1) or m.group(2) or 20)
+        window = int(m.group(1) or m.group(2) or m.group(3) or 20)
         exit_window = max(window // 2, 1)
         up = reg.add("donchian", f"donchian_{window}", window=window)
         down = reg.add("donchian", f"donchian_{exit_window}", window=exit_window)
         close = {"kind": "price", "field": "close"}
-        draft.entry.append({"kind": "compare", "left": close, "op": ">", "right": {"kind": "indicator", "id": up, "output": "upper"}})
-        draft.exit.append({"kind": "compare", "left": close, "op": "<", "right": {"kind": "indicator", "id": down, "output": "lower"}})
-        ctx.assume(f"Channel breakout read as: buy when the close breaks above the prior {window}-bar high, sell below the prior {exit_window}-bar low.")
+        draft.entry.append(
+            {
+                "kind": "compare",
+                "left": close,
+                "op": ">",
+                "right": {"kind": "indicator", "id": up, "output": "upper"},
+            }
+        )
+        draft.exit.append(
+            {
+                "kind": "compare",
+                "left": close,
+                "op": "<",
+                "right": {"kind": "indicator", "id": down, "output": "lower"},
+            }
+        )
+        ctx.assume(
+            f"Channel breakout read as: buy when the close breaks above the prior {window}-bar high, sell below the prior {exit_window}-bar low."
+        )
 
 
 def _mirror(cond: Cond) -> Cond:
@@ -504,7 +639,11 @@ def _resolve_touch(draft: _Draft) -> None:
         for cond in group:
             if cond.pop("touch", False):
                 ref = next(
-                    (c for c in draft.entry if c.get("kind") == "compare" and c.get("left") == cond["left"]),
+                    (
+                        c
+                        for c in draft.entry
+                        if c.get("kind") == "compare" and c.get("left") == cond["left"]
+                    ),
                     None,
                 )
                 if ref is not None and role == "exit":
@@ -603,12 +742,22 @@ def auto_name(spec: dict[str, Any]) -> str:
     symbols = spec["universe"]["symbols"]
     kinds: list[str] = []
     for ind in spec.get("indicators", []):
-        label = ind["kind"].upper() if ind["kind"] in ("sma", "ema", "wma", "rsi", "macd", "atr", "adx", "roc", "vwap") else ind["kind"].replace("_", " ")
+        label = (
+            ind["kind"].upper()
+            if ind["kind"] in ("sma", "ema", "wma", "rsi", "macd", "atr", "adx", "roc", "vwap")
+            else ind["kind"].replace("_", " ")
+        )
         window = ind.get("window")
-        tag = f"{label}{window}" if window and ind["kind"] in ("sma", "ema", "wma", "rsi") else label
+        tag = (
+            f"{label}{window}" if window and ind["kind"] in ("sma", "ema", "wma", "rsi") else label
+        )
         if tag not in kinds:
             kinds.append(tag)
-    sym = "/".join(symbols[:2]) + ("…" if len(symbols) > 2 else "") if spec.get("pair") else ", ".join(symbols[:3])
+    sym = (
+        "/".join(symbols[:2]) + ("…" if len(symbols) > 2 else "")
+        if spec.get("pair")
+        else ", ".join(symbols[:3])
+    )
     if spec.get("pair"):
         return f"{sym} pairs spread z-score"[:120]
     desc = " ".join(kinds[:4]) or "price rule"
@@ -633,16 +782,35 @@ def _pairs(
     ctx = draft.ctx
     a, b = draft.symbols[0], draft.symbols[1]
     if len(draft.symbols) > 2:
-        draft.warnings.append(f"A pairs trade has two legs; I used {a} and {b} and ignored {draft.symbols[2:]}.")
+        draft.warnings.append(
+            f"A pairs trade has two legs; I used {a} and {b} and ignored {draft.symbols[2:]}."
+        )
     w = text.work
-    m = re.search(r"(\d+)[\s-]*(?:day|bar|period|hour)s?\s*(?:rolling\s*)?(?:window|lookback|look-back|z[\s-]*score|spread)|(?:window|lookback|look-back)\s*(?:of\s*)?(\d+)", w)
+    m = re.search(
+        r"(\d+)[\s-]*(?:day|bar|period|hour)s?\s*(?:rolling\s*)?(?:window|lookback|look-back|z[\s-]*score|spread)|(?:window|lookback|look-back)\s*(?:of\s*)?(\d+)",
+        w,
+    )
     window = int(m.group(1) or m.group(2)) if m else 60
     if not m:
-        ctx.assume("Spread z-score window: 60 bars (hedge ratio by rolling OLS over the same window).")
-    nums = [float(x) for x in re.findall(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:sd|std|sigma|standard deviations?|z)?\b", re.sub(r"\d+[\s-]*(?:day|bar|period|hour)s?", " ", w))]
-    m_entry = re.search(r"(?:enter|entry|open|trade|beyond|above|exceeds?|at|±|\+/-|plus or minus)\s*(?:at\s*|of\s*|when\s*(?:the\s*)?(?:z[\s-]*score|spread)\s*(?:is\s*)?(?:above|beyond|over)?\s*)?[±+-]?\s*(\d+(?:\.\d+)?)", w)
+        ctx.assume(
+            "Spread z-score window: 60 bars (hedge ratio by rolling OLS over the same window)."
+        )
+    nums = [
+        float(x)
+        for x in re.findall(
+            r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:sd|std|sigma|standard deviations?|z)?\b",
+            re.sub(r"\d+[\s-]*(?:day|bar|period|hour)s?", " ", w),
+        )
+    ]
+    m_entry = re.search(
+        r"(?:enter|entry|open|trade|beyond|above|exceeds?|at|±|\+/-|plus or minus)\s*(?:at\s*|of\s*|when\s*(?:the\s*)?(?:z[\s-]*score|spread)\s*(?:is\s*)?(?:above|beyond|over)?\s*)?[±+-]?\s*(\d+(?:\.\d+)?)",
+        w,
+    )
     entry_z = float(m_entry.group(1)) if m_entry else (nums[0] if nums else 2.0)
-    m_exit = re.search(r"(?:exit|close|revert(?:s)? to|back to|cross(?:es)?|out)\s*(?:at|when|below|inside|within)?\s*(?:the\s*)?(?:z[\s-]*score\s*)?(?:is\s*)?(?:below|inside|within|of)?\s*[±+-]?\s*(\d+(?:\.\d+)?|zero|the mean|mean)", w)
+    m_exit = re.search(
+        r"(?:exit|close|revert(?:s)? to|back to|cross(?:es)?|out)\s*(?:at|when|below|inside|within)?\s*(?:the\s*)?(?:z[\s-]*score\s*)?(?:is\s*)?(?:below|inside|within|of)?\s*[±+-]?\s*(\d+(?:\.\d+)?|zero|the mean|mean)",
+        w,
+    )
     exit_z = 0.0
     if m_exit and m_exit.group(1) not in ("zero", "the mean", "mean"):
         exit_z = float(m_exit.group(1))
@@ -667,8 +835,14 @@ def _pairs(
     draft.exit = [c(">=", -exit_z)]
     draft.short_entry = [c(">", entry_z)]
     draft.short_exit = [c("<=", exit_z)]
-    spec = _assemble(draft, period, costs, sizing, capital, risk, date.today())
-    return ParseResult("new", spec=spec, assumptions=ctx.assumptions, warnings=draft.warnings, unsupported=unsupported)
+    spec = _assemble(draft, period, costs, sizing, capital, risk, datetime.now(UTC).date())
+    return ParseResult(
+        "new",
+        spec=spec,
+        assumptions=ctx.assumptions,
+        warnings=draft.warnings,
+        unsupported=unsupported,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -676,16 +850,20 @@ def _pairs(
 # --------------------------------------------------------------------------------------------
 
 
-def _looks_like_edit(work: str, current: dict[str, Any]) -> bool:
+def _looks_like_edit(work: str, original: str) -> bool:
     if re.search(r"\bnew strategy\b|\bstart over\b|\bfrom scratch\b|\banother strategy\b", work):
         return False
     if _EDIT_WORDS.search(work):
+        return True
+    if not find_symbols(Text(original)):
         return True
     # short messages that only adjust a parameter ("5% stop", "hourly", "since 2015")
     return len(work.split()) <= 8 and not _ACTION.search(work)
 
 
-def _modify(text: Text, current: dict[str, Any], today: date, unsupported: list[str]) -> ParseResult:
+def _modify(
+    text: Text, current: dict[str, Any], today: date, unsupported: list[str]
+) -> ParseResult:
     spec = copy.deepcopy(current)
     notes: list[str] = []
     warnings: list[str] = []
@@ -713,7 +891,9 @@ def _modify(text: Text, current: dict[str, Any], today: date, unsupported: list[
 
     period = find_period(text, today)
     if period:
-        spec["period"] = {k: v.isoformat() for k, v in (("start", period[0]), ("end", period[1])) if v is not None}
+        spec["period"] = {
+            k: v.isoformat() for k, v in (("start", period[0]), ("end", period[1])) if v is not None
+        }
     costs = find_costs(text)
     if costs.as_dict():
         spec["costs"] = {**spec.get("costs", {}), **costs.as_dict()}
@@ -730,48 +910,83 @@ def _modify(text: Text, current: dict[str, Any], today: date, unsupported: list[
     if tf:
         spec["universe"]["timeframe"] = tf
     elif bad_tf:
-        warnings.append(f"The timeframe '{bad_tf}' is not supported (supported: {', '.join(SUPPORTED_TIMEFRAMES)}); I kept {spec['universe'].get('timeframe', '1d')}.")
+        warnings.append(
+            f"The timeframe '{bad_tf}' is not supported (supported: {', '.join(SUPPORTED_TIMEFRAMES)}); I kept {spec['universe'].get('timeframe', '1d')}."
+        )
     w = text.work
 
     inds: list[dict[str, Any]] = spec.get("indicators", [])
-    mas = [i for i in inds if i["kind"] in ("sma", "ema", "wma") and i.get("source", "close") == "close"]
+    mas = [
+        i
+        for i in inds
+        if i["kind"] in ("sma", "ema", "wma") and i.get("source", "close") == "close"
+    ]
     # MA kind swap: "use EMA instead"
     m = re.search(r"\b(ema|sma|wma|exponential|simple|weighted)\b", w)
     if m and mas and re.search(r"instead|switch|use|change|make|replace", w):
-        kind = {"exponential": "ema", "simple": "sma", "weighted": "wma"}.get(m.group(1), m.group(1))
+        kind = {"exponential": "ema", "simple": "sma", "weighted": "wma"}.get(
+            m.group(1), m.group(1)
+        )
         for i in mas:
             i["kind"] = kind
     # MA windows: "change to 10/30"
     m = re.search(r"\b(\d{1,3})\s*(?:/|and|&|,)\s*(\d{1,3})\b", w)
-    if m and len(mas) >= 2 and not re.search(r"%", w[m.start(): m.end() + 2]):
+    if m and len(mas) >= 2 and not re.search(r"%", w[m.start() : m.end() + 2]):
         fast, slow = sorted((int(m.group(1)), int(m.group(2))))
         ordered = sorted(mas, key=lambda i: int(i["window"]))
         ordered[0]["window"], ordered[-1]["window"] = fast, slow
     elif len(mas) == 1:
-        m = re.search(r"(\d{1,4})[\s-]*(?:day|bar|period)?s?\s*(?:sma|ema|wma|ma|moving average)|(?:sma|ema|wma|ma|moving average)\s*(?:to|of|=)?\s*(\d{1,4})", w)
+        m = re.search(
+            r"(\d{1,4})[\s-]*(?:day|bar|period)?s?\s*(?:sma|ema|wma|ma|moving average)|(?:sma|ema|wma|ma|moving average)\s*(?:to|of|=)?\s*(\d{1,4})",
+            w,
+        )
         if m:
             mas[0]["window"] = int(m.group(1) or m.group(2))
     # single-indicator windows: "rsi 2", "rsi period 10"
     for kind in ("rsi", "atr", "adx", "zscore", "roc"):
-        m = re.search(rf"{kind}\s*(?:period|window|length|lookback)?\s*(?:to|of|=)?\s*\(?(\d{{1,4}})\)?|(\d{{1,4}})[\s-]*(?:day|bar|period)\s*{kind}", w)
+        m = re.search(
+            rf"{kind}\s*(?:period|window|length|lookback)?\s*(?:to|of|=)?\s*\(?(\d{{1,4}})\)?|(\d{{1,4}})[\s-]*(?:day|bar|period)\s*{kind}",
+            w,
+        )
         targets = [i for i in inds if i["kind"] == kind]
-        if m and len(targets) == 1 and not re.search(rf"{kind}\s*(?:is\s*)?(?:above|below|over|under|>|<)", w):
+        if (
+            m
+            and len(targets) == 1
+            and not re.search(rf"{kind}\s*(?:is\s*)?(?:above|below|over|under|>|<)", w)
+        ):
             targets[0]["window"] = int(m.group(1) or m.group(2))
-    # thresholds: "buy when RSI below 25" / "sell above 75" / "entry threshold 25"
-    for role, key in (("long", "entry"), ("exit", "exit")):
+    # rules: "buy when RSI below 25" replaces the matching threshold, otherwise the whole rule
+    also = bool(re.search(r"\b(?:also|add|and also)\b", w))
+    for role, key in (
+        ("long", "entry"),
+        ("exit", "exit"),
+        ("short", "short_entry"),
+        ("cover", "short_exit"),
+    ):
+        new_conds: list[Cond] = []
+        ctx = Context(IndicatorRegistry([copy.deepcopy(i) for i in inds]))
         for seg_role, clause in _segments(w):
-            if seg_role != role or not clause.strip():
-                continue
-            ctx = Context(IndicatorRegistry([copy.deepcopy(i) for i in inds]))
-            parsed = parse_conditions(clause, ctx, role="entry" if role == "long" else "exit")
-            for new in parsed.conditions:
-                if spec.get(key) is None and key == "exit":
-                    spec["exit"] = new
-                    _merge_indicators(spec, ctx)
-                    continue
-                if not _replace_threshold(spec, key, new):
-                    spec[key] = new if spec.get(key) is None else {"kind": "all", "conditions": [spec[key], new]}
-                _merge_indicators(spec, ctx)
+            if seg_role == role and clause.strip():
+                parsed = parse_conditions(
+                    clause, ctx, role="exit" if role in ("exit", "cover") else "entry"
+                )
+                new_conds.extend(parsed.conditions)
+        if not new_conds:
+            continue
+        for c in new_conds:
+            c.pop("touch", None)
+        _merge_indicators(spec, ctx)
+        inds = spec.get("indicators", [])
+        if spec.get(key) is not None and all(_replace_threshold(spec, key, c) for c in new_conds):
+            continue
+        joined = _join(new_conds, "all")
+        if spec.get(key) is not None and also:
+            spec[key] = {
+                "kind": "all" if key.endswith("entry") else "any",
+                "conditions": [spec[key], joined],
+            }
+        else:
+            spec[key] = joined
     # direction
     if re.search(r"\bshort[\s-]*only\b|\bonly short\b", w):
         spec["direction"] = "short"
@@ -781,7 +996,10 @@ def _modify(text: Text, current: dict[str, Any], today: date, unsupported: list[
         spec["direction"] = "long"
         spec.pop("short_entry", None)
         spec.pop("short_exit", None)
-    elif re.search(r"\b(?:long and short|both directions|allow shorts?|add shorts?|also short)\b", w) and spec.get("direction") == "long":
+    elif (
+        re.search(r"\b(?:long and short|both directions|allow shorts?|add shorts?|also short)\b", w)
+        and spec.get("direction") == "long"
+    ):
         spec["direction"] = "both"
         spec["short_entry"] = _mirror(spec["entry"])
         if spec.get("exit"):
@@ -789,8 +1007,15 @@ def _modify(text: Text, current: dict[str, Any], today: date, unsupported: list[
         notes.append("Short entries mirror the long entry rule.")
     if unsupported:
         warnings.append(unsupported_message(unsupported))
-    spec["name"] = auto_name(spec) if current.get("name", "").startswith(tuple(current["universe"]["symbols"][:1])) else current.get("name", auto_name(spec))
-    return ParseResult("modify", spec=spec, assumptions=notes, warnings=warnings, unsupported=unsupported)
+    spec = _rename_ids(spec)
+    spec["name"] = (
+        auto_name(spec)
+        if current.get("name", "").startswith(tuple(current["universe"]["symbols"][:1]))
+        else current.get("name", auto_name(spec))
+    )
+    return ParseResult(
+        "modify", spec=spec, assumptions=notes, warnings=warnings, unsupported=unsupported
+    )
 
 
 def _merge_indicators(spec: dict[str, Any], ctx: Context) -> None:
@@ -806,7 +1031,11 @@ def _replace_threshold(spec: dict[str, Any], key: str, new: Cond) -> bool:
         return False
 
     def walk(cond: dict[str, Any]) -> bool:
-        if cond.get("kind") == "compare" and cond["left"] == new["left"] and _same_side(cond["op"], new["op"]):
+        if (
+            cond.get("kind") == "compare"
+            and cond["left"] == new["left"]
+            and _same_side(cond["op"], new["op"])
+        ):
             cond["op"], cond["right"] = new["op"], new["right"]
             return True
         return any(walk(c) for c in cond.get("conditions", [])) or (
@@ -814,8 +1043,38 @@ def _replace_threshold(spec: dict[str, Any], key: str, new: Cond) -> bool:
         )
 
     target = spec.get(key)
-    return bool(target) and walk(target)
+    return isinstance(target, dict) and walk(target)
 
 
 def _same_side(a: str, b: str) -> bool:
     return (a in (">", ">=")) == (b in (">", ">="))
+
+
+_RENAMEABLE = ("sma", "ema", "wma", "rsi", "atr", "adx", "roc", "zscore", "vol", "donchian")
+
+
+def _rename_ids(spec: dict[str, Any]) -> dict[str, Any]:
+    """Keep readable ids honest after an edit: 'sma_50' whose window became 10 -> 'sma_10'."""
+    import json
+
+    renames: dict[str, str] = {}
+    taken = {str(i["id"]) for i in spec.get("indicators", [])}
+    for ind in spec.get("indicators", []):
+        ident = str(ind["id"])
+        m = re.fullmatch(r"([a-z]+)_(\d+)", ident)
+        window = ind.get("window")
+        stale = m is not None and (m.group(1) != ind["kind"] or int(m.group(2)) != window)
+        if m and window is not None and stale and m.group(1) in _RENAMEABLE:
+            prefix = ind["kind"] if m.group(1) in ("sma", "ema", "wma") else m.group(1)
+            new = f"{prefix}_{window}"
+            if new not in taken:
+                renames[ident] = new
+                taken.discard(ident)
+                taken.add(new)
+    if not renames:
+        return spec
+    text = json.dumps(spec)
+    for old, new in renames.items():
+        text = text.replace(f'"id": "{old}"', f'"id": "{new}"')
+    out: dict[str, Any] = json.loads(text)
+    return out

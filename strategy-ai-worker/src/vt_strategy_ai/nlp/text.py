@@ -50,6 +50,7 @@ class Text:
 
     def __post_init__(self) -> None:
         low = self.original.lower()
+        low = re.sub(r"\b(i\.e\.|e\.g\.)", lambda m: m.group(1).replace(".", ""), low)
         low = low.replace("’", "'").replace("–", "-").replace("—", "-").replace("×", "x")
         low = _NUMBER_WORD_RE.sub(lambda m: _NUMBER_WORDS[m.group(1)], low)
         # "50,000" -> "50000" (but keep "10, 30" lists)
@@ -92,8 +93,8 @@ _EXPLICIT_SYMBOL = re.compile(
     r"(?<![A-Za-z0-9])((?:sample|demo):[A-Za-z0-9_.]+|[A-Za-z]{2,10}/[A-Za-z]{2,6}|\d{1,5}\.hk|\^[A-Za-z]{2,6})(?![A-Za-z0-9/])",
     re.IGNORECASE,
 )
-_UPPER_WORD = re.compile(r"(?<![A-Za-z0-9$%:/^.])\$?([A-Z]{1,5})(?![A-Za-z0-9/:])")
-_LOWER_WORD = re.compile(r"(?<![a-z0-9:/^])\$?([a-z]{2,5})(?![a-z0-9/:])")
+_UPPER_WORD = re.compile(r"(?<![A-Za-z0-9$%:/^.])\$?([A-Z]{1,5})(?![A-Za-z0-9/]|:[A-Za-z0-9])")
+_LOWER_WORD = re.compile(r"(?<![a-z0-9:/^])\$?([a-z]{2,5})(?![a-z0-9/]|:[a-z0-9])")
 
 
 @dataclass
@@ -128,7 +129,9 @@ def find_symbols(text: Text) -> list[SymbolHit]:
     low = masked.lower()
     for alias, sym in sorted(SYMBOL_ALIASES.items(), key=lambda kv: -len(kv[0])):
         for m in re.finditer(r"(?<![a-z0-9^])" + re.escape(alias) + r"(?![a-z0-9])", low):
-            if alias in {"sol", "meta", "gold", "coke"} and not _alias_ok(original, m.start(), alias):
+            if alias in {"sol", "meta", "gold", "coke"} and not _alias_ok(
+                original, m.start(), alias
+            ):
                 continue
             add(sym, m.start())
             low = low[: m.start()] + " " * (m.end() - m.start()) + low[m.end() :]
@@ -164,9 +167,15 @@ _TIMEFRAME_PATTERNS: list[tuple[str, str]] = [
     (r"\b15[\s-]*min(?:ute)?s?\b|\b15m\b", "15m"),
     (r"\b30[\s-]*min(?:ute)?s?\b|\b30m\b|\bhalf[\s-]hour(?:ly)?\b", "30m"),
     (r"\b4[\s-]*h(?:ou)?rs?\b|\b4h\b|\b4[\s-]hour(?:ly)?\b|\b240[\s-]*min", "4h"),
-    (r"\bhourly\b|\b1[\s-]*h(?:ou)?r\b|\b1h\b|\b(?:1|one)[\s-]hour\b|\b60[\s-]*min(?:ute)?s?\b|\bhour(?:ly)? (?:bars?|candles?|chart)", "1h"),
+    (
+        r"\bhourly\b|\b1[\s-]*h(?:ou)?r\b|\b1h\b|\b(?:1|one)[\s-]hour\b|\b60[\s-]*min(?:ute)?s?\b|\bhour(?:ly)? (?:bars?|candles?|chart)",
+        "1h",
+    ),
     (r"\bweekly\b|\b1w\b|\bweek(?:ly)? (?:bars?|candles?|chart)\b", "1w"),
-    (r"\bdaily\b|\b1d\b|\bdaily (?:bars?|candles?|chart)\b|\bday bars?\b|\bend[\s-]of[\s-]day\b", "1d"),
+    (
+        r"\bdaily\b|\b1d\b|\bdaily (?:bars?|candles?|chart)\b|\bday bars?\b|\bend[\s-]of[\s-]day\b",
+        "1d",
+    ),
 ]
 _UNSUPPORTED_TF = re.compile(
     r"\b(monthly|month(?:ly)? bars?|tick(?:s| data| by tick)?|second bars?|\d+[\s-]*(?:sec(?:ond)?s?|s)\b(?! ago)|(?:2|3|6|8|12)[\s-]*h(?:ou)?rs?\b|(?:2|3|10|20|45)[\s-]*min(?:ute)?s?\b|(?:2|3|10|20|45)m\b|(?:2|3|6|8|12)h\b)"
@@ -380,11 +389,15 @@ def find_costs(text: Text) -> CostsFound:
         rf"{NUM}\s*{unit}\s*(?:of\s*)?slippage|slippage\s*(?:of|=|:|is|at)?\s*{NUM}\s*{unit}"
     ):
         found.slippage_pct = _to_pct(m.group(1) or m.group(3), m.group(2) or m.group(4))
-    for m in text.take(
+    fixed_fee = re.compile(
         r"\$\s*(\d+(?:\.\d+)?)\s*(?:per|a|each|/)\s*(?:trade|order|fill|side)(?:\s*(?:commission|fees?))?"
         r"|(?:commission|fees?)\s*(?:of|=|:|is)?\s*\$\s*(\d+(?:\.\d+)?)(?:\s*(?:per|a|each)\s*(?:trade|order|fill|side))?"
-    ):
-        found.commission_fixed = float(m.group(1) or m.group(2))
+    )
+    fee = fixed_fee.search(text.work)
+    # "$1 per trade" is a fee; "$10000 per trade" is a position size (left for the sizing parser)
+    if fee and float(fee.group(1) or fee.group(2)) <= 100:
+        text.take(re.escape(fee.group(0)))
+        found.commission_fixed = float(fee.group(1) or fee.group(2))
     for m in text.take(
         rf"{NUM}\s*{unit}\s*(?:per\s*(?:side|trade)\s*)?(?:commissions?|fees?|trading fees?|transaction costs?|costs?)"
         rf"|(?:commissions?|fees?|transaction costs?|costs)\s*(?:of|=|:|is|at)?\s*{NUM}\s*{unit}"
@@ -398,9 +411,10 @@ def find_capital(text: Text) -> float | None:
         r"(?:\$|usd\s*|hk\$\s*)\s*(\d+(?:\.\d+)?)\s*(k|m|thousand|million)?\b(?:\s*(?:usd|dollars))?(?:\s*(?:of\s*)?(?:capital|account|portfolio|starting capital|initial capital|to start|bankroll))?"
         r"|(?:capital|account|portfolio|bankroll|starting with|start with)\s*(?:size\s*)?(?:of|=|:|is)?\s*(\d+(?:\.\d+)?)\s*(k|m|thousand|million)?\s*(?:usd|dollars)?\b"
         r"|(\d+(?:\.\d+)?)\s*(k|m|thousand|million)?\s*(?:usd|dollars)\b"
+        r"|\b(\d+(?:\.\d+)?)\s*(k|thousand|million)\b(?!\s*(?:per|bars?|days?|candles?|volume))"
     ):
-        value = float(m.group(1) or m.group(3) or m.group(5))
-        return value * _mult(m.group(2) or m.group(4) or m.group(6))
+        value = float(m.group(1) or m.group(3) or m.group(5) or m.group(7))
+        return value * _mult(m.group(2) or m.group(4) or m.group(6) or m.group(8))
     return None
 
 

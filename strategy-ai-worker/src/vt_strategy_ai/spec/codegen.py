@@ -80,9 +80,7 @@ def _tag(value: float | int) -> str:
     return text.replace(".", "_").replace("-", "m").removesuffix("_0")
 
 
-def _indicator_call(
-    ind: SpecIndicator, periods_per_year: float | None
-) -> tuple[str, str, str]:
+def _indicator_call(ind: SpecIndicator, periods_per_year: float | None) -> tuple[str, str, str]:
     """(variable base name, call expression, comment) for one indicator."""
     if isinstance(ind, SpreadZScore):
         raise CodegenUnsupported(
@@ -95,9 +93,17 @@ def _indicator_call(
     if isinstance(ind, SMA | EMA | WMA):
         src = _field(ind.source)
         base = f"{ind.kind}_{ind.window}" + ("" if ind.source == "close" else f"_{ind.source}")
-        return base, f"ind.{ind.kind}({src}, {_int(ind.window)})", f"{ind.kind.upper()} of {ind.source}, {ind.window} bars"
+        return (
+            base,
+            f"ind.{ind.kind}({src}, {_int(ind.window)})",
+            f"{ind.kind.upper()} of {ind.source}, {ind.window} bars",
+        )
     if isinstance(ind, RSI):
-        return f"rsi_{ind.window}", f"ind.rsi({_field(ind.source)}, {_int(ind.window)})", f"RSI, {ind.window} bars (0-100)"
+        return (
+            f"rsi_{ind.window}",
+            f"ind.rsi({_field(ind.source)}, {_int(ind.window)})",
+            f"RSI, {ind.window} bars (0-100)",
+        )
     if isinstance(ind, MACD):
         return (
             f"macd_{ind.fast}_{ind.slow}_{ind.signal}",
@@ -111,9 +117,17 @@ def _indicator_call(
             "Bollinger Bands: columns upper, middle, lower, percent_b, bandwidth",
         )
     if isinstance(ind, ATR):
-        return f"atr_{ind.window}", f'ind.atr(data["high"], data["low"], data["close"], {_int(ind.window)})', f"ATR, {ind.window} bars"
+        return (
+            f"atr_{ind.window}",
+            f'ind.atr(data["high"], data["low"], data["close"], {_int(ind.window)})',
+            f"ATR, {ind.window} bars",
+        )
     if isinstance(ind, ADX):
-        return f"adx_{ind.window}", f'ind.adx(data["high"], data["low"], data["close"], {_int(ind.window)})', "ADX: columns adx, plus_di, minus_di"
+        return (
+            f"adx_{ind.window}",
+            f'ind.adx(data["high"], data["low"], data["close"], {_int(ind.window)})',
+            "ADX: columns adx, plus_di, minus_di",
+        )
     if isinstance(ind, Stochastic):
         return (
             f"stoch_{ind.k_window}_{ind.smooth_k}_{ind.d_window}",
@@ -121,18 +135,38 @@ def _indicator_call(
             "Stochastic: columns k, d",
         )
     if isinstance(ind, Donchian):
-        return f"donchian_{ind.window}", f'ind.donchian(data["high"], data["low"], {_int(ind.window)})', "Donchian channel of the previous bars: columns upper, lower, middle"
+        return (
+            f"donchian_{ind.window}",
+            f'ind.donchian(data["high"], data["low"], {_int(ind.window)})',
+            "Donchian channel of the previous bars: columns upper, lower, middle",
+        )
     if isinstance(ind, VWAP):
         window = "None" if ind.window is None else _int(ind.window)
         name = "vwap_daily" if ind.window is None else f"vwap_{ind.window}"
-        return name, f'ind.vwap(data["high"], data["low"], data["close"], data["volume"], {window})', "VWAP of the typical price"
+        return (
+            name,
+            f'ind.vwap(data["high"], data["low"], data["close"], data["volume"], {window})',
+            "VWAP of the typical price",
+        )
     if isinstance(ind, ROC):
-        return f"roc_{ind.window}", f"ind.roc({_field(ind.source)}, {_int(ind.window)})", f"rate of change over {ind.window} bars, percent"
+        return (
+            f"roc_{ind.window}",
+            f"ind.roc({_field(ind.source)}, {_int(ind.window)})",
+            f"rate of change over {ind.window} bars, percent",
+        )
     if isinstance(ind, RealizedVolatility):
         ppy = "None" if not ind.annualize or periods_per_year is None else _num(periods_per_year)
-        return f"vol_{ind.window}", f'ind.realized_vol(data["close"], {_int(ind.window)}, {ppy})', "realised volatility" + (", annualised percent" if ind.annualize else "")
+        return (
+            f"vol_{ind.window}",
+            f'ind.realized_vol(data["close"], {_int(ind.window)}, {ppy})',
+            "realised volatility" + (", annualised percent" if ind.annualize else ""),
+        )
     if isinstance(ind, ZScore):
-        return f"zscore_{ind.window}", f"ind.zscore({_field(ind.source)}, {_int(ind.window)})", f"rolling z-score, {ind.window} bars"
+        return (
+            f"zscore_{ind.window}",
+            f"ind.zscore({_field(ind.source)}, {_int(ind.window)})",
+            f"rolling z-score, {ind.window} bars",
+        )
     raise CodegenUnsupported(f"indicator kind {ind.kind!r} has no code template")
 
 
@@ -186,7 +220,21 @@ class _Writer:
             kind = self.kind_of[op.id]
             if kind in _MULTI:
                 output = op.output or _DEFAULT_OUTPUT[kind]
-                if output not in ("macd", "signal", "hist", "upper", "middle", "lower", "percent_b", "bandwidth", "adx", "plus_di", "minus_di", "k", "d"):
+                if output not in (
+                    "macd",
+                    "signal",
+                    "hist",
+                    "upper",
+                    "middle",
+                    "lower",
+                    "percent_b",
+                    "bandwidth",
+                    "adx",
+                    "plus_di",
+                    "minus_di",
+                    "k",
+                    "d",
+                ):
                     raise CodegenUnsupported(f"unknown indicator output {output!r}")
                 expr = f'{var}["{output}"]'
             else:
@@ -247,7 +295,11 @@ def generate_code(spec: StrategySpec, periods_per_year: float | None = None) -> 
     w.emit()
     w.emit("# Rules (evaluated on each bar's close)")
     w.assign("entry", spec.entry, "entry rule")
-    w.assign("exit_rule", spec.exit, "exit rule" if spec.exit is not None else "no exit rule: risk exits only")
+    w.assign(
+        "exit_rule",
+        spec.exit,
+        "exit rule" if spec.exit is not None else "no exit rule: risk exits only",
+    )
     if spec.filters:
         parts = [w.condition(f) for f in spec.filters]
         w.emit(f"allowed = {' & '.join(parts)}  # filters gate entries only")

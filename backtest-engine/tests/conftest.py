@@ -1,0 +1,190 @@
+"""Fixtures of the backtest-engine tests: real PostgreSQL/Redis (workspace plugin), a
+market-data stand-in on a loopback port, the API app, and in-process workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bt_testkit import TOKEN, insert_user, market_data_stub, serve_app
+
+from vt_backtest.app import create_app
+from vt_backtest.settings import Settings
+from vt_backtest.worker.compute import Compute
+from vt_backtest.worker.consumer import Worker
+
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).parents[2] / "var" / "numba-cache"))
+
+
+LOCK_KEY = "vt:test-session-lock"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@pytest.fixture(scope="session")
+def redis_url(vt_stack: Any) -> Iterator[str]:
+    """A Redis database of our own, kept locked for the whole session.
+
+    Works around the workspace plugin: its `redis_client` FLUSHDB also deletes the session
+    lock, so later sessions claim (and flush) the same database -- fatal for tests whose
+    worker processes keep state in Redis. We claim from the top (15 down) and re-lock after
+    every flush.
+    """
+    import redis
+
+    base = vt_stack.redis_url.rsplit("/", 1)[0]
+    me = str(os.getpid())
+    for db in range(15, 1, -1):
+        url = f"{base}/{db}"
+        client = redis.Redis.from_url(url)
+        try:
+            holder = client.get(LOCK_KEY)
+            if client.set(LOCK_KEY, me, nx=True, ex=6 * 3600) or (
+                holder is not None and not _alive(int(holder))
+            ):
+                client.flushdb()
+                client.set(LOCK_KEY, me, ex=6 * 3600)
+                break
+        finally:
+            client.close()
+    else:
+        raise RuntimeError("no free Redis test database")
+    os.environ["REDIS_URL"] = url
+    try:
+        yield url
+    finally:
+        client = redis.Redis.from_url(url)
+        client.flushdb()
+        client.close()
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[Any]:
+    """The plugin's fixture, but the flush keeps this session's lock."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(redis_url)
+    await client.flushdb()
+    await client.set(LOCK_KEY, str(os.getpid()), ex=6 * 3600)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def market_data_app() -> Any:
+    return market_data_stub()
+
+
+@pytest.fixture(scope="session")
+def market_data_url(market_data_app: Any) -> Iterator[str]:
+    with serve_app(market_data_app) as url:
+        yield url
+
+
+@pytest.fixture
+def make_settings(
+    database_url: str, redis_url: str, market_data_url: str
+) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        env: dict[str, Any] = {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "MARKET_DATA_URL": market_data_url,
+            "INTERNAL_TOKEN": TOKEN,
+            "BACKTEST_WORKERS": 0,
+            "BACKTEST_CLAIM_IDLE_MS": 1000,
+            "BACKTEST_HEARTBEAT_MS": 200,
+            "BACKTEST_MAX_ATTEMPTS": 3,
+            "BACKTEST_PROGRESS_INTERVAL": 0.05,
+        }
+        env.update(overrides)
+        return Settings(**env)
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+async def api(
+    settings: Settings, clean_db: str, redis_client: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API (no worker processes) on a clean database and flushed Redis."""
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers={"X-Internal-Token": TOKEN}
+        ) as client:
+            yield client
+
+
+@pytest.fixture
+def user(clean_db: str) -> str:
+    return insert_user(clean_db)
+
+
+@pytest.fixture
+def other_user(clean_db: str) -> str:
+    return insert_user(clean_db)
+
+
+class WorkerHandle:
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.stop = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> WorkerHandle:
+        self.task = asyncio.create_task(self.worker.serve(self.stop))
+        return self
+
+    async def halt(self) -> None:
+        self.stop.set()
+        if self.task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self.task, timeout=60)
+
+
+@pytest.fixture
+async def make_worker(settings: Settings) -> AsyncIterator[Callable[..., Any]]:
+    """Build in-process workers (set up, not yet serving); all are stopped and closed at the end."""
+    handles: list[WorkerHandle] = []
+
+    async def make(
+        compute: Compute | None = None, name: str | None = None, settings_: Settings | None = None
+    ) -> WorkerHandle:
+        worker = Worker(settings_ or settings, compute=compute, name=name)
+        await worker.setup()
+        handle = WorkerHandle(worker)
+        handles.append(handle)
+        return handle
+
+    yield make
+    for h in handles:
+        await h.halt()
+        await h.worker.close()

@@ -1,0 +1,133 @@
+import { existsSync, readFileSync } from "node:fs";
+import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { axe, chartsDrawn, shot, VIEWPORTS } from "./helpers";
+import { STATE_FILE, type StackState } from "./global-setup";
+
+/**
+ * The real platform (`uv run vt-dev up`, started by global-setup.ts): every step is its own test
+ * in one serial chain sharing a signed-in page, so the report says exactly how far it got.
+ */
+const state: StackState = existsSync(STATE_FILE) ? JSON.parse(readFileSync(STATE_FILE, "utf8")) : { ok: false, error: "global setup did not run", log: "" };
+const PROMPT = "Buy SAMPLE:AAPL when the 20-day SMA crosses above the 50-day SMA, sell when it crosses below, 5% stop loss, from 2005 to 2012";
+const BACKTEST_TIMEOUT = 300_000; // the first run in a fresh engine process compiles numba (~40 s), CI is slower
+
+test.describe.configure({ mode: "serial" });
+
+let context: BrowserContext;
+let page: Page;
+const runIds: string[] = [];
+
+test.beforeAll(async ({ browser }: { browser: Browser }) => {
+  expect(state.ok, `the stack did not start: ${state.error ?? "unknown"} (log: ${state.log})`).toBe(true);
+  context = await browser.newContext({ baseURL: state.baseURL, viewport: VIEWPORTS.desktop, acceptDownloads: true });
+  page = await context.newPage();
+});
+
+test.afterAll(async () => {
+  await context?.close();
+});
+
+test("1. sign up and land in the chat", async ({}, testInfo) => {
+  const email = `e2e-${Date.now()}@example.com`;
+  await page.goto("/register/");
+  await shot(page, "stack-register-light-desktop");
+  await axe(page, "stack-register-light-desktop", testInfo);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("correct horse battery staple");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/chat\/$/, { timeout: 30_000 });
+  await expect(page.getByRole("heading", { name: "Chat a strategy" })).toBeVisible();
+});
+
+test("2. chat a strategy on a sample symbol and see its card", async ({}, testInfo) => {
+  await page.getByLabel("Describe your strategy").fill(PROMPT);
+  await page.getByRole("button", { name: "Send" }).click();
+  const card = page.getByTestId("strategy-card");
+  await expect(card).toBeVisible({ timeout: 90_000 });
+  await expect(card).toContainText("SAMPLE:AAPL");
+  await card.getByRole("tab", { name: "Spec" }).click();
+  await expect(card.getByLabel("StrategySpec JSON", { exact: true })).toContainText('"universe"');
+  await card.getByRole("tab", { name: "Explanation" }).click();
+  await shot(page, "stack-chat-light-desktop");
+  await axe(page, "stack-chat-light-desktop", testInfo);
+});
+
+async function waitForRun(testInfo: Parameters<Parameters<typeof test>[1]>[1], name: string) {
+  await expect(page).toHaveURL(/\/backtests\/view\/\?id=/, { timeout: 30_000 });
+  runIds.push(new URL(page.url()).searchParams.get("id")!);
+  await expect(page.getByTestId("run-status")).toHaveText(/succeeded|failed/, { timeout: BACKTEST_TIMEOUT });
+  const status = await page.getByTestId("run-status").textContent();
+  if (status !== "succeeded") {
+    await shot(page, `${name}-failed`);
+    throw new Error(`backtest ${status}: ${await page.getByRole("alert").first().textContent().catch(() => "")}`);
+  }
+  await expect(page.getByTestId("dashboard")).toBeVisible();
+  await chartsDrawn(page, 2);
+}
+
+test("3. run the backtest with live progress", async ({}, testInfo) => {
+  await page.getByTestId("strategy-card").getByRole("button", { name: "Run backtest" }).click();
+  await waitForRun(testInfo, "stack-dashboard");
+});
+
+test("4. the dashboard shows equity, markers and trades", async ({}, testInfo) => {
+  await expect(page.getByTestId("headline-metrics")).toBeVisible();
+  await expect(page.getByTestId("price-chart")).toBeVisible({ timeout: 30_000 });
+  await chartsDrawn(page, 3);
+  const trades = await page.getByTestId("trade-row").count();
+  expect(trades).toBeGreaterThan(0);
+  await expect(page.getByTestId("marker-legend")).toContainText("Long entry");
+  await shot(page, "stack-dashboard-light-desktop");
+  await axe(page, "stack-dashboard-light-desktop", testInfo);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-trades").click()]);
+  expect(download.suggestedFilename()).toMatch(/_trades\.csv$/);
+});
+
+test("5. edit the strategy (3% stop) and re-run", async ({}, testInfo) => {
+  await page.getByRole("link", { name: "Edit strategy" }).click();
+  await expect(page.getByTestId("spec-status")).toHaveText("Valid StrategySpec", { timeout: 30_000 });
+  const ta = page.getByLabel("StrategySpec JSON");
+  const spec = JSON.parse(await ta.inputValue());
+  // a field error first: the editor must point at it
+  const bad = structuredClone(spec);
+  bad.universe.symbols = [];
+  await ta.fill(JSON.stringify(bad, null, 2));
+  await expect(page.getByTestId("spec-issue").first()).toContainText("universe.symbols");
+  await shot(page, "stack-editor-light-desktop");
+  await axe(page, "stack-editor-light-desktop", testInfo);
+  spec.risk = { ...(spec.risk ?? {}), stop_loss: { kind: "percent", percent: 3 } };
+  await ta.fill(JSON.stringify(spec, null, 2));
+  await expect(page.getByTestId("spec-status")).toHaveText("Valid StrategySpec");
+  await page.getByTestId("save-and-run").click();
+  await waitForRun(testInfo, "stack-dashboard-2");
+});
+
+test("6. compare the two runs", async ({}, testInfo) => {
+  expect(runIds.length).toBe(2);
+  await page.goto("/backtests/");
+  for (const id of runIds) await page.getByRole("checkbox", { name: new RegExp(`Select run ${id.slice(0, 8)}`) }).check();
+  await page.getByTestId("compare-button").click();
+  await expect(page.getByTestId("compare-table")).toContainText("Sharpe");
+  await chartsDrawn(page, 1);
+  await shot(page, "stack-compare-light-desktop");
+  await axe(page, "stack-compare-light-desktop", testInfo);
+});
+
+test("7. strategy history shows both versions with a diff", async ({}, testInfo) => {
+  await page.goto("/strategies/");
+  await page.getByTestId("strategy-list").getByRole("link").first().click();
+  await expect(page.getByTestId("version-diff")).toContainText("stop_loss", { timeout: 15_000 });
+  await shot(page, "stack-strategy-light-desktop");
+  await axe(page, "stack-strategy-light-desktop", testInfo);
+});
+
+test("8. market view and sign out", async ({}, testInfo) => {
+  await page.goto("/market/?symbol=SAMPLE:AAPL");
+  await chartsDrawn(page, 1);
+  await expect(page.getByTestId("insight")).toBeVisible({ timeout: 60_000 });
+  await shot(page, "stack-market-light-desktop");
+  await axe(page, "stack-market-light-desktop", testInfo);
+  await page.getByTestId("account-menu").click();
+  await page.getByTestId("sign-out").click();
+  await expect(page).toHaveURL(/\/login\/$/);
+});

@@ -1,0 +1,79 @@
+"use client";
+import * as React from "react";
+import Link from "next/link";
+import { useSearchParams } from "next/navigation";
+import { useQuery } from "@tanstack/react-query";
+import { Pencil, RotateCw } from "lucide-react";
+import { AppShell, PageHeader } from "@/components/layout/app-shell";
+import { BacktestDashboard } from "@/components/backtest/dashboard";
+import { EmptyState, ProblemAlert } from "@/components/problem";
+import { Badge } from "@/components/ui/badge";
+import { Button, buttonClass } from "@/components/ui/button";
+import { Progress, Skeleton } from "@/components/ui/progress";
+import { strategies } from "@/lib/api/endpoints";
+import { ApiError } from "@/lib/api/client";
+import { fmtDateTime } from "@/lib/format";
+import { useBacktestRun } from "@/lib/use-backtest";
+import { useRunBacktest } from "@/lib/use-run-backtest";
+
+const STATUS_VARIANT = { queued: "secondary", running: "default", succeeded: "success", failed: "destructive" } as const;
+
+function View() {
+  const id = useSearchParams().get("id");
+  const run = useBacktestRun(id);
+  const strategyId = run.data?.strategy_id ?? null;
+  const strategy = useQuery({ queryKey: ["strategy", strategyId], queryFn: () => strategies.get(strategyId!), enabled: !!strategyId });
+  const rerun = useRunBacktest();
+  if (!id) return <EmptyState title="No backtest selected">Open one from <Link className="text-primary underline" href="/backtests/">your backtests</Link>.</EmptyState>;
+  if (run.isPending) return <Skeleton className="h-96 w-full" />;
+  if (run.isError) return <ProblemAlert error={run.error} title={run.error instanceof ApiError && run.error.status === 404 ? "Backtest not found" : undefined} />;
+  const r = run.data;
+  const name = strategy.data?.name ?? (r.strategy_id ? "Strategy" : "Backtest");
+  return (
+    <>
+      <PageHeader
+        title={strategy.data?.name ? `Backtest · ${strategy.data.name}` : "Backtest"}
+        description={
+          <span className="inline-flex flex-wrap items-center gap-2">
+            <Badge variant={STATUS_VARIANT[r.status]} data-testid="run-status">
+              {r.status}
+            </Badge>
+            <span>started {fmtDateTime(r.created_at)}</span>
+            <span className="font-mono text-xs">{r.id.slice(0, 8)}</span>
+          </span>
+        }
+        actions={
+          r.strategy_id ? (
+            <>
+              <Link className={buttonClass("outline", "sm")} href={`/editor/?id=${encodeURIComponent(r.strategy_id)}`}>
+                <Pencil /> Edit strategy
+              </Link>
+              <Button size="sm" variant="outline" disabled={rerun.running} onClick={() => rerun.run({ strategy_id: r.strategy_id! })}>
+                <RotateCw /> Re-run
+              </Button>
+            </>
+          ) : null
+        }
+      />
+      {r.status === "queued" || r.status === "running" ? (
+        <div className="grid gap-2 rounded-xl border bg-card p-5" data-testid="run-progress">
+          <p className="text-sm font-medium">{r.status === "queued" ? "Waiting for a backtest worker…" : `Running… ${Math.round(r.progress * 100)}%`}</p>
+          <Progress value={r.progress} label="Backtest progress" />
+          <p className="text-xs text-muted-foreground">The first run after a restart can take longer while the engine warms up.</p>
+        </div>
+      ) : null}
+      {r.status === "failed" ? <ProblemAlert error={new ApiError(r.error ?? { title: "Backtest failed", status: 500, detail: "The run failed without a reason." })} /> : null}
+      {r.status === "succeeded" && r.result ? <BacktestDashboard result={r.result} name={name} /> : null}
+    </>
+  );
+}
+
+export default function BacktestViewPage() {
+  return (
+    <AppShell title="Backtest">
+      <React.Suspense fallback={<Skeleton className="h-96 w-full" />}>
+        <View />
+      </React.Suspense>
+    </AppShell>
+  );
+}

@@ -1,0 +1,140 @@
+"use client";
+import * as React from "react";
+import { useQuery } from "@tanstack/react-query";
+import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
+import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
+import { LinesChart, PriceChart, type LineDef } from "@/components/charts";
+import { MarkerLegend } from "@/components/charts/marker-legend";
+import { MetricsPanel } from "@/components/backtest/metrics-panel";
+import { GateReport } from "@/components/backtest/gate-report";
+import { TradeLog } from "@/components/backtest/trade-log";
+import { ExportButtons } from "@/components/backtest/export-buttons";
+import { ProblemAlert } from "@/components/problem";
+import { Skeleton } from "@/components/ui/progress";
+import { market } from "@/lib/api/endpoints";
+import type { BacktestResult, Series } from "@/lib/api/types";
+
+/** Percent change from the first defined value: comparable across runs and capitals. */
+export function cumulativeReturn(s: Series): Series {
+  const first = s.values.find((v) => v !== null && v !== 0) ?? null;
+  return { timestamps: s.timestamps, values: s.values.map((v) => (v === null || first === null ? null : (v / first - 1) * 100)) };
+}
+
+/** The benchmark rebased to the strategy's starting equity, so both start at the same point. */
+export function rebase(bench: Series, start: number): Series {
+  const first = bench.values.find((v) => v !== null && v !== 0) ?? null;
+  if (first === null) return bench;
+  return { timestamps: bench.timestamps, values: bench.values.map((v) => (v === null ? null : (v / first) * start)) };
+}
+
+function symbolOf(result: BacktestResult): string | null {
+  return result.trades[0]?.symbol ?? Object.keys(result.provenance.data_sources ?? {})[0] ?? null;
+}
+
+export function BacktestDashboard({ result, name }: { result: BacktestResult; name: string }) {
+  const s = result.summary_stats;
+  const symbol = symbolOf(result);
+  const equityLines = React.useMemo<LineDef[]>(() => {
+    const l: LineDef[] = [{ name: "Strategy equity", series: result.equity_curve, kind: "area" }];
+    if (result.benchmark_curve) l.push({ name: "Benchmark (buy & hold)", series: rebase(result.benchmark_curve, s.initial_capital), dashed: true, color: "#8a8f9c" });
+    return l;
+  }, [result, s.initial_capital]);
+  const returnLines = React.useMemo<LineDef[]>(() => {
+    const l: LineDef[] = [{ name: "Strategy return", series: cumulativeReturn(result.equity_curve), percent: true }];
+    if (result.benchmark_curve) l.push({ name: "Benchmark return", series: cumulativeReturn(result.benchmark_curve), percent: true, dashed: true, color: "#8a8f9c" });
+    return l;
+  }, [result]);
+  const ddLines = React.useMemo<LineDef[]>(() => [{ name: "Drawdown", series: result.drawdown_curve, kind: "area", percent: true, color: "#c0392b" }], [result]);
+
+  const prices = useQuery({
+    queryKey: ["market", symbol, "1d", s.start, s.end],
+    queryFn: () => market.data(symbol!, "1d", s.start.slice(0, 10), s.end.slice(0, 10)),
+    enabled: !!symbol,
+    staleTime: Infinity,
+  });
+
+  return (
+    <div className="grid gap-4" data-testid="dashboard">
+      {result.warnings?.length ? (
+        <div role="note" aria-label="Backtest warnings" className="rounded-lg border border-warning/40 bg-warning/10 p-3 text-sm">
+          <ul className="list-disc pl-5">
+            {result.warnings.map((w, i) => (
+              <li key={i}>{w}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      <MetricsPanel stats={s} />
+      <div className="grid gap-4 lg:grid-cols-3">
+        <Card className="lg:col-span-2">
+          <CardHeader className="pb-2">
+            <CardTitle>Performance</CardTitle>
+          </CardHeader>
+          <CardContent>
+            <Tabs defaultValue="equity">
+              <TabsList aria-label="Performance charts">
+                <TabsTrigger value="equity">Equity vs benchmark</TabsTrigger>
+                <TabsTrigger value="return">Cumulative return</TabsTrigger>
+              </TabsList>
+              <TabsContent value="equity" data-testid="equity-chart">
+                <LinesChart lines={equityLines} height={280} label={`Equity curve from ${s.initial_capital} to ${s.final_equity.toFixed(2)}, against the benchmark`} />
+              </TabsContent>
+              <TabsContent value="return">
+                <LinesChart lines={returnLines} height={280} label={`Cumulative return: strategy ${s.total_return_pct.toFixed(2)}%, benchmark ${s.benchmark_return_pct?.toFixed(2) ?? "n/a"}%`} />
+              </TabsContent>
+            </Tabs>
+            <h3 className="mb-1 mt-4 text-sm font-medium">Drawdown</h3>
+            <LinesChart lines={ddLines} height={150} label={`Drawdown curve; deepest ${s.max_drawdown_pct.toFixed(2)}%`} />
+          </CardContent>
+        </Card>
+        <Card>
+          <CardContent className="pt-4 sm:pt-5">
+            <GateReport gates={result.gates ?? []} />
+          </CardContent>
+        </Card>
+      </div>
+      <Card>
+        <CardHeader className="pb-2">
+          <CardTitle>{symbol ? `${symbol} with trades` : "Price with trades"}</CardTitle>
+        </CardHeader>
+        <CardContent>
+          {prices.isPending && symbol ? <Skeleton className="h-96 w-full" /> : null}
+          {prices.isError ? <ProblemAlert error={prices.error} title="Could not load prices for the trade chart" /> : null}
+          {prices.data ? (
+            <>
+              <PriceChart frame={prices.data} trades={result.trades} height={380} label={`${symbol} daily candles with ${result.trades.length} trades marked`} />
+              <MarkerLegend trades={result.trades} />
+            </>
+          ) : null}
+          {!symbol ? <p className="text-sm text-muted-foreground">No symbol to chart: the run made no trades.</p> : null}
+        </CardContent>
+      </Card>
+      <Card>
+        <CardHeader className="flex-row flex-wrap items-center justify-between gap-2 pb-2">
+          <CardTitle>Trades ({result.trades.length})</CardTitle>
+          <ExportButtons result={result} name={name} />
+        </CardHeader>
+        <CardContent>
+          <TradeLog trades={result.trades} />
+        </CardContent>
+      </Card>
+      <details className="rounded-xl border bg-card p-4 text-sm">
+        <summary className="cursor-pointer font-medium">Provenance (reproduce this result)</summary>
+        <dl className="mt-2 grid gap-1 font-mono text-xs">
+          {(["run_hash", "spec_hash", "data_hash", "engine_version"] as const).map((k) => (
+            <div key={k} className="flex flex-wrap gap-2">
+              <dt className="text-muted-foreground">{k}</dt>
+              <dd className="break-all">{result.provenance[k]}</dd>
+            </div>
+          ))}
+          {Object.entries(result.provenance.conventions ?? {}).map(([k, v]) => (
+            <div key={k} className="flex flex-wrap gap-2">
+              <dt className="text-muted-foreground">{k}</dt>
+              <dd>{v}</dd>
+            </div>
+          ))}
+        </dl>
+      </details>
+    </div>
+  );
+}

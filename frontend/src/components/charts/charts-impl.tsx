@@ -1,0 +1,205 @@
+"use client";
+import * as React from "react";
+import {
+  AreaSeries,
+  CandlestickSeries,
+  ColorType,
+  createChart,
+  createSeriesMarkers,
+  HistogramSeries,
+  LineSeries,
+  LineStyle,
+  type IChartApi,
+  type SeriesMarker,
+  type Time,
+  type UTCTimestamp,
+} from "lightweight-charts";
+import { useTheme } from "next-themes";
+import type { OHLCVFrame, Series, Trade } from "@/lib/api/types";
+import { DARK, ENTRY_LONG, ENTRY_SHORT, EXIT_STYLE, LIGHT, type ChartPalette } from "@/components/charts/palette";
+
+export const toTime = (iso: string): UTCTimestamp => Math.floor(Date.parse(iso) / 1000) as UTCTimestamp;
+
+function usePalette(): ChartPalette {
+  const { resolvedTheme } = useTheme();
+  return resolvedTheme === "dark" ? DARK : LIGHT;
+}
+
+function fontFamily(): string {
+  return typeof document === "undefined" ? "system-ui, sans-serif" : getComputedStyle(document.body).fontFamily || "system-ui, sans-serif";
+}
+
+function baseOptions(p: ChartPalette) {
+  return {
+    autoSize: true,
+    layout: { background: { type: ColorType.Solid, color: p.bg }, textColor: p.text, fontFamily: fontFamily(), attributionLogo: false },
+    grid: { vertLines: { color: p.grid }, horzLines: { color: p.grid } },
+    rightPriceScale: { borderColor: p.border },
+    timeScale: { borderColor: p.border, timeVisible: false, minBarSpacing: 0.01 },
+    crosshair: { mode: 0 },
+  } as const;
+}
+
+/** Entry and exit markers for trades, sorted by time; the exit's style tells why it closed. */
+export function tradeMarkers(trades: Trade[], showText: boolean): SeriesMarker<Time>[] {
+  const out: SeriesMarker<Time>[] = [];
+  for (const t of trades) {
+    const long = t.direction === "long";
+    out.push({
+      time: toTime(t.entry_time),
+      position: long ? "belowBar" : "aboveBar",
+      shape: long ? "arrowUp" : "arrowDown",
+      color: long ? ENTRY_LONG.color : ENTRY_SHORT.color,
+      text: showText ? (long ? "B" : "S") : undefined,
+    });
+    if (t.exit_time && !t.is_open) {
+      const s = EXIT_STYLE[t.exit_reason ?? "signal"] ?? EXIT_STYLE.signal;
+      out.push({
+        time: toTime(t.exit_time),
+        position: long ? "aboveBar" : "belowBar",
+        shape: s.shape,
+        color: s.color,
+        text: showText || (t.exit_reason && t.exit_reason !== "signal") ? s.code : undefined,
+      });
+    }
+  }
+  return out.sort((a, b) => (a.time as number) - (b.time as number));
+}
+
+export interface PriceChartProps {
+  frame: Pick<OHLCVFrame, "timestamps" | "open" | "high" | "low" | "close" | "volume">;
+  trades?: Trade[];
+  height?: number;
+  showVolume?: boolean;
+  label: string;
+  onRendered?: (ms: number, syncMs: number) => void;
+}
+
+export function PriceChart({ frame, trades, height = 360, showVolume = true, label, onRendered }: PriceChartProps) {
+  const ref = React.useRef<HTMLDivElement>(null);
+  const palette = usePalette();
+  const chartRef = React.useRef<IChartApi | null>(null);
+
+  React.useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const t0 = performance.now();
+    const chart = createChart(el, baseOptions(palette));
+    chartRef.current = chart;
+    const candles = chart.addSeries(CandlestickSeries, {
+      upColor: palette.up,
+      downColor: palette.down,
+      borderVisible: false,
+      wickUpColor: palette.up,
+      wickDownColor: palette.down,
+    });
+    const n = frame.timestamps.length;
+    const data = new Array(n);
+    for (let i = 0; i < n; i++) {
+      data[i] = { time: toTime(frame.timestamps[i]), open: frame.open[i], high: frame.high[i], low: frame.low[i], close: frame.close[i] };
+    }
+    candles.setData(data);
+    const ro = new ResizeObserver(() => chart.timeScale().fitContent());
+    ro.observe(el);
+    if (showVolume) {
+      const vol = chart.addSeries(HistogramSeries, { priceFormat: { type: "volume" }, priceScaleId: "vol", lastValueVisible: false, priceLineVisible: false });
+      vol.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+      const vdata = new Array(n);
+      for (let i = 0; i < n; i++) {
+        vdata[i] = { time: data[i].time, value: frame.volume[i], color: frame.close[i] >= frame.open[i] ? palette.volumeUp : palette.volumeDown };
+      }
+      vol.setData(vdata);
+      candles.priceScale().applyOptions({ scaleMargins: { top: 0.05, bottom: 0.25 } });
+    }
+    if (trades?.length) createSeriesMarkers(candles, tradeMarkers(trades, trades.length <= 40));
+    chart.timeScale().fitContent();
+    const syncMs = performance.now() - t0;
+    // lightweight-charts paints on the next animation frame; the second frame is after that paint.
+    let raf = requestAnimationFrame(() => {
+      raf = requestAnimationFrame(() => onRendered?.(performance.now() - t0, syncMs));
+    });
+    return () => {
+      cancelAnimationFrame(raf);
+      ro.disconnect();
+      chart.remove();
+      chartRef.current = null;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [frame, trades, showVolume, palette]);
+
+  return (
+    <figure className="m-0">
+      <figcaption className="sr-only">{label}</figcaption>
+      <div ref={ref} aria-hidden="true" style={{ height }} className="w-full" data-testid="price-chart" />
+    </figure>
+  );
+}
+
+export interface LineDef {
+  name: string;
+  series: Series;
+  color?: string;
+  kind?: "line" | "area";
+  dashed?: boolean;
+  /** Format values as percent. */
+  percent?: boolean;
+}
+
+export function LinesChart({ lines, height = 280, label, onRendered }: { lines: LineDef[]; height?: number; label: string; onRendered?: (ms: number) => void }) {
+  const ref = React.useRef<HTMLDivElement>(null);
+  const palette = usePalette();
+
+  React.useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const t0 = performance.now();
+    const chart = createChart(el, baseOptions(palette));
+    const ro = new ResizeObserver(() => chart.timeScale().fitContent());
+    ro.observe(el);
+    lines.forEach((l, idx) => {
+      const color = l.color ?? palette.series[idx % palette.series.length];
+      const priceFormat = l.percent
+        ? { type: "custom" as const, formatter: (v: number) => `${v.toFixed(2)}%`, minMove: 0.01 }
+        : { type: "price" as const, precision: 2, minMove: 0.01 };
+      const s =
+        l.kind === "area"
+          ? chart.addSeries(AreaSeries, { lineColor: color, topColor: `${color}55`, bottomColor: `${color}08`, lineWidth: 2, priceFormat, title: l.name })
+          : chart.addSeries(LineSeries, { color, lineWidth: 2, lineStyle: l.dashed ? LineStyle.Dashed : LineStyle.Solid, priceFormat, title: l.name });
+      const pts: { time: UTCTimestamp; value: number }[] = [];
+      let lastT = -Infinity;
+      for (let i = 0; i < l.series.timestamps.length; i++) {
+        const v = l.series.values[i];
+        const t = toTime(l.series.timestamps[i]);
+        if (v === null || v === undefined || !Number.isFinite(v) || t <= lastT) continue;
+        pts.push({ time: t, value: v });
+        lastT = t;
+      }
+      s.setData(pts);
+    });
+    chart.timeScale().fitContent();
+    let raf = requestAnimationFrame(() => {
+      raf = requestAnimationFrame(() => onRendered?.(performance.now() - t0));
+    });
+    return () => {
+      cancelAnimationFrame(raf);
+      ro.disconnect();
+      chart.remove();
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [lines, palette]);
+
+  return (
+    <figure className="m-0">
+      <p className="sr-only">{label}</p>
+      <div ref={ref} aria-hidden="true" style={{ height }} className="w-full" />
+      <figcaption className="mt-2 flex flex-wrap gap-3 text-xs text-muted-foreground">
+        {lines.map((l, idx) => (
+          <span key={l.name} className="inline-flex items-center gap-1.5">
+            <span aria-hidden className="inline-block h-0.5 w-4" style={{ background: l.color ?? palette.series[idx % palette.series.length], borderTop: l.dashed ? "1px dashed" : undefined }} />
+            {l.name}
+          </span>
+        ))}
+      </figcaption>
+    </figure>
+  );
+}

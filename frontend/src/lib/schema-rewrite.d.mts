@@ -1,0 +1,1 @@
+export declare function rewriteDiscriminators(node: unknown): unknown;

@@ -1,0 +1,120 @@
+"""Cache behaviour against real Redis and PostgreSQL, with the Binance stub counting calls."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pandas as pd
+from conftest import _client, db_count, make_settings
+from md_stubs import StubServer
+from redis.asyncio import Redis
+
+from vt_contracts.ohlcv import OHLCVFrame
+from vt_market_data.app import create_app
+
+BTC_1H = {"symbol": "BTC/USDT", "timeframe": "1h"}
+
+
+def ms(day: str) -> int:
+    return int(pd.Timestamp(day, tz="UTC").timestamp() * 1000)
+
+
+async def md_keys(redis: Redis) -> set[bytes]:
+    return {k async for k in redis.scan_iter(match="vt:md:frame:*")}
+
+
+async def test_second_request_is_served_from_cache(
+    client: httpx.AsyncClient, stubs: dict[str, StubServer], md_redis: Redis, clean_db: str
+) -> None:
+    params = {**BTC_1H, "start": "2024-01-01", "end": "2024-01-02"}
+    first = await client.get("/ohlcv", params=params)
+    assert first.status_code == 200
+    assert len(stubs["binance"].calls("/api/v3/klines")) == 1
+    assert db_count(clean_db, "SELECT count(*) FROM market_cache") == 48
+    assert db_count(clean_db, "SELECT count(*) FROM market_cache_coverage") == 1
+    stubs["binance"].reset()
+    second = await client.get("/ohlcv", params=params)
+    assert second.content == first.content
+    assert stubs["binance"].seen == []  # Redis hot cache: zero upstream calls
+    # without the hot copy, PostgreSQL still serves it without calling upstream
+    for key in await md_keys(md_redis):
+        await md_redis.delete(key)
+    third = await client.get("/ohlcv", params=params)
+    assert OHLCVFrame.model_validate_json(third.content) == OHLCVFrame.model_validate_json(first.content)
+    assert stubs["binance"].seen == []
+
+
+async def test_partial_overlap_fetches_only_the_missing_part(
+    client: httpx.AsyncClient, stubs: dict[str, StubServer], clean_db: str
+) -> None:
+    r = await client.get("/ohlcv", params={**BTC_1H, "start": "2024-01-02", "end": "2024-01-03"})
+    assert r.status_code == 200
+    stubs["binance"].reset()
+    r = await client.get("/ohlcv", params={**BTC_1H, "start": "2024-01-01", "end": "2024-01-05"})
+    f = OHLCVFrame.model_validate_json(r.content)
+    assert len(f.timestamps) == 5 * 24 and f.quality.ok
+    calls = [(int(c.params["startTime"]), int(c.params["endTime"])) for c in stubs["binance"].calls("/api/v3/klines")]
+    # before and after the cached 2 days, nothing else
+    assert calls == [(ms("2024-01-01"), ms("2024-01-02") - 1), (ms("2024-01-04"), ms("2024-01-06") - 1)]
+    assert db_count(clean_db, "SELECT count(*) FROM market_cache") == 5 * 24
+
+
+async def test_upstream_failure_leaves_cache_untouched(
+    client: httpx.AsyncClient, stubs: dict[str, StubServer], md_redis: Redis, clean_db: str
+) -> None:
+    ok = await client.get("/ohlcv", params={**BTC_1H, "start": "2024-01-01", "end": "2024-01-02"})
+    assert ok.status_code == 200
+    bars = db_count(clean_db, "SELECT count(*) FROM market_cache")
+    coverage = db_count(clean_db, "SELECT count(*) FROM market_cache_coverage")
+    keys = await md_keys(md_redis)
+    stubs["binance"].mode = "error500"
+    bad = await client.get("/ohlcv", params={**BTC_1H, "start": "2024-01-01", "end": "2024-01-04"})
+    assert bad.status_code == 502 and bad.json()["service"] == "ccxt"
+    assert db_count(clean_db, "SELECT count(*) FROM market_cache") == bars
+    assert db_count(clean_db, "SELECT count(*) FROM market_cache_coverage") == coverage
+    assert await md_keys(md_redis) == keys
+    # the cached range is still served, and the failed one works once upstream recovers
+    stubs["binance"].mode = "ok"
+    again = await client.get("/ohlcv", params={**BTC_1H, "start": "2024-01-01", "end": "2024-01-02"})
+    assert again.content == ok.content
+    healed = await client.get("/ohlcv", params={**BTC_1H, "start": "2024-01-01", "end": "2024-01-04"})
+    assert len(OHLCVFrame.model_validate_json(healed.content).timestamps) == 4 * 24
+
+
+async def test_fifty_concurrent_requests_make_one_upstream_call(
+    client: httpx.AsyncClient, stubs: dict[str, StubServer]
+) -> None:
+    params = {**BTC_1H, "start": "2024-02-01", "end": "2024-02-10"}
+    responses = await asyncio.gather(*(client.get("/ohlcv", params=params) for _ in range(50)))
+    assert all(r.status_code == 200 for r in responses)
+    assert len({r.content for r in responses}) == 1
+    assert len(stubs["binance"].calls("/api/v3/klines")) == 1
+
+
+async def test_two_replicas_share_one_fetch_through_the_redis_lock(
+    clean_db: str, md_redis: Redis, stubs: dict[str, StubServer], data_dir: Path
+) -> None:
+    params = {**BTC_1H, "start": "2024-03-01", "end": "2024-03-03"}
+
+    async def replica(n: int) -> list[httpx.Response]:
+        async for c in _client(create_app(make_settings(stubs, data_dir))):
+            return list(await asyncio.gather(*(c.get("/ohlcv", params=params) for _ in range(n))))
+        raise AssertionError("unreachable")
+
+    a, b = await asyncio.gather(replica(10), replica(10))
+    assert all(r.status_code == 200 for r in a + b)
+    assert len(stubs["binance"].calls("/api/v3/klines")) == 1
+
+
+async def test_yfinance_cache_and_partial_overlap(client: httpx.AsyncClient, stubs: dict[str, StubServer]) -> None:
+    r = await client.get("/ohlcv", params={"symbol": "AAPL", "start": "2020-02-01", "end": "2020-02-29"})
+    assert r.status_code == 200
+    stubs["yahoo"].reset()
+    r = await client.get("/ohlcv", params={"symbol": "AAPL", "start": "2020-01-01", "end": "2020-02-29"})
+    assert r.status_code == 200
+    charts = [c.params for c in stubs["yahoo"].calls("/v8/finance/chart/AAPL") if "period1" in c.params]
+    assert len(charts) == 1
+    assert int(charts[0]["period1"]) == int(pd.Timestamp("2020-01-01", tz="America/New_York").timestamp())
+    assert int(charts[0]["period2"]) == int(pd.Timestamp("2020-02-01", tz="America/New_York").timestamp())
