@@ -66,9 +66,9 @@ def claim_redis_db(base: str) -> str:
     for db in range(15, 0, -1):
         client = redis.Redis.from_url(f"{base}/{db}")
         try:
-            if client.set(LOCK_KEY, f"bench-{os.getpid()}", nx=True, ex=3600):
+            if client.set(LOCK_KEY, str(os.getpid()), nx=True, ex=3600):
                 client.flushdb()
-                client.set(LOCK_KEY, f"bench-{os.getpid()}", ex=3600)
+                client.set(LOCK_KEY, str(os.getpid()), ex=3600)
                 return f"{base}/{db}"
         finally:
             client.close()
@@ -193,9 +193,14 @@ async def cold_start(
         out, _ = proc.communicate(timeout=60)
     ready = float("nan")
     for line in out.splitlines():
-        if "engine warm in" in line:
+        try:
             msg = json.loads(line)["message"]
+        except (ValueError, KeyError):
+            continue
+        if "engine warm in" in msg:
             ready = float(msg.split("process up ")[1].split(" s")[0])
+        if any(k in msg for k in ("engine warm", "after fork", "attempt", "succeeded")):
+            print(f"      worker log: {msg[:120]}")
     return total, ready
 
 

@@ -26,3 +26,10 @@ async def test_unknown_path_is_problem_json(gw: httpx.AsyncClient) -> None:
     assert r.headers["content-type"] == "application/problem+json"
     assert r.headers["x-correlation-id"] == "abc-123"
     assert r.json()["correlation_id"] == "abc-123"
+
+
+async def test_unknown_api_paths_are_404_for_every_method(gw: httpx.AsyncClient) -> None:
+    for method in ("GET", "POST", "PUT", "DELETE"):
+        r = await gw.request(method, "/api/v1/nothing-here")
+        assert r.status_code == 404, method
+        assert r.headers["content-type"] == "application/problem+json"

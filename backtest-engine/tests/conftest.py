@@ -30,7 +30,11 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).parents[2] / "var" /
 LOCK_KEY = "vt:test-session-lock"
 
 
-def _alive(pid: int) -> bool:
+def _alive(holder: bytes | None) -> bool:
+    try:
+        pid = int(holder or b"")
+    except ValueError:
+        return True  # not ours to judge
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -59,7 +63,7 @@ def redis_url(vt_stack: Any) -> Iterator[str]:
         try:
             holder = client.get(LOCK_KEY)
             if client.set(LOCK_KEY, me, nx=True, ex=6 * 3600) or (
-                holder is not None and not _alive(int(holder))
+                holder is not None and not _alive(holder)
             ):
                 client.flushdb()
                 client.set(LOCK_KEY, me, ex=6 * 3600)
@@ -99,6 +103,27 @@ def market_data_app() -> Any:
 @pytest.fixture(scope="session")
 def market_data_url(market_data_app: Any) -> Iterator[str]:
     with serve_app(market_data_app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def real_market_data_url(
+    database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The REAL market-data service (offline samples SAMPLE:*, DEMO:*) on a loopback port;
+    its providers point at a closed port, so nothing reaches the internet."""
+    md_app = pytest.importorskip("vt_market_data.app")
+    md_settings = pytest.importorskip("vt_market_data.settings")
+    settings = md_settings.Settings(
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        INTERNAL_TOKEN=TOKEN,
+        VT_DATA_DIR=str(tmp_path_factory.mktemp("md-data")),
+        VT_YFINANCE_BASE_URL="http://127.0.0.1:9",
+        VT_CCXT_API_BASE_URL="http://127.0.0.1:9",
+        VT_POLYGON_BASE_URL="http://127.0.0.1:9",
+    )
+    with serve_app(md_app.create_app(settings)) as url:
         yield url
 
 

@@ -43,6 +43,16 @@ class CountingCompute:
         return fake_result(job.request.run_id)
 
 
+async def drained(redis_client: Any) -> None:
+    """No job left pending (the ack follows the database commit by a few milliseconds)."""
+
+    async def none_pending() -> bool:
+        info = await redis_client.xpending(queue.JOBS_STREAM, queue.GROUP)
+        return int(info["pending"]) == 0
+
+    await wait_for(none_pending, within=10)
+
+
 async def status_of(api: httpx.AsyncClient, user: str, run_id: str) -> dict[str, Any]:
     r = await api.get(f"/runs/{run_id}", headers=h(user))
     assert r.status_code == 200, r.text
@@ -124,9 +134,8 @@ async def test_job_runs_with_progress_events_and_persists(
         assert running_progress == sorted(running_progress)
         assert 0 < running_progress[-1] < 1
     # the stream is drained
+    await drained(redis_client)
     assert await redis_client.xlen(queue.JOBS_STREAM) == 0
-    pending = await redis_client.xpending(queue.JOBS_STREAM, queue.GROUP)
-    assert pending["pending"] == 0
 
 
 async def test_duplicate_delivery_is_not_recomputed(
@@ -150,7 +159,7 @@ async def test_duplicate_delivery_is_not_recomputed(
     await queue.enqueue(redis_client, run_id, user, maxlen=1000)
     assert await worker.worker.step(block_ms=100)
     assert compute.calls == 1
-    assert (await redis_client.xpending(queue.JOBS_STREAM, queue.GROUP))["pending"] == 0
+    await drained(redis_client)
 
 
 async def test_two_workers_racing_on_one_run_store_one_result(
@@ -191,7 +200,7 @@ async def test_dead_consumer_job_is_reclaimed_and_finished(
     assert compute.calls == 1
     row = db_row(clean_db, "SELECT worker_id, attempts FROM backtest_runs WHERE id = %s", run_id)
     assert row == ("survivor", 1)
-    assert (await redis_client.xpending(queue.JOBS_STREAM, queue.GROUP))["pending"] == 0
+    await drained(redis_client)
 
 
 async def test_heartbeat_keeps_a_long_job_from_being_stolen(
@@ -234,7 +243,7 @@ async def test_poison_job_fails_after_max_attempts(
     assert err["instance"] == f"/runs/{run_id}"
     assert db_row(clean_db, "SELECT attempts FROM backtest_runs WHERE id = %s", run_id)[0] == 3
     assert db_row(clean_db, "SELECT count(*) FROM backtest_results")[0] == 0
-    assert (await redis_client.xpending(queue.JOBS_STREAM, queue.GROUP))["pending"] == 0
+    await drained(redis_client)
 
 
 async def test_job_that_keeps_killing_its_worker_is_abandoned(
@@ -270,7 +279,7 @@ async def test_malformed_and_orphan_messages_are_dropped(
     assert await worker.worker.step(block_ms=100)
     assert await worker.worker.step(block_ms=100)
     assert compute.calls == 0
-    assert (await redis_client.xpending(queue.JOBS_STREAM, queue.GROUP))["pending"] == 0
+    await drained(redis_client)
 
 
 async def test_lost_stream_is_recreated_and_unfinished_runs_requeued(
@@ -289,3 +298,30 @@ async def test_lost_stream_is_recreated_and_unfinished_runs_requeued(
     for run_id in ids:
         await wait_status(api, user, run_id, "succeeded", within=30)
     assert compute.calls == 2
+
+
+async def test_replacement_adopts_a_dead_siblings_jobs_at_once(
+    api: httpx.AsyncClient,
+    user: str,
+    clean_db: str,
+    redis_client: Any,
+    make_worker: Any,
+    make_settings: Any,
+) -> None:
+    """The master knows which consumer died (it reaped the process): the replacement claims that
+    consumer's pending jobs immediately instead of waiting out a (here: one minute) lease."""
+    long_lease = make_settings(BACKTEST_CLAIM_IDLE_MS=60_000)
+    run_id = (await api.post("/runs", json={"spec": sma_spec()}, headers=h(user))).json()["id"]
+    await redis_client.xreadgroup(
+        queue.GROUP, "host:4242:dead01", {queue.JOBS_STREAM: ">"}, count=1
+    )
+    compute = CountingCompute()
+    heir = await make_worker(compute, name="host:4343:heir01", settings_=long_lease)
+    assert await heir.worker.adopt(["host:4242:dead01", "host:1:never-existed"]) == 1
+    await heir.start()
+    await wait_status(api, user, run_id, "succeeded", within=30)  # the lease is 60 s
+    assert compute.calls == 1
+    assert db_row(clean_db, "SELECT worker_id FROM backtest_runs WHERE id = %s", run_id)[0] == (
+        "host:4343:heir01"
+    )
+    await drained(redis_client)

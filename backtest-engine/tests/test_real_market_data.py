@@ -3,36 +3,16 @@ its offline samples: real daily AAPL/MSFT history 2000-2013, no internet."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from bt_testkit import TOKEN, serve_app, sma_spec
+from bt_testkit import TOKEN, sma_spec
 from test_engine_jobs import LEGIT_CODE, run_to_end
 
 from vt_backtest.settings import Settings
 from vt_contracts import BacktestResult
-
-vt_market_data_app = pytest.importorskip("vt_market_data.app")
-md_settings = pytest.importorskip("vt_market_data.settings")
-
-
-@pytest.fixture(scope="session")
-def real_market_data_url(
-    database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    settings = md_settings.Settings(
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        INTERNAL_TOKEN=TOKEN,
-        VT_DATA_DIR=str(tmp_path_factory.mktemp("md-data")),
-        VT_YFINANCE_BASE_URL="http://127.0.0.1:9",  # never the internet
-        VT_CCXT_API_BASE_URL="http://127.0.0.1:9",
-        VT_POLYGON_BASE_URL="http://127.0.0.1:9",
-    )
-    with serve_app(vt_market_data_app.create_app(settings)) as url:
-        yield url
 
 
 @pytest.fixture

@@ -38,9 +38,13 @@ async def service(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def engine_service(
-    make_settings: Callable[..., Settings], clean_db: str, redis_client: Any
+    make_settings: Callable[..., Settings],
+    clean_db: str,
+    redis_client: Any,
+    real_market_data_url: str,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async for client in service(make_settings(BACKTEST_WORKERS=2)):
+    settings = make_settings(BACKTEST_WORKERS=2, MARKET_DATA_URL=real_market_data_url)
+    async for client in service(settings):
         yield client
 
 
@@ -66,7 +70,10 @@ async def test_service_runs_jobs_in_worker_processes(
     assert ready.json()["checks"]["workers"].startswith("ok")
     ids = []
     for fast in (10, 20, 30):
-        r = await engine_service.post("/runs", json={"spec": sma_spec(fast=fast)}, headers=h(user))
+        spec = sma_spec(
+            "SAMPLE:AAPL", fast, 50, period={"start": "2003-01-01", "end": "2012-12-31"}
+        )
+        r = await engine_service.post("/runs", json={"spec": spec}, headers=h(user))
         assert r.status_code == 202
         ids.append(r.json()["id"])
     for run_id in ids:

@@ -12,11 +12,14 @@ export const VIEWPORTS = {
   phone: { width: 390, height: 844 },
 } as const;
 
-export async function shot(page: Page, name: string) {
-  // Sticky header/composer render mid-page in a full-page capture of a scrolled page.
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.waitForTimeout(100);
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+/**
+ * Full-page capture from the top; for screens with a sticky bottom bar (the chat composer) a
+ * viewport capture at the bottom instead, which is what a person sees.
+ */
+export async function shot(page: Page, name: string, opts: { viewportAtBottom?: boolean } = {}) {
+  await page.evaluate((bottom) => window.scrollTo(0, bottom ? document.body.scrollHeight : 0), !!opts.viewportAtBottom);
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: !opts.viewportAtBottom });
 }
 
 /** axe-core (WCAG 2.1 A/AA): fails on serious or critical violations, attaches the full list. */

@@ -215,8 +215,8 @@ export async function mockApi(page: Page, opts: MockOptions = {}) {
     }
     if (path === "/backtests") {
       // BacktestRunSummary: no result (extra fields are allowed, e.g. created_at)
-      const lite = (r: typeof RUN_A) => ({ id: r.id, status: r.status, progress: r.progress, strategy_id: r.strategy_id, created_at: r.created_at });
-      return json(route, { items: [lite(RUN_B), lite(RUN_A), { id: "run-c-0003", status: "failed", progress: 0.2, created_at: "2026-11-20T17:00:00Z", strategy_id: "strat-2" }], next_cursor: null });
+      const lite = (r: typeof RUN_A, v: number) => ({ id: r.id, status: r.status, progress: r.progress, strategy_id: r.strategy_id, strategy_version: v, name: "SMA 20/50 cross on AAPL", symbols: ["SAMPLE:AAPL"], created_at: r.created_at });
+      return json(route, { items: [lite(RUN_B, 2), lite(RUN_A, 1), { id: "run-c-0003", status: "failed", progress: 0.2, created_at: "2026-11-20T17:00:00Z", strategy_id: "strat-2" }], next_cursor: null });
     }
     if (path === "/market/data") return json(route, { ...FRAME, symbol: url.searchParams.get("symbol") ?? FRAME.symbol });
     if (path === "/market/symbols") {

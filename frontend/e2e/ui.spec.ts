@@ -126,7 +126,7 @@ for (const screen of SCREENS) {
         await screen.open(page);
         await expect(page.locator("html")).toHaveClass(new RegExp(theme));
         const name = `${screen.name}-${theme}-${vp}`;
-        await shot(page, name);
+        await shot(page, name, { viewportAtBottom: screen.name.startsWith("chat") });
         await axe(page, name, testInfo);
       });
     }

@@ -18,7 +18,7 @@ from vt_market_data.app import create_app
 from vt_market_data.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))  # test helpers (md_stubs) live beside this file
-from md_stubs import (  # noqa: E402
+from md_stubs import (
     StubServer,
     binance_handler,
     make_yahoo_series,
@@ -66,10 +66,12 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def stubs(yahoo_stub: StubServer, binance_stub: StubServer, polygon_stub: StubServer) -> Iterator[dict[str, StubServer]]:
+def stubs(
+    yahoo_stub: StubServer, binance_stub: StubServer, polygon_stub: StubServer
+) -> dict[str, StubServer]:
     for s in (yahoo_stub, binance_stub, polygon_stub):
         s.reset()
-    yield {"yahoo": yahoo_stub, "binance": binance_stub, "polygon": polygon_stub}
+    return {"yahoo": yahoo_stub, "binance": binance_stub, "polygon": polygon_stub}
 
 
 def make_settings(stubs: dict[str, StubServer], data_dir: Path, **extra: object) -> Settings:
@@ -92,7 +94,9 @@ def make_settings(stubs: dict[str, StubServer], data_dir: Path, **extra: object)
 async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=AUTH, timeout=60) as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=AUTH, timeout=60
+        ) as c:
             c.app = manager.app  # type: ignore[attr-defined]
             yield c
 
@@ -124,7 +128,9 @@ async def client(
 
 def make_user(database_url: str) -> uuid.UUID:
     uid = uuid.uuid4()
-    with psycopg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"), autocommit=True) as conn:
+    with psycopg.connect(
+        database_url.replace("postgresql+asyncpg://", "postgresql://"), autocommit=True
+    ) as conn:
         conn.execute(
             "INSERT INTO users (id, email, password_hash) VALUES (%s, %s, %s)",
             (uid, f"{uid}@example.test", "x"),
@@ -133,7 +139,9 @@ def make_user(database_url: str) -> uuid.UUID:
 
 
 def db_count(database_url: str, sql: str) -> int:
-    with psycopg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"), autocommit=True) as conn:
+    with psycopg.connect(
+        database_url.replace("postgresql+asyncpg://", "postgresql://"), autocommit=True
+    ) as conn:
         row = conn.execute(sql).fetchone()
     assert row is not None
     return int(row[0])

@@ -56,7 +56,11 @@ class StubServer:
                 if stub.mode == "slow":
                     time.sleep(1.5)
                 if stub.mode == "error500":
-                    status, headers, body = 500, {"Content-Type": "application/json"}, b'{"error": "internal"}'
+                    status, headers, body = (
+                        500,
+                        {"Content-Type": "application/json"},
+                        b'{"error": "internal"}',
+                    )
                 else:
                     status, headers, body = stub.handler(seen)
                 self.send_response(status)
@@ -93,6 +97,7 @@ def _json(status: int, payload: Any) -> tuple[int, dict[str, str], bytes]:
 
 # ---------------------------------------------------------------- Yahoo Finance (chart API v8)
 
+
 @dataclass
 class YahooSeries:
     """Daily bars as Yahoo serves them: timestamps at the session open, split-adjusted OHLC,
@@ -111,7 +116,9 @@ class YahooSeries:
 
     def ts(self) -> np.ndarray:
         local = pd.DatetimeIndex([pd.Timestamp(f"{d.date()} {self.open_time}") for d in self.days])
-        return np.asarray(local.tz_localize(self.tz).tz_convert("UTC").as_unit("ns").asi8 // 1_000_000_000)
+        return np.asarray(
+            local.tz_localize(self.tz).tz_convert("UTC").as_unit("ns").asi8 // 1_000_000_000
+        )
 
     def adjclose(self) -> np.ndarray:
         # dividend adjustment: each dividend scales earlier closes by (1 - div / prev close)
@@ -122,7 +129,9 @@ class YahooSeries:
         return np.round(self.close * factor, 6)
 
 
-def make_yahoo_series(symbol: str = "AAPL", hk: bool = False, drop: tuple[str, ...] = ()) -> YahooSeries:
+def make_yahoo_series(
+    symbol: str = "AAPL", hk: bool = False, drop: tuple[str, ...] = ()
+) -> YahooSeries:
     days = pd.bdate_range("2020-01-02", "2020-03-31")
     if drop:
         days = days.drop(pd.DatetimeIndex(list(drop)))
@@ -146,7 +155,9 @@ def make_yahoo_series(symbol: str = "AAPL", hk: bool = False, drop: tuple[str, .
     )
 
 
-def chart_payload(series: YahooSeries, period1: int | None, period2: int | None, rng: str | None) -> dict[str, Any]:
+def chart_payload(
+    series: YahooSeries, period1: int | None, period2: int | None, rng: str | None
+) -> dict[str, Any]:
     ts = series.ts()
     close = series.close
     openp = np.round(close * 0.995, 4)
@@ -165,7 +176,12 @@ def chart_payload(series: YahooSeries, period1: int | None, period2: int | None,
     for day, (num, den) in series.splits.items():
         t = int(series.ts()[series.days.get_loc(pd.Timestamp(day))])
         if sel.size and ts[sel[0]] <= t <= ts[sel[-1]]:
-            split_items[str(t)] = {"date": t, "numerator": num, "denominator": den, "splitRatio": f"{num}:{den}"}
+            split_items[str(t)] = {
+                "date": t,
+                "numerator": num,
+                "denominator": den,
+                "splitRatio": f"{num}:{den}",
+            }
     div_items = {}
     for day, amount in series.dividends.items():
         t = int(series.ts()[series.days.get_loc(pd.Timestamp(day))])
@@ -192,9 +208,24 @@ def chart_payload(series: YahooSeries, period1: int | None, period2: int | None,
         "chartPreviousClose": float(close[0]),
         "priceHint": 2,
         "currentTradingPeriod": {
-            "pre": {"timezone": "EST", "start": last - 19800, "end": last, "gmtoffset": series.gmtoffset},
-            "regular": {"timezone": "EST", "start": last, "end": last + 23400, "gmtoffset": series.gmtoffset},
-            "post": {"timezone": "EST", "start": last + 23400, "end": last + 37800, "gmtoffset": series.gmtoffset},
+            "pre": {
+                "timezone": "EST",
+                "start": last - 19800,
+                "end": last,
+                "gmtoffset": series.gmtoffset,
+            },
+            "regular": {
+                "timezone": "EST",
+                "start": last,
+                "end": last + 23400,
+                "gmtoffset": series.gmtoffset,
+            },
+            "post": {
+                "timezone": "EST",
+                "start": last + 23400,
+                "end": last + 37800,
+                "gmtoffset": series.gmtoffset,
+            },
         },
         "dataGranularity": "1d",
         "range": rng or "",
@@ -224,10 +255,56 @@ def chart_payload(series: YahooSeries, period1: int | None, period2: int | None,
     return {"chart": {"result": [result], "error": None}}
 
 
+STEP_S = {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "60m": 3600}
+
+
+def intraday_payload(
+    series: YahooSeries, period1: int, period2: int, interval: str
+) -> dict[str, Any]:
+    """Intraday bars 09:30-16:00 local with `tradingPeriods`, as Yahoo sends them (no adjclose)."""
+    step = STEP_S[interval]
+    stamps: list[int] = []
+    periods: list[list[dict[str, Any]]] = []
+    for day in series.days:
+        open_ = int(pd.Timestamp(f"{day.date()} 09:30", tz=series.tz).timestamp())
+        close = int(pd.Timestamp(f"{day.date()} 16:00", tz=series.tz).timestamp())
+        if close <= period1 or open_ >= period2:
+            continue
+        periods.append(
+            [{"timezone": "EST", "start": open_, "end": close, "gmtoffset": series.gmtoffset}]
+        )
+        stamps.extend(t for t in range(open_, close, step) if period1 <= t < period2)
+    n = len(stamps)
+    base = 300.0 + np.arange(n) * 0.01
+    payload = chart_payload(series, None, None, "1d")
+    meta = payload["chart"]["result"][0]["meta"]
+    meta.update({"dataGranularity": interval, "range": "", "tradingPeriods": periods})
+    result = {
+        "meta": meta,
+        "timestamp": stamps,
+        "indicators": {
+            "quote": [
+                {
+                    "open": [float(x) for x in base],
+                    "high": [float(x + 0.5) for x in base],
+                    "low": [float(x - 0.5) for x in base],
+                    "close": [float(x + 0.1) for x in base],
+                    "volume": [1000 + i for i in range(n)],
+                }
+            ]
+        },
+    }
+    return {"chart": {"result": [result], "error": None}}
+
+
 def yahoo_handler(series: dict[str, YahooSeries]) -> Handler:
     def handle(seen: Seen) -> tuple[int, dict[str, str], bytes]:
         if seen.path == "/" or seen.path == "":
-            return 200, {"Set-Cookie": "A3=d=stub; Path=/; Domain=127.0.0.1", "Content-Type": "text/html"}, b"<html></html>"
+            return (
+                200,
+                {"Set-Cookie": "A3=d=stub; Path=/; Domain=127.0.0.1", "Content-Type": "text/html"},
+                b"<html></html>",
+            )
         if seen.path == "/v1/test/getcrumb":
             return 200, {"Content-Type": "text/plain"}, b"stubCrumb123"
         if seen.path.startswith("/v8/finance/chart/"):
@@ -236,10 +313,21 @@ def yahoo_handler(series: dict[str, YahooSeries]) -> Handler:
             if s is None:
                 return _json(
                     404,
-                    {"chart": {"result": None, "error": {"code": "Not Found", "description": "No data found, symbol may be delisted"}}},
+                    {
+                        "chart": {
+                            "result": None,
+                            "error": {
+                                "code": "Not Found",
+                                "description": "No data found, symbol may be delisted",
+                            },
+                        }
+                    },
                 )
             p1 = int(seen.params["period1"]) if "period1" in seen.params else None
             p2 = int(seen.params["period2"]) if "period2" in seen.params else None
+            interval = seen.params.get("interval", "1d")
+            if interval != "1d" and p1 is not None and p2 is not None:
+                return _json(200, intraday_payload(s, p1, p2, interval))
             return _json(200, chart_payload(s, p1, p2, seen.params.get("range")))
         return _json(404, {"error": "unknown path"})
 
@@ -263,7 +351,13 @@ def exchange_info() -> dict[str, Any]:
             "quoteAssetPrecision": 8,
             "baseCommissionPrecision": 8,
             "quoteCommissionPrecision": 8,
-            "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"],
+            "orderTypes": [
+                "LIMIT",
+                "LIMIT_MAKER",
+                "MARKET",
+                "STOP_LOSS_LIMIT",
+                "TAKE_PROFIT_LIMIT",
+            ],
             "icebergAllowed": True,
             "ocoAllowed": True,
             "otoAllowed": True,
@@ -273,9 +367,26 @@ def exchange_info() -> dict[str, Any]:
             "isSpotTradingAllowed": True,
             "isMarginTradingAllowed": True,
             "filters": [
-                {"filterType": "PRICE_FILTER", "minPrice": "0.01000000", "maxPrice": "1000000.00000000", "tickSize": "0.01000000"},
-                {"filterType": "LOT_SIZE", "minQty": "0.00001000", "maxQty": "9000.00000000", "stepSize": "0.00001000"},
-                {"filterType": "NOTIONAL", "minNotional": "5.00000000", "applyMinToMarket": True, "maxNotional": "9000000.00000000", "applyMaxToMarket": False, "avgPriceMins": 5},
+                {
+                    "filterType": "PRICE_FILTER",
+                    "minPrice": "0.01000000",
+                    "maxPrice": "1000000.00000000",
+                    "tickSize": "0.01000000",
+                },
+                {
+                    "filterType": "LOT_SIZE",
+                    "minQty": "0.00001000",
+                    "maxQty": "9000.00000000",
+                    "stepSize": "0.00001000",
+                },
+                {
+                    "filterType": "NOTIONAL",
+                    "minNotional": "5.00000000",
+                    "applyMinToMarket": True,
+                    "maxNotional": "9000000.00000000",
+                    "applyMaxToMarket": False,
+                    "avgPriceMins": 5,
+                },
             ],
             "permissions": [],
             "permissionSets": [["SPOT", "MARGIN"]],
@@ -286,13 +397,28 @@ def exchange_info() -> dict[str, Any]:
     return {
         "timezone": "UTC",
         "serverTime": BINANCE_START_MS,
-        "rateLimits": [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000}],
+        "rateLimits": [
+            {
+                "rateLimitType": "REQUEST_WEIGHT",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": 6000,
+            }
+        ],
         "exchangeFilters": [],
         "symbols": [market("BTC", "USDT"), market("ETH", "USDT")],
     }
 
 
-INTERVAL_MS = {"1m": 60_000, "5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1h": 3_600_000, "4h": 14_400_000, "1d": 86_400_000}
+INTERVAL_MS = {
+    "1m": 60_000,
+    "5m": 300_000,
+    "15m": 900_000,
+    "30m": 1_800_000,
+    "1h": 3_600_000,
+    "4h": 14_400_000,
+    "1d": 86_400_000,
+}
 
 
 def kline(open_ms: int, step_ms: int) -> list[Any]:
@@ -337,6 +463,7 @@ def binance_handler(seen: Seen) -> tuple[int, dict[str, str], bytes]:
 
 # ---------------------------------------------------------------- polygon.io aggregates
 
+
 def polygon_handler(seen: Seen) -> tuple[int, dict[str, str], bytes]:
     parts = seen.path.strip("/").split("/")
     # v2/aggs/ticker/{ticker}/range/{mult}/{span}/{from}/{to}
@@ -355,7 +482,18 @@ def polygon_handler(seen: Seen) -> tuple[int, dict[str, str], bytes]:
     for i, t in enumerate(stamps):
         if frm <= t <= to:
             c = 130.0 + i
-            rows.append({"v": 1000.0 + i, "vw": c, "o": c - 0.5, "c": c, "h": c + 1, "l": c - 1, "t": t, "n": 10})
+            rows.append(
+                {
+                    "v": 1000.0 + i,
+                    "vw": c,
+                    "o": c - 0.5,
+                    "c": c,
+                    "h": c + 1,
+                    "l": c - 1,
+                    "t": t,
+                    "n": 10,
+                }
+            )
     return _json(
         200,
         {

@@ -18,7 +18,8 @@ def frame(r: httpx.Response) -> OHLCVFrame:
 @pytest.mark.parametrize("path", ["/ohlcv?symbol=SAMPLE:AAPL", "/symbols/search?q=a", "/uploads"])
 async def test_internal_token_required(client: httpx.AsyncClient, path: str) -> None:
     r = await client.get(path, headers={"X-Internal-Token": ""})
-    assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+    assert r.status_code == 401
+    assert r.headers["content-type"] == "application/problem+json"
     r = await client.get(path, headers={"X-Internal-Token": "wrong"})
     assert r.status_code == 401
 
@@ -26,11 +27,19 @@ async def test_internal_token_required(client: httpx.AsyncClient, path: str) -> 
 @pytest.mark.parametrize(
     ("params", "status", "needle"),
     [
-        ({"symbol": "SAMPLE:AAPL", "start": "2010-01-01", "end": "2009-01-01"}, 422, "must be before end"),
+        (
+            {"symbol": "SAMPLE:AAPL", "start": "2010-01-01", "end": "2009-01-01"},
+            422,
+            "must be before end",
+        ),
         ({"symbol": "SAMPLE:AAPL", "timeframe": "2h"}, 422, "timeframe '2h' is not supported"),
         ({"symbol": "SAMPLE:AAPL", "start": "yesterday-ish"}, 422, "not a date"),
         ({"symbol": "SAMPLE:AAPL", "timeframe": "1h"}, 422, "DEMO:TREND"),
-        ({"symbol": "DEMO:TREND", "timeframe": "1m", "start": "1990-01-01", "end": "2024-01-01"}, 422, "at most"),
+        (
+            {"symbol": "DEMO:TREND", "timeframe": "1m", "start": "1990-01-01", "end": "2024-01-01"},
+            422,
+            "at most",
+        ),
         ({"symbol": "SAMPLE:XYZ"}, 404, "unknown symbol"),
         ({"symbol": "not a symbol!"}, 404, "unknown symbol"),
         ({"symbol": "AAPL", "provider": "nasdaq"}, 422, "provider 'nasdaq'"),
@@ -38,7 +47,9 @@ async def test_internal_token_required(client: httpx.AsyncClient, path: str) -> 
         ({"symbol": "MYSTUFF", "provider": "upload"}, 404, "no upload"),
     ],
 )
-async def test_bad_input(client: httpx.AsyncClient, params: dict[str, str], status: int, needle: str) -> None:
+async def test_bad_input(
+    client: httpx.AsyncClient, params: dict[str, str], status: int, needle: str
+) -> None:
     r = await client.get("/ohlcv", params=params)
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/problem+json"
@@ -56,9 +67,19 @@ async def test_symbol_search(client: httpx.AsyncClient) -> None:
         "timezone": "Asia/Hong_Kong",
     }
     btc = (await client.get("/symbols/search", params={"q": "BTC"})).json()
-    assert btc[0]["symbol"] == "BTC/USDT" and btc[0]["provider"] == "ccxt"
-    everything = {s["symbol"] for s in (await client.get("/symbols/search", params={"limit": 100})).json()}
-    assert {"SAMPLE:AAPL", "SAMPLE:MSFT", "SAMPLE:IBM", "SAMPLE:GOOG", "DEMO:TREND", "DEMO:PAIR_B"} <= everything
+    assert btc[0]["symbol"] == "BTC/USDT"
+    assert btc[0]["provider"] == "ccxt"
+    everything = {
+        s["symbol"] for s in (await client.get("/symbols/search", params={"limit": 100})).json()
+    }
+    assert {
+        "SAMPLE:AAPL",
+        "SAMPLE:MSFT",
+        "SAMPLE:IBM",
+        "SAMPLE:GOOG",
+        "DEMO:TREND",
+        "DEMO:PAIR_B",
+    } <= everything
     vix = (await client.get("/symbols/search", params={"q": "vix"})).json()
     assert vix[0]["symbol"] == "^VIX"
     odd = (await client.get("/symbols/search", params={"q": "kraken:eth/usd"})).json()
@@ -68,8 +89,12 @@ async def test_symbol_search(client: httpx.AsyncClient) -> None:
 async def test_sample_is_real_labelled_daily_history(client: httpx.AsyncClient) -> None:
     adj = frame(await client.get("/ohlcv", params={"symbol": "SAMPLE:AAPL"}))
     raw = frame(await client.get("/ohlcv", params={"symbol": "sample:aapl", "adjust": "false"}))
-    assert adj.provider == "sample" and adj.market == "us_equity" and adj.adjusted and not raw.adjusted
-    assert "offline sample" in (adj.label or "") and "public-domain" in (adj.label or "")
+    assert adj.provider == "sample"
+    assert adj.market == "us_equity"
+    assert adj.adjusted
+    assert not raw.adjusted
+    assert "offline sample" in (adj.label or "")
+    assert "public-domain" in (adj.label or "")
     assert pd.Timestamp(adj.timestamps[0]) == pd.Timestamp("2000-03-01", tz="America/New_York")
     assert pd.Timestamp(adj.timestamps[-1]) == pd.Timestamp("2013-03-01", tz="America/New_York")
     assert len(adj.timestamps) == 3270
@@ -79,18 +104,54 @@ async def test_sample_is_real_labelled_daily_history(client: httpx.AsyncClient) 
     goog = frame(await client.get("/ohlcv", params={"symbol": "SAMPLE:GOOG", "timeframe": "1w"}))
     assert pd.Timestamp(goog.timestamps[0]).tz_convert("America/New_York").weekday() == 0
     for ticker in ("MSFT", "IBM"):
-        assert frame(await client.get("/ohlcv", params={"symbol": f"SAMPLE:{ticker}", "start": "2005-01-01", "end": "2005-12-31"})).timestamps
+        assert frame(
+            await client.get(
+                "/ohlcv",
+                params={"symbol": f"SAMPLE:{ticker}", "start": "2005-01-01", "end": "2005-12-31"},
+            )
+        ).timestamps
 
 
-async def test_demo_series_are_synthetic_deterministic_and_intraday(client: httpx.AsyncClient) -> None:
-    for tf, n in (("1m", 1440), ("5m", 288), ("15m", 96), ("30m", 48), ("1h", 24), ("4h", 6), ("1d", 1)):
-        f = frame(await client.get("/ohlcv", params={"symbol": "DEMO:TREND", "timeframe": tf, "start": "2024-05-01", "end": "2024-05-01"}))
+async def test_demo_series_are_synthetic_deterministic_and_intraday(
+    client: httpx.AsyncClient,
+) -> None:
+    for tf, n in (
+        ("1m", 1440),
+        ("5m", 288),
+        ("15m", 96),
+        ("30m", 48),
+        ("1h", 24),
+        ("4h", 6),
+        ("1d", 1),
+    ):
+        f = frame(
+            await client.get(
+                "/ohlcv",
+                params={
+                    "symbol": "DEMO:TREND",
+                    "timeframe": tf,
+                    "start": "2024-05-01",
+                    "end": "2024-05-01",
+                },
+            )
+        )
         assert len(f.timestamps) == n, tf
-        assert "synthetic" in (f.label or "") and "NOT real" in (f.label or "")
+        assert "synthetic" in (f.label or "")
+        assert "NOT real" in (f.label or "")
         assert f.quality.ok, f.quality
     a = frame(await client.get("/ohlcv", params={"symbol": "DEMO:PAIR_A", "timeframe": "1h"}))
     b = frame(await client.get("/ohlcv", params={"symbol": "DEMO:PAIR_B", "timeframe": "1h"}))
-    again = frame(await client.get("/ohlcv", params={"symbol": "DEMO:PAIR_A", "timeframe": "1h", "start": "2024-01-01", "end": "2024-12-31"}))
+    again = frame(
+        await client.get(
+            "/ohlcv",
+            params={
+                "symbol": "DEMO:PAIR_A",
+                "timeframe": "1h",
+                "start": "2024-01-01",
+                "end": "2024-12-31",
+            },
+        )
+    )
     assert again.close == a.close  # seeded: the same every time
     la, lb = np.log(a.close), np.log(b.close)
     beta, alpha = np.polyfit(la, lb, 1)
@@ -104,4 +165,5 @@ async def test_hot_path_serves_bytes_from_redis(client: httpx.AsyncClient) -> No
     params = {"symbol": "SAMPLE:MSFT", "start": "2003-01-01", "end": "2012-12-31"}
     a = await client.get("/ohlcv", params=params)
     b = await client.get("/ohlcv", params=params)
-    assert a.content == b.content and a.headers["content-type"] == "application/json"
+    assert a.content == b.content
+    assert a.headers["content-type"] == "application/json"

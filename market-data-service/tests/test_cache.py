@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 import pandas as pd
-from conftest import _client, db_count, make_settings
 from md_stubs import StubServer
 from redis.asyncio import Redis
 
+from conftest import _client, db_count, make_settings
 from vt_contracts.ohlcv import OHLCVFrame
 from vt_market_data.app import create_app
 
@@ -42,7 +42,9 @@ async def test_second_request_is_served_from_cache(
     for key in await md_keys(md_redis):
         await md_redis.delete(key)
     third = await client.get("/ohlcv", params=params)
-    assert OHLCVFrame.model_validate_json(third.content) == OHLCVFrame.model_validate_json(first.content)
+    assert OHLCVFrame.model_validate_json(third.content) == OHLCVFrame.model_validate_json(
+        first.content
+    )
     assert stubs["binance"].seen == []
 
 
@@ -54,10 +56,17 @@ async def test_partial_overlap_fetches_only_the_missing_part(
     stubs["binance"].reset()
     r = await client.get("/ohlcv", params={**BTC_1H, "start": "2024-01-01", "end": "2024-01-05"})
     f = OHLCVFrame.model_validate_json(r.content)
-    assert len(f.timestamps) == 5 * 24 and f.quality.ok
-    calls = [(int(c.params["startTime"]), int(c.params["endTime"])) for c in stubs["binance"].calls("/api/v3/klines")]
+    assert len(f.timestamps) == 5 * 24
+    assert f.quality.ok
+    calls = [
+        (int(c.params["startTime"]), int(c.params["endTime"]))
+        for c in stubs["binance"].calls("/api/v3/klines")
+    ]
     # before and after the cached 2 days, nothing else
-    assert calls == [(ms("2024-01-01"), ms("2024-01-02") - 1), (ms("2024-01-04"), ms("2024-01-06") - 1)]
+    assert calls == [
+        (ms("2024-01-01"), ms("2024-01-02") - 1),
+        (ms("2024-01-04"), ms("2024-01-06") - 1),
+    ]
     assert db_count(clean_db, "SELECT count(*) FROM market_cache") == 5 * 24
 
 
@@ -71,15 +80,20 @@ async def test_upstream_failure_leaves_cache_untouched(
     keys = await md_keys(md_redis)
     stubs["binance"].mode = "error500"
     bad = await client.get("/ohlcv", params={**BTC_1H, "start": "2024-01-01", "end": "2024-01-04"})
-    assert bad.status_code == 502 and bad.json()["service"] == "ccxt"
+    assert bad.status_code == 502
+    assert bad.json()["service"] == "ccxt"
     assert db_count(clean_db, "SELECT count(*) FROM market_cache") == bars
     assert db_count(clean_db, "SELECT count(*) FROM market_cache_coverage") == coverage
     assert await md_keys(md_redis) == keys
     # the cached range is still served, and the failed one works once upstream recovers
     stubs["binance"].mode = "ok"
-    again = await client.get("/ohlcv", params={**BTC_1H, "start": "2024-01-01", "end": "2024-01-02"})
+    again = await client.get(
+        "/ohlcv", params={**BTC_1H, "start": "2024-01-01", "end": "2024-01-02"}
+    )
     assert again.content == ok.content
-    healed = await client.get("/ohlcv", params={**BTC_1H, "start": "2024-01-01", "end": "2024-01-04"})
+    healed = await client.get(
+        "/ohlcv", params={**BTC_1H, "start": "2024-01-01", "end": "2024-01-04"}
+    )
     assert len(OHLCVFrame.model_validate_json(healed.content).timestamps) == 4 * 24
 
 
@@ -108,13 +122,25 @@ async def test_two_replicas_share_one_fetch_through_the_redis_lock(
     assert len(stubs["binance"].calls("/api/v3/klines")) == 1
 
 
-async def test_yfinance_cache_and_partial_overlap(client: httpx.AsyncClient, stubs: dict[str, StubServer]) -> None:
-    r = await client.get("/ohlcv", params={"symbol": "AAPL", "start": "2020-02-01", "end": "2020-02-29"})
+async def test_yfinance_cache_and_partial_overlap(
+    client: httpx.AsyncClient, stubs: dict[str, StubServer]
+) -> None:
+    r = await client.get(
+        "/ohlcv", params={"symbol": "AAPL", "start": "2020-02-01", "end": "2020-02-29"}
+    )
     assert r.status_code == 200
     stubs["yahoo"].reset()
-    r = await client.get("/ohlcv", params={"symbol": "AAPL", "start": "2020-01-01", "end": "2020-02-29"})
+    r = await client.get(
+        "/ohlcv", params={"symbol": "AAPL", "start": "2020-01-01", "end": "2020-02-29"}
+    )
     assert r.status_code == 200
-    charts = [c.params for c in stubs["yahoo"].calls("/v8/finance/chart/AAPL") if "period1" in c.params]
+    charts = [
+        c.params for c in stubs["yahoo"].calls("/v8/finance/chart/AAPL") if "period1" in c.params
+    ]
     assert len(charts) == 1
-    assert int(charts[0]["period1"]) == int(pd.Timestamp("2020-01-01", tz="America/New_York").timestamp())
-    assert int(charts[0]["period2"]) == int(pd.Timestamp("2020-02-01", tz="America/New_York").timestamp())
+    assert int(charts[0]["period1"]) == int(
+        pd.Timestamp("2020-01-01", tz="America/New_York").timestamp()
+    )
+    assert int(charts[0]["period2"]) == int(
+        pd.Timestamp("2020-02-01", tz="America/New_York").timestamp()
+    )

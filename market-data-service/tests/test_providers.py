@@ -9,9 +9,9 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import AUTH, _client, make_settings
 from md_stubs import StubServer, make_yahoo_series
 
+from conftest import AUTH, _client, make_settings
 from vt_contracts.ohlcv import OHLCVFrame
 from vt_market_data.app import create_app
 
@@ -25,8 +25,14 @@ def chart_calls(stub: StubServer) -> list[dict[str, str]]:
     return [s.params for s in stub.calls("/v8/finance/chart/") if "period1" in s.params]
 
 
-async def test_yfinance_daily_adjusted(client: httpx.AsyncClient, stubs: dict[str, StubServer]) -> None:
-    f = frame(await client.get("/ohlcv", params={"symbol": "aapl", "start": "2020-01-01", "end": "2020-03-31"}))
+async def test_yfinance_daily_adjusted(
+    client: httpx.AsyncClient, stubs: dict[str, StubServer]
+) -> None:
+    f = frame(
+        await client.get(
+            "/ohlcv", params={"symbol": "aapl", "start": "2020-01-01", "end": "2020-03-31"}
+        )
+    )
     calls = [s for s in stubs["yahoo"].calls("/v8/finance/chart/AAPL") if "period1" in s.params]
     assert len(calls) == 1
     p = calls[0].params
@@ -37,7 +43,9 @@ async def test_yfinance_daily_adjusted(client: httpx.AsyncClient, stubs: dict[st
     assert p["events"] == "div,splits,capitalGains"
     assert p["crumb"] == "stubCrumb123"  # yfinance went through the cookie + crumb dance
     assert stubs["yahoo"].calls("/v1/test/getcrumb") or True
-    assert f.provider == "yfinance" and f.market == "us_equity" and f.adjusted
+    assert f.provider == "yfinance"
+    assert f.market == "us_equity"
+    assert f.adjusted
     assert f.exchange_timezone == "America/New_York"
     series = make_yahoo_series("AAPL")
     assert len(f.timestamps) == len(series.days)
@@ -49,10 +57,18 @@ async def test_yfinance_daily_adjusted(client: httpx.AsyncClient, stubs: dict[st
     assert "adjusted" in (f.label or "")
 
 
-async def test_yfinance_raw_undoes_splits(client: httpx.AsyncClient, stubs: dict[str, StubServer]) -> None:
+async def test_yfinance_raw_undoes_splits(
+    client: httpx.AsyncClient, stubs: dict[str, StubServer]
+) -> None:
     f = frame(
         await client.get(
-            "/ohlcv", params={"symbol": "AAPL", "start": "2020-01-01", "end": "2020-03-31", "adjust": "false"}
+            "/ohlcv",
+            params={
+                "symbol": "AAPL",
+                "start": "2020-01-01",
+                "end": "2020-03-31",
+                "adjust": "false",
+            },
         )
     )
     assert not f.adjusted
@@ -69,9 +85,16 @@ async def test_yfinance_raw_undoes_splits(client: httpx.AsyncClient, stubs: dict
     assert int(p["period2"]) > int(pd.Timestamp("2024-01-01").timestamp())
 
 
-async def test_yfinance_hong_kong_alias_and_calendar(client: httpx.AsyncClient, stubs: dict[str, StubServer]) -> None:
-    f = frame(await client.get("/ohlcv", params={"symbol": "tencent", "start": "2020-01-02", "end": "2020-03-31"}))
-    assert f.symbol == "0700.HK" and f.market == "hk_equity"
+async def test_yfinance_hong_kong_alias_and_calendar(
+    client: httpx.AsyncClient, stubs: dict[str, StubServer]
+) -> None:
+    f = frame(
+        await client.get(
+            "/ohlcv", params={"symbol": "tencent", "start": "2020-01-02", "end": "2020-03-31"}
+        )
+    )
+    assert f.symbol == "0700.HK"
+    assert f.market == "hk_equity"
     assert f.exchange_timezone == "Asia/Hong_Kong"
     assert stubs["yahoo"].calls("/v8/finance/chart/0700.HK")
     # midnight in Hong Kong is 16:00 UTC the day before
@@ -80,17 +103,36 @@ async def test_yfinance_hong_kong_alias_and_calendar(client: httpx.AsyncClient, 
 
 
 async def test_yfinance_real_gap_is_flagged_not_filled(client: httpx.AsyncClient) -> None:
-    f = frame(await client.get("/ohlcv", params={"symbol": "GAPPY", "start": "2020-01-01", "end": "2020-03-31"}))
+    f = frame(
+        await client.get(
+            "/ohlcv", params={"symbol": "GAPPY", "start": "2020-01-01", "end": "2020-03-31"}
+        )
+    )
     gaps = [i for i in f.quality.issues if i.kind == "gap"]
-    assert len(gaps) == 1 and gaps[0].count == 1
+    assert len(gaps) == 1
+    assert gaps[0].count == 1
     assert "2020-03-10" in gaps[0].detail
-    assert pd.Timestamp("2020-03-10", tz="America/New_York") not in [pd.Timestamp(t) for t in f.timestamps]
+    assert pd.Timestamp("2020-03-10", tz="America/New_York") not in [
+        pd.Timestamp(t) for t in f.timestamps
+    ]
 
 
 async def test_yfinance_weekly_from_daily(client: httpx.AsyncClient) -> None:
-    d = frame(await client.get("/ohlcv", params={"symbol": "AAPL", "start": "2020-01-06", "end": "2020-03-27"}))
+    d = frame(
+        await client.get(
+            "/ohlcv", params={"symbol": "AAPL", "start": "2020-01-06", "end": "2020-03-27"}
+        )
+    )
     w = frame(
-        await client.get("/ohlcv", params={"symbol": "AAPL", "timeframe": "1w", "start": "2020-01-06", "end": "2020-03-27"})
+        await client.get(
+            "/ohlcv",
+            params={
+                "symbol": "AAPL",
+                "timeframe": "1w",
+                "start": "2020-01-06",
+                "end": "2020-03-27",
+            },
+        )
     )
     assert len(w.timestamps) == 12
     assert sum(w.volume) == pytest.approx(sum(d.volume))
@@ -98,25 +140,32 @@ async def test_yfinance_weekly_from_daily(client: httpx.AsyncClient) -> None:
 
 
 async def test_yfinance_unknown_symbol_is_404(client: httpx.AsyncClient) -> None:
-    r = await client.get("/ohlcv", params={"symbol": "NOPE", "start": "2020-01-01", "end": "2020-02-01"})
+    r = await client.get(
+        "/ohlcv", params={"symbol": "NOPE", "start": "2020-01-01", "end": "2020-02-01"}
+    )
     assert r.status_code == 404, r.text
     body = r.json()
     assert r.headers["content-type"] == "application/problem+json"
-    assert body["service"] == "yfinance" and "yfinance" in body["detail"]
+    assert body["service"] == "yfinance"
+    assert "yfinance" in body["detail"]
 
 
 async def test_ccxt_klines(client: httpx.AsyncClient, stubs: dict[str, StubServer]) -> None:
     f = frame(
         await client.get(
-            "/ohlcv", params={"symbol": "BTC", "timeframe": "4h", "start": "2024-01-01", "end": "2024-01-02"}
+            "/ohlcv",
+            params={"symbol": "BTC", "timeframe": "4h", "start": "2024-01-01", "end": "2024-01-02"},
         )
     )
-    assert f.symbol == "BTC/USDT" and f.provider == "ccxt" and f.market == "crypto"
+    assert f.symbol == "BTC/USDT"
+    assert f.provider == "ccxt"
+    assert f.market == "crypto"
     assert len(f.timestamps) == 12
     klines = stubs["binance"].calls("/api/v3/klines")
     assert len(klines) == 1
     p = klines[0].params
-    assert p["symbol"] == "BTCUSDT" and p["interval"] == "4h"
+    assert p["symbol"] == "BTCUSDT"
+    assert p["interval"] == "4h"
     assert int(p["startTime"]) == int(pd.Timestamp("2024-01-01", tz="UTC").timestamp() * 1000)
     assert int(p["endTime"]) == int(pd.Timestamp("2024-01-03", tz="UTC").timestamp() * 1000) - 1
     assert stubs["binance"].calls("/api/v3/exchangeInfo")
@@ -124,7 +173,15 @@ async def test_ccxt_klines(client: httpx.AsyncClient, stubs: dict[str, StubServe
 
 
 async def test_ccxt_unknown_market_is_404(client: httpx.AsyncClient) -> None:
-    r = await client.get("/ohlcv", params={"symbol": "XYZ/USDT", "timeframe": "1h", "start": "2024-01-01", "end": "2024-01-02"})
+    r = await client.get(
+        "/ohlcv",
+        params={
+            "symbol": "XYZ/USDT",
+            "timeframe": "1h",
+            "start": "2024-01-01",
+            "end": "2024-01-02",
+        },
+    )
     assert r.status_code == 404
     assert r.json()["service"] == "ccxt"
 
@@ -132,13 +189,21 @@ async def test_ccxt_unknown_market_is_404(client: httpx.AsyncClient) -> None:
 async def test_polygon_aggregates(client: httpx.AsyncClient, stubs: dict[str, StubServer]) -> None:
     f = frame(
         await client.get(
-            "/ohlcv", params={"symbol": "AAPL", "provider": "polygon", "start": "2021-01-04", "end": "2021-01-29"}
+            "/ohlcv",
+            params={
+                "symbol": "AAPL",
+                "provider": "polygon",
+                "start": "2021-01-04",
+                "end": "2021-01-29",
+            },
         )
     )
-    assert f.provider == "polygon" and len(f.timestamps) == 20  # the stub serves every weekday
+    assert f.provider == "polygon"
+    assert len(f.timestamps) == 20
     calls = stubs["polygon"].calls("/v2/aggs/ticker/AAPL/range/1/day/")
     assert len(calls) == 1
-    assert calls[0].params["adjusted"] == "true" and calls[0].params["apiKey"] == "test-key"
+    assert calls[0].params["adjusted"] == "true"
+    assert calls[0].params["apiKey"] == "test-key"
     assert calls[0].params["sort"] == "asc"
 
 
@@ -147,9 +212,18 @@ async def test_polygon_bad_key_is_502_naming_polygon(
 ) -> None:
     app = create_app(make_settings(stubs, data_dir, POLYGON_API_KEY="wrong"))
     async for c in _client(app):
-        r = await c.get("/ohlcv", params={"symbol": "MSFT", "provider": "polygon", "start": "2021-01-04", "end": "2021-01-08"})
+        r = await c.get(
+            "/ohlcv",
+            params={
+                "symbol": "MSFT",
+                "provider": "polygon",
+                "start": "2021-01-04",
+                "end": "2021-01-08",
+            },
+        )
         assert r.status_code == 502
-        assert r.json()["service"] == "polygon" and "POLYGON_API_KEY" in r.json()["detail"]
+        assert r.json()["service"] == "polygon"
+        assert "POLYGON_API_KEY" in r.json()["detail"]
 
 
 def _closed_port() -> str:
@@ -165,19 +239,43 @@ async def test_providers_down_are_503_naming_them(
 ) -> None:
     dead = _closed_port()
     settings = make_settings(
-        stubs, data_dir, VT_YFINANCE_BASE_URL=dead, VT_CCXT_API_BASE_URL=dead, VT_POLYGON_BASE_URL=dead
+        stubs,
+        data_dir,
+        VT_YFINANCE_BASE_URL=dead,
+        VT_CCXT_API_BASE_URL=dead,
+        VT_POLYGON_BASE_URL=dead,
     )
     async for c in _client(create_app(settings)):
-        r = await c.get("/ohlcv", params={"symbol": "AAPL", "start": "2020-01-01", "end": "2020-02-01"})
+        r = await c.get(
+            "/ohlcv", params={"symbol": "AAPL", "start": "2020-01-01", "end": "2020-02-01"}
+        )
         assert r.status_code == 503, r.text
         body = r.json()
         assert body["service"] == "yfinance"
         assert "could not reach Yahoo Finance" in body["detail"]
         assert "SAMPLE:AAPL" in body["detail"]  # the offline samples are named, never substituted
-        r = await c.get("/ohlcv", params={"symbol": "ETH/USDT", "timeframe": "1h", "start": "2024-01-01", "end": "2024-01-02"})
-        assert r.status_code == 503 and r.json()["service"] == "ccxt"
-        r = await c.get("/ohlcv", params={"symbol": "AAPL", "provider": "polygon", "start": "2021-01-04", "end": "2021-01-08"})
-        assert r.status_code == 503 and r.json()["service"] == "polygon"
+        r = await c.get(
+            "/ohlcv",
+            params={
+                "symbol": "ETH/USDT",
+                "timeframe": "1h",
+                "start": "2024-01-01",
+                "end": "2024-01-02",
+            },
+        )
+        assert r.status_code == 503
+        assert r.json()["service"] == "ccxt"
+        r = await c.get(
+            "/ohlcv",
+            params={
+                "symbol": "AAPL",
+                "provider": "polygon",
+                "start": "2021-01-04",
+                "end": "2021-01-08",
+            },
+        )
+        assert r.status_code == 503
+        assert r.json()["service"] == "polygon"
 
 
 async def test_provider_errors_502_and_timeout_504(
@@ -186,11 +284,27 @@ async def test_provider_errors_502_and_timeout_504(
     settings = make_settings(stubs, data_dir, VT_MD_UPSTREAM_TIMEOUT=0.5, VT_MD_RETRY_ATTEMPTS=2)
     async for c in _client(create_app(settings)):
         stubs["binance"].mode = "error500"
-        r = await c.get("/ohlcv", params={"symbol": "BTC/USDT", "timeframe": "1h", "start": "2024-01-01", "end": "2024-01-02"})
+        r = await c.get(
+            "/ohlcv",
+            params={
+                "symbol": "BTC/USDT",
+                "timeframe": "1h",
+                "start": "2024-01-01",
+                "end": "2024-01-02",
+            },
+        )
         assert r.status_code == 502, r.text
         assert r.json()["service"] == "ccxt"
         stubs["polygon"].mode = "slow"
-        r = await c.get("/ohlcv", params={"symbol": "AAPL", "provider": "polygon", "start": "2021-01-04", "end": "2021-01-08"})
+        r = await c.get(
+            "/ohlcv",
+            params={
+                "symbol": "AAPL",
+                "provider": "polygon",
+                "start": "2021-01-04",
+                "end": "2021-01-08",
+            },
+        )
         assert r.status_code == 504, r.text
         assert r.json()["service"] == "polygon"
         assert len(stubs["polygon"].seen) == 2  # bounded retries
@@ -203,14 +317,91 @@ async def test_circuit_breaker_opens(
     async for c in _client(create_app(settings)):
         stubs["polygon"].mode = "error500"
         for _ in range(2):
-            r = await c.get("/ohlcv", params={"symbol": "AAPL", "provider": "polygon", "start": "2021-01-04", "end": "2021-01-08"})
+            r = await c.get(
+                "/ohlcv",
+                params={
+                    "symbol": "AAPL",
+                    "provider": "polygon",
+                    "start": "2021-01-04",
+                    "end": "2021-01-08",
+                },
+            )
             assert r.status_code == 502
         before = len(stubs["polygon"].seen)
-        r = await c.get("/ohlcv", params={"symbol": "AAPL", "provider": "polygon", "start": "2021-01-04", "end": "2021-01-08"})
+        r = await c.get(
+            "/ohlcv",
+            params={
+                "symbol": "AAPL",
+                "provider": "polygon",
+                "start": "2021-01-04",
+                "end": "2021-01-08",
+            },
+        )
         assert r.status_code == 503
-        assert r.json()["service"] == "polygon" and "paused" in r.json()["detail"]
+        assert r.json()["service"] == "polygon"
+        assert "paused" in r.json()["detail"]
         assert len(stubs["polygon"].seen) == before  # refused without calling upstream
 
 
 def test_auth_header_constant() -> None:
     assert "X-Internal-Token" in AUTH
+
+
+async def test_yfinance_intraday_hours_and_4h_from_1h(
+    client: httpx.AsyncClient, stubs: dict[str, StubServer]
+) -> None:
+    params = {"symbol": "AAPL", "start": "2020-03-02", "end": "2020-03-06"}
+    hourly = frame(await client.get("/ohlcv", params={**params, "timeframe": "1h"}))
+    calls = chart_calls(stubs["yahoo"])
+    assert [c["interval"] for c in calls] == ["1h"]
+    assert len(hourly.timestamps) == 5 * 7  # 09:30 ... 15:30 New York
+    first = pd.Timestamp(hourly.timestamps[0]).tz_convert("America/New_York")
+    assert (first.hour, first.minute) == (9, 30)
+    assert hourly.quality.ok, hourly.quality
+    four = frame(await client.get("/ohlcv", params={**params, "timeframe": "4h"}))
+    assert len(chart_calls(stubs["yahoo"])) == 1  # 4h is built from the cached 1h bars
+    assert len(four.timestamps) == 5 * 2  # 09:30-13:30 and 13:30-16:00 each day
+    assert sum(four.volume) == sum(hourly.volume)
+    assert four.high[0] == max(hourly.high[:4])
+
+
+async def test_rate_limit_per_provider(
+    clean_db: str, md_redis: object, stubs: dict[str, StubServer], data_dir: Path
+) -> None:
+    settings = make_settings(stubs, data_dir, VT_MD_RATE_BURST=1.0, VT_MD_RATE_PER_SEC=0.01)
+    async for c in _client(create_app(settings)):
+        ok = await c.get(
+            "/ohlcv",
+            params={
+                "symbol": "BTC/USDT",
+                "timeframe": "1h",
+                "start": "2024-01-01",
+                "end": "2024-01-01",
+            },
+        )
+        assert ok.status_code == 200
+        before = len(stubs["binance"].seen)
+        r = await c.get(
+            "/ohlcv",
+            params={
+                "symbol": "BTC/USDT",
+                "timeframe": "1h",
+                "start": "2024-01-05",
+                "end": "2024-01-05",
+            },
+        )
+        assert r.status_code == 503, r.text
+        assert r.json()["service"] == "ccxt"
+        assert "rate limit" in r.json()["detail"]
+        assert len(stubs["binance"].seen) == before
+        # other providers have their own bucket
+        r = await c.get(
+            "/ohlcv",
+            params={
+                "symbol": "AAPL",
+                "provider": "polygon",
+                "start": "2021-01-04",
+                "end": "2021-01-08",
+            },
+        )
+        assert r.status_code == 200

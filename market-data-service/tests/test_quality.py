@@ -29,13 +29,22 @@ def test_holidays_are_not_gaps_but_missing_sessions_are() -> None:
 
 
 def test_hong_kong_calendar() -> None:
-    days = ["2024-02-08", "2024-02-09", "2024-02-14", "2024-02-15"]  # closed 12-13 Feb (Lunar New Year)
+    days = [
+        "2024-02-08",
+        "2024-02-09",
+        "2024-02-14",
+        "2024-02-15",
+    ]  # closed 12-13 Feb (Lunar New Year)
     assert kinds(daily(days, "Asia/Hong_Kong"), market="hk_equity") == {}
 
 
 def test_intraday_gaps_excuse_the_lunch_break() -> None:
-    morning = pd.date_range("2024-06-03 09:30", "2024-06-03 11:59", freq="1min", tz="Asia/Hong_Kong")
-    afternoon = pd.date_range("2024-06-03 13:00", "2024-06-03 15:59", freq="1min", tz="Asia/Hong_Kong")
+    morning = pd.date_range(
+        "2024-06-03 09:30", "2024-06-03 11:59", freq="1min", tz="Asia/Hong_Kong"
+    )
+    afternoon = pd.date_range(
+        "2024-06-03 13:00", "2024-06-03 15:59", freq="1min", tz="Asia/Hong_Kong"
+    )
     idx = morning.append(afternoon)
     ts = idx.tz_convert("UTC").as_unit("ns").asi8
     ones = np.ones(len(ts))
@@ -67,6 +76,11 @@ def test_crypto_gaps_and_each_issue_kind() -> None:
 def test_missing_values_are_reported() -> None:
     t0 = int(pd.Timestamp("2024-01-01", tz="UTC").value)
     ts = t0 + np.arange(3, dtype=np.int64) * MINUTE_NS
-    bars = Bars.from_arrays(ts, [1.0, np.nan, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0])
+    bars = Bars.from_arrays(
+        ts, [1.0, np.nan, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]
+    )
     kept, issue = drop_incomplete(bars)
-    assert len(kept) == 2 and issue is not None and issue.kind == "missing_values" and issue.count == 1
+    assert len(kept) == 2
+    assert issue is not None
+    assert issue.kind == "missing_values"
+    assert issue.count == 1

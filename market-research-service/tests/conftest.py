@@ -3,6 +3,7 @@ JSON), settings pointing at it, and the app against real PostgreSQL and Redis.""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,10 +16,10 @@ from asgi_lifespan import LifespanManager
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from stub_market_data import TOKEN, StubServer, build_series, create_stub  # noqa: E402
+from stub_market_data import TOKEN, StubServer, build_series, create_stub
 
-from vt_research.app import create_app  # noqa: E402
-from vt_research.settings import Settings  # noqa: E402
+from vt_research.app import create_app
+from vt_research.settings import Settings
 
 HEADERS = {"X-Internal-Token": TOKEN}
 
@@ -68,8 +69,19 @@ def make_settings(stub: StubServer, nltk_dir: Path) -> Any:
 
 
 @pytest.fixture
+async def rs_redis(redis_client: Any) -> Any:
+    """`redis_client` (flushed), with this session's claim on the Redis database restored.
+
+    The workspace plugin's `redis_client` flushes the database, which also deletes the key by
+    which this session claimed it (`vt:test-session-lock`); a concurrent test session then takes
+    the same database and flushes it mid-test. Re-setting the claim closes that window."""
+    await redis_client.set("vt:test-session-lock", str(os.getpid()), ex=6 * 3600)
+    return redis_client
+
+
+@pytest.fixture
 async def app_client(
-    database_url: str, redis_url: str, clean_db: None, redis_client: Any, make_settings: Any
+    database_url: str, redis_url: str, clean_db: None, rs_redis: Any, make_settings: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(make_settings())
     async with LifespanManager(app) as manager:

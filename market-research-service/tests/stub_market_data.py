@@ -9,7 +9,7 @@ import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,9 @@ DATA = Path(__file__).parent / "data"
 TOKEN = "test-internal-token"
 
 
-def _frame(symbol: str, close: np.ndarray, index: pd.DatetimeIndex, spread: float = 0.01) -> pd.DataFrame:
+def _frame(
+    symbol: str, close: np.ndarray, index: pd.DatetimeIndex, spread: float = 0.01
+) -> pd.DataFrame:
     prev = np.concatenate([[close[0]], close[:-1]])
     high = np.maximum(close, prev) * (1 + spread)
     low = np.minimum(close, prev) * (1 - spread)
@@ -39,7 +41,12 @@ def build_series() -> dict[str, pd.DataFrame]:
     series: dict[str, pd.DataFrame] = {}
     common = rng.normal(0, 0.008, len(sample_idx))  # one market factor shared by the samples
     for i, (sym, drift) in enumerate(
-        [("SAMPLE:AAPL", 0.0009), ("SAMPLE:MSFT", 0.0002), ("SAMPLE:IBM", 0.0003), ("SAMPLE:GOOG", 0.0006)]
+        [
+            ("SAMPLE:AAPL", 0.0009),
+            ("SAMPLE:MSFT", 0.0002),
+            ("SAMPLE:IBM", 0.0003),
+            ("SAMPLE:GOOG", 0.0006),
+        ]
     ):
         own = np.random.default_rng(100 + i).normal(drift, 0.012, len(sample_idx))
         close = 50 * np.exp(np.cumsum(common + own))
@@ -53,7 +60,9 @@ def build_series() -> dict[str, pd.DataFrame]:
     series["DEMO:RANGE"] = _frame("DEMO:RANGE", 100 + 5 * np.sin(t / 6.0), recent)
     calm = np.random.default_rng(3).normal(0.0004, 0.005, n - 30)
     crash = np.random.default_rng(4).normal(-0.015, 0.05, 30)
-    series["DEMO:CRASH"] = _frame("DEMO:CRASH", 100 * np.exp(np.cumsum(np.concatenate([calm, crash]))), recent)
+    series["DEMO:CRASH"] = _frame(
+        "DEMO:CRASH", 100 * np.exp(np.cumsum(np.concatenate([calm, crash]))), recent
+    )
     series["^VIX"] = _frame("^VIX", np.full(n, 18.0), recent)
     return series
 
@@ -65,28 +74,42 @@ def create_stub(series: dict[str, pd.DataFrame], state: dict[str, Any]) -> FastA
     async def ohlcv(
         symbol: str,
         timeframe: str = "1d",
-        start: date | None = Query(default=None),
-        end: date | None = Query(default=None),
-        x_internal_token: str | None = Header(default=None),
+        start: Annotated[date | None, Query()] = None,
+        end: Annotated[date | None, Query()] = None,
+        x_internal_token: Annotated[str | None, Header()] = None,
     ) -> Response:
         state.setdefault("calls", []).append(symbol)
         if x_internal_token != TOKEN:
-            return JSONResponse({"title": "Authentication required", "status": 401}, status_code=401)
+            return JSONResponse(
+                {"title": "Authentication required", "status": 401}, status_code=401
+            )
         if state.get("fail"):
             return JSONResponse(
-                {"type": "about:blank", "title": "Upstream failure", "status": 502, "detail": "yfinance down"},
+                {
+                    "type": "about:blank",
+                    "title": "Upstream failure",
+                    "status": 502,
+                    "detail": "yfinance down",
+                },
                 status_code=502,
                 media_type="application/problem+json",
             )
         if state.get("delay"):
             await asyncio.sleep(state["delay"])
         if timeframe != "1d":
-            return JSONResponse({"title": "Invalid input", "status": 422, "detail": "bad timeframe"}, status_code=422)
+            return JSONResponse(
+                {"title": "Invalid input", "status": 422, "detail": "bad timeframe"},
+                status_code=422,
+            )
         df = series.get(symbol)
         if df is None:
             return JSONResponse(
-                {"type": "https://vibetrading.dev/problems/not-found", "title": "Not found", "status": 404,
-                 "detail": f"Unknown symbol '{symbol}'."},
+                {
+                    "type": "https://vibetrading.dev/problems/not-found",
+                    "title": "Not found",
+                    "status": 404,
+                    "detail": f"Unknown symbol '{symbol}'.",
+                },
                 status_code=404,
                 media_type="application/problem+json",
             )
@@ -133,7 +156,9 @@ class StubServer:
 
     def __init__(self, app: FastAPI) -> None:
         self.port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

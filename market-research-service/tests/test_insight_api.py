@@ -38,7 +38,8 @@ async def test_symbol_insight_from_offline_sample(app_client: httpx.AsyncClient)
     assert insight.risk_flag
     assert "days away" in str(insight.derivations["volatility_regime"].inputs["vix_unavailable"])
     # sentiment from the stub RSS feed: two Apple headlines, both bullish
-    assert insight.sentiment_score is not None and insight.sentiment_score > 0.3
+    assert insight.sentiment_score is not None
+    assert insight.sentiment_score > 0.3
     assert insight.derivations["sentiment_score"].inputs["headlines_scored"] == 2.0
     # universe ranking and the equal-weight benchmark of the other three samples
     assert {a.symbol for a in insight.top_assets} == {
@@ -62,12 +63,14 @@ async def test_trend_and_crash_regimes(app_client: httpx.AsyncClient) -> None:
     assert trend.trend_state == "strong_uptrend"
     assert trend.derivations["volatility_regime"].inputs["vix"] == 18.0
     assert trend.recommended_strategy_types[:2] == ["trend_following", "momentum"]
-    assert trend.drawdown_pct is not None and trend.drawdown_pct > -10
+    assert trend.drawdown_pct is not None
+    assert trend.drawdown_pct > -10
     crash = Insight.model_validate(
         (await app_client.get("/insight", params={"symbol": "DEMO:CRASH"})).json()
     )
     assert crash.volatility_regime == "extreme"
-    assert crash.drawdown_pct is not None and crash.drawdown_pct <= -20
+    assert crash.drawdown_pct is not None
+    assert crash.drawdown_pct <= -20
     assert crash.recommended_strategy_types == ["stay_flat", "volatility_filtered"]
     assert crash.risk_flag
     assert any(r.startswith("volatility regime extreme") for r in crash.risk_reasons)
@@ -127,7 +130,12 @@ async def test_history_cursor_pagination(app_client: httpx.AsyncClient) -> None:
     page2 = (
         await app_client.get(
             "/insight/history",
-            params={"symbol": "SAMPLE:IBM", "limit": 2, "sort": "-as_of", "cursor": page1["next_cursor"]},
+            params={
+                "symbol": "SAMPLE:IBM",
+                "limit": 2,
+                "sort": "-as_of",
+                "cursor": page1["next_cursor"],
+            },
         )
     ).json()
     assert [i["as_of"][:10] for i in page2["items"]] == ["2013-06-26"]
@@ -138,7 +146,9 @@ async def test_history_cursor_pagination(app_client: httpx.AsyncClient) -> None:
     assert [i["as_of"][:10] for i in asc["items"]] == ["2013-06-26", "2013-06-27", "2013-06-28"]
 
 
-async def test_unknown_symbol_is_a_404_problem_from_market_data(app_client: httpx.AsyncClient) -> None:
+async def test_unknown_symbol_is_a_404_problem_from_market_data(
+    app_client: httpx.AsyncClient,
+) -> None:
     r = await app_client.get("/insight", params={"symbol": "NOPE:XYZ"})
     assert r.status_code == 404
     assert r.headers["content-type"] == "application/problem+json"
@@ -146,7 +156,8 @@ async def test_unknown_symbol_is_a_404_problem_from_market_data(app_client: http
     assert body["type"].endswith("/unknown-symbol")
     assert "market-data does not know the symbol 'NOPE:XYZ'" in body["detail"]
     m = await app_client.get("/insight", params={"symbol": "market:mars"})
-    assert m.status_code == 404 and "unknown market 'mars'" in m.json()["detail"]
+    assert m.status_code == 404
+    assert "unknown market 'mars'" in m.json()["detail"]
 
 
 @pytest.mark.parametrize(
@@ -172,7 +183,8 @@ async def test_bad_params_are_422_problems(
 async def test_future_as_of_is_rejected(app_client: httpx.AsyncClient) -> None:
     future = (datetime.now(UTC) + timedelta(days=3)).isoformat()
     r = await app_client.get("/insight", params={"symbol": "SAMPLE:AAPL", "as_of": future})
-    assert r.status_code == 422 and "in the future" in r.json()["detail"]
+    assert r.status_code == 422
+    assert "in the future" in r.json()["detail"]
 
 
 async def test_internal_token_is_required(app_client: httpx.AsyncClient) -> None:
@@ -198,7 +210,9 @@ async def _call_with(settings: Any, symbol: str) -> httpx.Response:
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(
-            transport=transport, base_url="http://test", headers={"X-Internal-Token": "test-internal-token"}
+            transport=transport,
+            base_url="http://test",
+            headers={"X-Internal-Token": "test-internal-token"},
         ) as client:
             return await client.get("/insight", params={"symbol": symbol})
 
@@ -213,7 +227,11 @@ async def test_market_data_down_is_503(
 
 
 async def test_market_data_timeout_is_504(
-    database_url: str, redis_url: str, clean_db: None, make_settings: Any, stub_state: dict[str, Any]
+    database_url: str,
+    redis_url: str,
+    clean_db: None,
+    make_settings: Any,
+    stub_state: dict[str, Any],
 ) -> None:
     stub_state["delay"] = 1.5
     r = await _call_with(make_settings(VT_RESEARCH_MARKET_DATA_TIMEOUT=0.5), "SAMPLE:AAPL")

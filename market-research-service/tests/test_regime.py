@@ -31,7 +31,8 @@ def test_linear_rise_is_strong_uptrend_with_hand_sma_values() -> None:
     result = regime.classify_trend(frame(np.arange(1, 251)))
     inputs = result.derivation.inputs
     assert (inputs["sma20"], inputs["sma50"], inputs["sma200"]) == (240.5, 225.5, 150.5)
-    assert result.adx is not None and result.adx >= 25
+    assert result.adx is not None
+    assert result.adx >= 25
     assert result.state == "strong_uptrend"
 
 
@@ -76,9 +77,7 @@ def test_short_history_skips_sma200() -> None:
 
 def _vol_frame(calm: float, last: float, n_calm: int = 200, n_last: int = 20) -> pd.DataFrame:
     # alternating +x/-x log returns give a known, constant realised vol
-    r = np.concatenate(
-        [np.tile([calm, -calm], n_calm // 2), np.tile([last, -last], n_last // 2)]
-    )
+    r = np.concatenate([np.tile([calm, -calm], n_calm // 2), np.tile([last, -last], n_last // 2)])
     return frame(100 * np.exp(np.concatenate([[0.0], np.cumsum(r)])))
 
 
@@ -88,7 +87,8 @@ def test_vol_spike_is_extreme_and_calm_is_low() -> None:
     assert spike.percentile == pytest.approx(99.75, abs=0.01)
     assert spike.regime == "extreme"
     calm = regime.classify_volatility(_vol_frame(0.04, 0.005, n_last=40), 252)
-    assert calm.percentile is not None and calm.percentile < 25
+    assert calm.percentile is not None
+    assert calm.percentile < 25
     assert calm.regime == "low"
 
 
@@ -147,6 +147,10 @@ def test_momentum_uses_126_bars_or_what_exists() -> None:
     ],
 )
 def test_recommendations(
-    trend: regime.TrendState, vol: regime.VolatilityRegime, corr: float | None, event: bool, expected: list[str]
+    trend: regime.TrendState,
+    vol: regime.VolatilityRegime,
+    corr: float | None,
+    event: bool,
+    expected: list[str],
 ) -> None:
     assert regime.recommend(trend, vol, corr, event).types == expected

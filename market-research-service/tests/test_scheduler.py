@@ -25,7 +25,9 @@ async def running(settings: Any) -> AsyncIterator[FastAPI]:
 
 
 def refresher(app: FastAPI) -> Refresher:
-    return Refresher(app.state.settings, app.state.research, app.state.redis, app.state.sessionmaker)
+    return Refresher(
+        app.state.settings, app.state.research, app.state.redis, app.state.sessionmaker
+    )
 
 
 async def journal_counts(app: FastAPI) -> dict[str, int]:
@@ -37,7 +39,7 @@ async def journal_counts(app: FastAPI) -> dict[str, int]:
 
 
 async def test_tick_journals_and_then_respects_freshness(
-    database_url: str, redis_url: str, clean_db: None, redis_client: Any, make_settings: Any
+    database_url: str, redis_url: str, clean_db: None, rs_redis: Any, make_settings: Any
 ) -> None:
     settings = make_settings(VT_RESEARCH_WATCHLIST="DEMO:TREND,market:us,NOPE:XYZ")
     async with running(settings) as app:
@@ -48,18 +50,20 @@ async def test_tick_journals_and_then_respects_freshness(
         assert "does not know the symbol 'NOPE:XYZ'" in first.failed["NOPE:XYZ"]
         assert await journal_counts(app) == {"DEMO:TREND": 1, "market:us": 1}
         async with app.state.sessionmaker() as session:
-            scopes = dict((await session.execute(select(ResearchSummary.symbol, ResearchSummary.scope))).all())
+            scopes = dict(
+                (await session.execute(select(ResearchSummary.symbol, ResearchSummary.scope))).all()
+            )
         assert scopes == {"DEMO:TREND": "symbol", "market:us": "market"}
         second = await r.tick()
         assert sorted(second.skipped_fresh) == ["DEMO:TREND", "market:us"], (second, first)
         assert second.refreshed == []
-        ttl = await redis_client.pttl("vt:rs:fresh:DEMO:TREND")
+        ttl = await rs_redis.pttl("vt:rs:fresh:DEMO:TREND")
         assert 0 < ttl <= 900_000  # equities refresh every 15 minutes by default
-        assert await redis_client.exists(LOCK_KEY.format(symbol="DEMO:TREND")) == 0  # released
+        assert await rs_redis.exists(LOCK_KEY.format(symbol="DEMO:TREND")) == 0  # released
 
 
 async def test_two_replicas_refresh_each_symbol_once(
-    database_url: str, redis_url: str, clean_db: None, redis_client: Any, make_settings: Any
+    database_url: str, redis_url: str, clean_db: None, rs_redis: Any, make_settings: Any
 ) -> None:
     settings = make_settings(VT_RESEARCH_WATCHLIST="DEMO:TREND,DEMO:RANGE,SAMPLE:AAPL")
     async with running(settings) as a, running(settings) as b:
@@ -67,21 +71,26 @@ async def test_two_replicas_refresh_each_symbol_once(
         report_a, report_b = await asyncio.gather(ra.tick(), rb.tick())
         refreshed = report_a.refreshed + report_b.refreshed
         assert sorted(refreshed) == ["DEMO:RANGE", "DEMO:TREND", "SAMPLE:AAPL"]
-        skipped = report_a.skipped_locked + report_a.skipped_fresh + report_b.skipped_locked + report_b.skipped_fresh
+        skipped = (
+            report_a.skipped_locked
+            + report_a.skipped_fresh
+            + report_b.skipped_locked
+            + report_b.skipped_fresh
+        )
         assert sorted(skipped) == ["DEMO:RANGE", "DEMO:TREND", "SAMPLE:AAPL"]
         assert await journal_counts(a) == {"DEMO:TREND": 1, "DEMO:RANGE": 1, "SAMPLE:AAPL": 1}
 
 
 async def test_symbol_locked_by_another_replica_is_skipped(
-    database_url: str, redis_url: str, clean_db: None, redis_client: Any, make_settings: Any
+    database_url: str, redis_url: str, clean_db: None, rs_redis: Any, make_settings: Any
 ) -> None:
     settings = make_settings(VT_RESEARCH_WATCHLIST="DEMO:TREND")
-    await redis_client.set(LOCK_KEY.format(symbol="DEMO:TREND"), "someone-else", px=60_000)
+    await rs_redis.set(LOCK_KEY.format(symbol="DEMO:TREND"), "someone-else", px=60_000)
     async with running(settings) as app:
         report = await refresher(app).tick()
         assert report.skipped_locked == ["DEMO:TREND"]
         assert await journal_counts(app) == {}
-    assert await redis_client.get(LOCK_KEY.format(symbol="DEMO:TREND")) == b"someone-else"
+    assert await rs_redis.get(LOCK_KEY.format(symbol="DEMO:TREND")) == b"someone-else"
 
 
 async def test_crypto_refreshes_faster_than_equities(make_settings: Any) -> None:
@@ -94,7 +103,7 @@ async def test_crypto_refreshes_faster_than_equities(make_settings: Any) -> None
 
 
 async def test_background_task_started_in_lifespan(
-    database_url: str, redis_url: str, clean_db: None, redis_client: Any, make_settings: Any
+    database_url: str, redis_url: str, clean_db: None, rs_redis: Any, make_settings: Any
 ) -> None:
     settings = make_settings(
         VT_RESEARCH_SCHEDULER=True, VT_RESEARCH_WATCHLIST="DEMO:TREND", VT_RESEARCH_TICK_SECONDS=0.2

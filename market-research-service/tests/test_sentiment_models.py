@@ -38,7 +38,8 @@ def test_labelled_set_is_big_enough_and_balanced() -> None:
     rows = labelled()
     assert len(rows) >= 30
     labels = [lab for lab, _ in rows]
-    assert labels.count("positive") >= 15 and labels.count("negative") >= 15
+    assert labels.count("positive") >= 15
+    assert labels.count("negative") >= 15
 
 
 def test_vader_lexicon_is_built_locally_from_vadersentiment(tmp_path: Path) -> None:
@@ -106,7 +107,9 @@ def test_transformer_path_offline_with_a_packaged_model(monkeypatch: pytest.Monk
     assert all(-1.0 <= s <= 1.0 for s in scores)
     assert model.score([rows[0][1]]) == pytest.approx([scores[0]], abs=1e-5)  # deterministic
     sign, three = accuracy(scores, rows)
-    print(f"all-MiniLM-L6-v2 zero-shot on {len(rows)} headlines: sign {sign:.3f}, 3-class {three:.3f}")
+    print(
+        f"all-MiniLM-L6-v2 zero-shot on {len(rows)} headlines: sign {sign:.3f}, 3-class {three:.3f}"
+    )
     assert sign >= 0.70  # a general embedding model, not FinBERT: a loose floor
 
 

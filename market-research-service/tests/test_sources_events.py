@@ -20,7 +20,9 @@ NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
 async def test_rss_feed_over_http(stub: Any) -> None:
     async with httpx.AsyncClient(timeout=5) as client:
-        sources = NewsSources(client, [f"{stub.url}/rss/market_news.xml", f"{stub.url}/rss/broken.xml"])
+        sources = NewsSources(
+            client, [f"{stub.url}/rss/market_news.xml", f"{stub.url}/rss/broken.xml"]
+        )
         result = await sources.fetch("SAMPLE:AAPL")
     assert result.sources_ok == 1
     assert result.errors == [f"{stub.url}/rss/broken.xml: HTTP 500"]
@@ -44,8 +46,10 @@ async def test_per_symbol_feed_template(stub: Any, stub_state: dict[str, Any]) -
         result = await sources.fetch("SAMPLE:AAPL")
         market = await sources.fetch(None)
     assert stub_state["rss_calls"] == ["AAPL.xml"]  # market-wide skips per-symbol feeds
-    assert result.sources_ok == 0 and "HTTP 404" in result.errors[0]
-    assert market.sources_ok == 0 and not market.errors
+    assert result.sources_ok == 0
+    assert "HTTP 404" in result.errors[0]
+    assert market.sources_ok == 0
+    assert not market.errors
 
 
 def test_ticker_and_mentions() -> None:
@@ -71,10 +75,12 @@ async def test_sentiment_from_rss_is_scored_and_explained(stub: Any, nltk_dir: P
         aapl = await service.assess("SAMPLE:AAPL", NOW, NOW)
         market = await service.assess("market:us", NOW, NOW, market_wide=True)
         ibm = await service.assess("SAMPLE:IBM", NOW, NOW)
-    assert aapl.score is not None and aapl.score > 0.3
+    assert aapl.score is not None
+    assert aapl.score > 0.3
     assert aapl.derivation.inputs["headlines_scored"] == 2.0  # duplicate title counted once
     assert market.derivation.inputs["headlines_scored"] == 5.0
-    assert ibm.score is None and "no recent headlines mention IBM" in ibm.reason
+    assert ibm.score is None
+    assert "no recent headlines mention IBM" in ibm.reason
 
 
 async def test_sentiment_is_null_with_a_reason_when_nothing_is_reachable(nltk_dir: Path) -> None:
@@ -91,10 +97,13 @@ async def test_sentiment_is_null_with_a_reason_when_nothing_is_reachable(nltk_di
         r1 = await none_configured.assess("SAMPLE:AAPL", NOW, NOW)
         r2 = await down.assess("SAMPLE:AAPL", NOW, NOW)
         r3 = await down.assess("SAMPLE:AAPL", datetime(2013, 6, 28, tzinfo=UTC), NOW)
-    assert r1.score is None and "no news source is configured" in r1.reason
-    assert r2.score is None and r2.reason.startswith("no news source was reachable")
+    assert r1.score is None
+    assert "no news source is configured" in r1.reason
+    assert r2.score is None
+    assert r2.reason.startswith("no news source was reachable")
     assert "ConnectError" in r2.reason
-    assert r3.score is None and "older than the 72 h news window" in r3.reason
+    assert r3.score is None
+    assert "older than the 72 h news window" in r3.reason
 
 
 def test_default_calendar_loads_and_is_labelled_unverified() -> None:
@@ -131,6 +140,7 @@ async def test_bad_calendar_is_a_note_not_a_crash(tmp_path: Path) -> None:
     with pytest.raises(CalendarError, match="bad entry"):
         load_calendar(path)
     check = await EventCalendar(path, 2).check(NOW, None)
-    assert check.events == [] and "bad entry" in check.notes[0]
+    assert check.events == []
+    assert "bad entry" in check.notes[0]
     missing = await EventCalendar(tmp_path / "nope.yaml", 2).check(NOW, None)
     assert "does not exist" in missing.notes[0]

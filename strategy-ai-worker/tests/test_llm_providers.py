@@ -306,3 +306,50 @@ def test_provider_falls_back_to_offline_without_a_key(
         == "openai_compatible"
     )
     assert uuid.UUID(int=0)
+
+
+async def test_chat_through_openai_json_schema_multi_turn(
+    openai_stub: tuple[str, Script],
+    market_stub: tuple[str, list[dict[str, str]]],
+    database_url: str,
+    redis_url: str,
+    make_user: Any,
+) -> None:
+    url, script = openai_stub
+    modified = {
+        **VALID,
+        "intent": "modify",
+        "reply": "Stop moved to 3%.",
+        "spec": {**VALID_SPEC, "risk": {"stop_loss": {"kind": "percent", "percent": 3}}},
+    }
+    script.answers[:] = [VALID, modified]
+    settings = settings_for(
+        market_stub[0], LLM_PROVIDER="openai", OPENAI_API_KEY="sk-test", LLM_BASE_URL=url + "/v1"
+    )
+    app = create_app(settings)
+    user = await make_user()
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=60) as c:
+            first = (
+                await c.post("/chat", json={"message": "sma cross on SPY"}, headers=headers(user))
+            ).json()
+            assert first["intent"] == "new"
+            assert first["usage"]["provider"] == "openai"
+            assert first["usage"]["tokens_in"] == 150
+            second = (
+                await c.post(
+                    "/chat",
+                    json={
+                        "message": "make the stop 3%",
+                        "conversation_id": first["conversation_id"],
+                    },
+                    headers=headers(user),
+                )
+            ).json()
+    assert second["intent"] == "modify"
+    assert second["version"] == 2
+    assert {"path": "risk.stop_loss.percent", "old": 5.0, "new": 3.0} in second["diff"]
+    history = script.received[1]["messages"]
+    assert [m["role"] for m in history] == ["system", "user", "assistant", "user"]
+    assert '"percent": 5' in history[0]["content"]  # the current spec reached the prompt

@@ -47,20 +47,16 @@ See docs/api.md for the full guide.
 """
 
 
-def api_router() -> APIRouter:
-    router = APIRouter(prefix=API_PREFIX)
-    for sub in (
-        auth_router,
-        users_router,
-        chat_router,
-        strategies_router,
-        backtests_router,
-        live_router,
-        market_router,
-        schemas_router,
-    ):
-        router.include_router(sub)
-    return router
+API_ROUTERS: tuple[APIRouter, ...] = (
+    backtests_router,  # the hottest routes first: routing tries them in order
+    auth_router,
+    users_router,
+    chat_router,
+    strategies_router,
+    live_router,
+    market_router,
+    schemas_router,
+)
 
 
 def create_app(
@@ -88,7 +84,6 @@ def create_app(
         settings,
         title="VibeTrading API",
         description=DESCRIPTION,
-        routers=[api_router()],
         extra_lifespan=lifespan,
         max_body_bytes=settings.max_upload_bytes,
     )
@@ -96,6 +91,8 @@ def create_app(
     app.state.secret_box = SecretBox(settings)
     app.state.passwords = Passwords(settings)
     app.state.run_cache = FinishedRunCache(settings.finished_run_cache_size)
+    for router in API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     app.include_router(frontend_router(settings.frontend_dir))
 
     # outermost first: security headers, CORS, correlation id, body limits, the app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -78,6 +79,8 @@ class TokenService:
         )
         self._issuer = settings.jwt_issuer
         self.access_ttl = settings.access_token_ttl_seconds
+        self._verified: dict[str, AccessClaims] = {}
+        self._cache_size = 10_000
         self.refresh_ttl = settings.refresh_token_ttl_seconds
 
     def issue_access(self, user_id: str, role: str) -> tuple[str, AccessClaims]:
@@ -97,6 +100,21 @@ class TokenService:
         return token, AccessClaims(user_id, role, jti, int(exp.timestamp()))
 
     def verify_access(self, token: str) -> AccessClaims:
+        """Verify signature, issuer and expiry. Verified tokens are remembered (bounded) until
+        they expire: the same token string always verifies the same way, so repeat requests skip
+        the HMAC and JSON work."""
+        cached = self._verified.get(token)
+        if cached is not None:
+            if cached.expires_at > time.time():
+                return cached
+            self._verified.pop(token, None)
+        claims = self._verify(token)
+        if len(self._verified) >= self._cache_size:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[token] = claims
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         try:
             payload = jwt.decode(
                 token,

@@ -11,7 +11,7 @@ export function problemOf(err: unknown): Problem {
 }
 
 /** Shows a problem+json error: the `detail` says what to fix; field errors listed by path. */
-export function ProblemAlert({ error, className, title }: { error: unknown; className?: string; title?: string }) {
+export function ProblemAlert({ error, className, title, onRetry }: { error: unknown; className?: string; title?: string; onRetry?: () => void }) {
   if (!error) return null;
   const p = problemOf(error);
   return (
@@ -31,6 +31,11 @@ export function ProblemAlert({ error, className, title }: { error: unknown; clas
             </ul>
           ) : null}
           {p.correlation_id ? <p className="mt-1 text-xs text-muted-foreground">Reference: {p.correlation_id}</p> : null}
+          {onRetry ? (
+            <button type="button" onClick={onRetry} className="mt-2 cursor-pointer rounded-md border bg-background px-2.5 py-1 text-xs font-medium hover:bg-accent">
+              Try again
+            </button>
+          ) : null}
         </div>
       </div>
     </div>

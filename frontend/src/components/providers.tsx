@@ -12,7 +12,7 @@ function LazyToaster() {
   const { resolvedTheme } = useTheme();
   const [on, setOn] = React.useState(false);
   React.useEffect(() => registerToasterMount(() => setOn(true)), []);
-  return on ? <Toaster theme={resolvedTheme === "dark" ? "dark" : "light"} richColors closeButton position="bottom-right" /> : null;
+  return on ? <Toaster theme={resolvedTheme === "dark" ? "dark" : "light"} closeButton position="bottom-right" /> : null;
 }
 
 export function Providers({ children }: { children: React.ReactNode }) {

@@ -50,9 +50,7 @@ def build_research(
     )
     sentiment = SentimentService(
         sources,
-        build_model(
-            settings.sentiment_model, settings.nltk_data_dir, settings.sentiment_model_dir
-        ),
+        build_model(settings.sentiment_model, settings.nltk_data_dir, settings.sentiment_model_dir),
         aliases=settings.symbol_aliases,
         max_age_hours=settings.news_max_age_hours,
         extra_sources=extra,

@@ -136,7 +136,13 @@ class EventCalendar:
         reasons = []
         for e in near:
             delta = (e.day - day).days
-            when = "today" if delta == 0 else f"in {delta} day(s)" if delta > 0 else f"{-delta} day(s) ago"
+            when = (
+                "today"
+                if delta == 0
+                else f"in {delta} day(s)"
+                if delta > 0
+                else f"{-delta} day(s) ago"
+            )
             label = "" if e.status == "scheduled" else f", {e.status}"
             reasons.append(f"{e.kind} {e.day.isoformat()} ({when}{label}): {e.title}")
         return EventCheck(events=near, reasons=reasons, notes=notes)

@@ -40,22 +40,29 @@ def percentile_rank(history: pd.Series, value: float) -> float:
     return (below + 0.5 * equal) / float(len(clean)) * 100.0
 
 
+def _rma(arr: np.ndarray, window: int) -> np.ndarray:
+    """Wilder's smoothing on a float array (NaN before the seed)."""
+    out = np.full(len(arr), np.nan)
+    valid = np.flatnonzero(~np.isnan(arr))
+    if len(valid) < window:
+        return out
+    start = int(valid[0])
+    seed_end = start + window
+    if seed_end > len(arr) or np.isnan(arr[start:seed_end]).any():
+        return out
+    prev = float(arr[start:seed_end].mean())
+    out[seed_end - 1] = prev
+    values = arr.tolist()
+    for i in range(seed_end, len(values)):
+        prev = prev + (values[i] - prev) / window
+        out[i] = prev
+    return out
+
+
 def wilder_smooth(values: pd.Series, window: int) -> pd.Series:
     """Wilder's smoothing (RMA): seed with the mean of the first `window` values, then
     s_t = s_{t-1} + (x_t - s_{t-1}) / window."""
-    out = np.full(len(values), np.nan)
-    arr = values.to_numpy(dtype=float)
-    valid = np.flatnonzero(~np.isnan(arr))
-    if len(valid) < window:
-        return pd.Series(out, index=values.index)
-    start = valid[0]
-    seed_end = start + window
-    if np.isnan(arr[start:seed_end]).any():
-        return pd.Series(out, index=values.index)
-    out[seed_end - 1] = arr[start:seed_end].mean()
-    for i in range(seed_end, len(arr)):
-        out[i] = out[i - 1] + (arr[i] - out[i - 1]) / window
-    return pd.Series(out, index=values.index)
+    return pd.Series(_rma(values.to_numpy(dtype=float), window), index=values.index)
 
 
 def adx(high: pd.Series, low: pd.Series, close: pd.Series, window: int = 14) -> pd.Series:
@@ -63,24 +70,28 @@ def adx(high: pd.Series, low: pd.Series, close: pd.Series, window: int = 14) -> 
 
     TR = max(H-L, |H-C_prev|, |L-C_prev|); +DM = H-H_prev if it exceeds L_prev-L and is > 0 else 0;
     -DM symmetric. +DI = 100*RMA(+DM)/RMA(TR), -DI likewise; DX = 100*|+DI - -DI|/(+DI + -DI);
-    ADX = RMA(DX). RMA is Wilder's smoothing with period `window`.
+    ADX = RMA(DX). RMA is Wilder's smoothing with period `window`. Plain numpy for speed.
     """
-    prev_close = close.shift(1)
-    tr = pd.concat(
-        [high - low, (high - prev_close).abs(), (low - prev_close).abs()], axis=1
-    ).max(axis=1, skipna=False)
-    up = high - high.shift(1)
-    down = low.shift(1) - low
-    plus_dm = pd.Series(np.where((up > down) & (up > 0), up, 0.0), index=close.index)
-    minus_dm = pd.Series(np.where((down > up) & (down > 0), down, 0.0), index=close.index)
-    plus_dm.iloc[0] = np.nan
-    minus_dm.iloc[0] = np.nan
-    atr = wilder_smooth(tr.where(prev_close.notna()), window)
-    plus_di = 100.0 * wilder_smooth(plus_dm, window) / atr
-    minus_di = 100.0 * wilder_smooth(minus_dm, window) / atr
-    denom = (plus_di + minus_di).replace(0.0, np.nan)
-    dx = 100.0 * (plus_di - minus_di).abs() / denom
-    return wilder_smooth(dx, window)
+    h = high.to_numpy(dtype=float)
+    lo = low.to_numpy(dtype=float)
+    c = close.to_numpy(dtype=float)
+    n = len(c)
+    if n < 2:
+        return pd.Series(np.full(n, np.nan), index=close.index)
+    pc = np.concatenate([[np.nan], c[:-1]])
+    tr = np.maximum.reduce([h - lo, np.abs(h - pc), np.abs(lo - pc)])
+    up = np.concatenate([[np.nan], h[1:] - h[:-1]])
+    down = np.concatenate([[np.nan], lo[:-1] - lo[1:]])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        plus_dm = np.where((up > down) & (up > 0), up, 0.0)
+        minus_dm = np.where((down > up) & (down > 0), down, 0.0)
+        plus_dm[0] = minus_dm[0] = np.nan
+        atr = _rma(tr, window)
+        plus_di = 100.0 * _rma(plus_dm, window) / atr
+        minus_di = 100.0 * _rma(minus_dm, window) / atr
+        denom = plus_di + minus_di
+        dx = np.where(denom > 0, 100.0 * np.abs(plus_di - minus_di) / denom, np.nan)
+    return pd.Series(_rma(dx, window), index=close.index)
 
 
 def drawdown(close: pd.Series) -> pd.Series:

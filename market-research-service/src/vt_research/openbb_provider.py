@@ -95,7 +95,9 @@ class OpenBBProvider(ExtraHeadlineSource):
                     continue
                 day = _as_date(getattr(item, "report_date", None))
                 if day is not None:
-                    out.append(Event(day=day, kind="EARNINGS", title=f"{ticker} earnings", symbol=ticker))
+                    out.append(
+                        Event(day=day, kind="EARNINGS", title=f"{ticker} earnings", symbol=ticker)
+                    )
             return out
 
         return await asyncio.to_thread(run)

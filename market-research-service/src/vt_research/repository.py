@@ -78,14 +78,12 @@ async def history(
     if cursor:
         value, row_id = decode_cursor(cursor)
         if desc:
-            stmt = stmt.where(
-                or_(col < value, and_(col == value, ResearchSummary.id < row_id))
-            )
+            stmt = stmt.where(or_(col < value, and_(col == value, ResearchSummary.id < row_id)))
         else:
-            stmt = stmt.where(
-                or_(col > value, and_(col == value, ResearchSummary.id > row_id))
-            )
-    order = (col.desc(), ResearchSummary.id.desc()) if desc else (col.asc(), ResearchSummary.id.asc())
+            stmt = stmt.where(or_(col > value, and_(col == value, ResearchSummary.id > row_id)))
+    order = (
+        (col.desc(), ResearchSummary.id.desc()) if desc else (col.asc(), ResearchSummary.id.asc())
+    )
     rows = list((await session.execute(stmt.order_by(*order).limit(limit + 1))).scalars())
     next_cursor = None
     if len(rows) > limit:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 from vt_contracts import Derivation, Insight, TopAsset
@@ -59,22 +60,21 @@ def _round(x: float | None, nd: int = 4) -> float | None:
 def composite(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Equal-weight index: each member's OHLC divided by its first common close, then averaged
     across members on the dates all members share (volume summed)."""
-    common: pd.Index | None = None
+    cols = ["open", "high", "low", "close"]
+    common: pd.Index = pd.Index([])
+    for i, f in enumerate(frames.values()):
+        common = f.index if i == 0 else common.intersection(pd.Index(f.index))
+    if len(common) == 0:
+        return pd.DataFrame(columns=[*cols, "volume"], dtype=float)
+    prices = []
+    volume = np.zeros(len(common))
     for f in frames.values():
-        common = f.index if common is None else common.intersection(list(f.index))
-    if common is None or len(common) == 0:
-        return pd.DataFrame(columns=["open", "high", "low", "close", "volume"], dtype=float)
-    parts = []
-    for f in frames.values():
-        aligned = f.loc[common]
-        base = float(aligned["close"].iloc[0])
-        norm = aligned[["open", "high", "low", "close"]] / base
-        norm["volume"] = aligned["volume"]
-        parts.append(norm)
-    stacked = pd.concat(parts, keys=range(len(parts)))
-    out = stacked.groupby(level=1).agg(
-        {"open": "mean", "high": "mean", "low": "mean", "close": "mean", "volume": "sum"}
-    )
+        aligned = f.reindex(common)
+        values = aligned[cols].to_numpy(dtype=float)
+        prices.append(values / values[0, 3])
+        volume += aligned["volume"].to_numpy(dtype=float)
+    out = pd.DataFrame(np.mean(prices, axis=0), index=common, columns=cols)
+    out["volume"] = volume
     out.index.name = "timestamp"
     return out
 
@@ -135,7 +135,9 @@ class InsightService:
                 failed.append(f"{s}: {type(r).__name__}")
         return ok, failed
 
-    async def _vix(self, as_of: datetime, last_bar: pd.Timestamp) -> tuple[float | None, str | None]:
+    async def _vix(
+        self, as_of: datetime, last_bar: pd.Timestamp
+    ) -> tuple[float | None, str | None]:
         if not self.settings.vix_enabled:
             return None, "VIX disabled (VT_RESEARCH_VIX=false)"
         start, end = self._window(as_of)
@@ -144,7 +146,10 @@ class InsightService:
                 self.settings.vix_symbol, start, end, remember_failure=True
             )
         except ProblemError as exc:
-            return None, f"{self.settings.vix_symbol} not available from market-data: {exc.detail[:160]}"
+            return (
+                None,
+                f"{self.settings.vix_symbol} not available from market-data: {exc.detail[:160]}",
+            )
         frame = hist.frame[hist.frame.index <= pd.Timestamp(as_of)]
         if frame.empty:
             return None, f"{self.settings.vix_symbol} has no bars up to as_of"
@@ -190,9 +195,7 @@ class InsightService:
             return None, "universe equal-weight", "; ".join(failed) or "no member available"
         return composite(frames)["close"], name, None
 
-    def _top_assets(
-        self, members: dict[str, PriceHistory]
-    ) -> tuple[list[TopAsset], Derivation]:
+    def _top_assets(self, members: dict[str, PriceHistory]) -> tuple[list[TopAsset], Derivation]:
         ranked: list[tuple[str, float]] = []
         for s, h in members.items():
             m = regime.compute_momentum(h.frame["close"]).momentum_pct
@@ -308,7 +311,9 @@ class InsightService:
         )
 
     async def _compute_symbol(self, symbol: str, as_of: datetime, now: datetime) -> Computed:
-        hist = await self._history(symbol, as_of)  # unknown symbol -> 404 problem, before any fan-out
+        hist = await self._history(
+            symbol, as_of
+        )  # unknown symbol -> 404 problem, before any fan-out
         cache: dict[str, PriceHistory] = {symbol: hist}
         universe_need = [s for s in self.settings.universe if s not in cache]
         (bench, bench_name, bench_reason), (found, failed) = await asyncio.gather(
@@ -363,8 +368,7 @@ class InsightService:
                 h
                 for h in found.values()
                 if len(h.frame) >= 50
-                and float(h.frame["close"].iloc[-1])
-                > float(ind.sma(h.frame["close"], 50).iloc[-1])
+                and float(h.frame["close"].iloc[-1]) > float(ind.sma(h.frame["close"], 50).iloc[-1])
             ]
         )
         meta: dict[str, float | str | None] = {

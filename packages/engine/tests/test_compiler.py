@@ -343,3 +343,24 @@ def test_start_after_end_unvalidated() -> None:
     with pytest.raises(EngineError) as err:
         run_backtest(bad, {"AAA": DF})
     assert err.value.code == "bad_period"
+
+
+BASKET = {s: ohlcv(260, seed=s_i, vol=0.02) for s_i, s in enumerate(["X1", "X2", "X3"])}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=specs())
+def test_basket_wide_compile_equals_per_symbol(spec: StrategySpec) -> None:
+    """Baskets are compiled on (bars x symbols) frames at once; each column equals the
+    single-symbol compilation."""
+    doc = spec.model_dump()
+    doc["universe"] = {"symbols": list(BASKET)}
+    basket = StrategySpec.model_validate(doc)
+    wide = compile_spec(basket, BASKET)
+    for sym in BASKET:
+        single_doc = {**doc, "universe": {"symbols": [sym]}}
+        single = compile_spec(StrategySpec.model_validate(single_doc), {sym: BASKET[sym]})[sym]
+        for name in ("entries", "exits", "short_entries", "short_exits"):
+            pd.testing.assert_series_equal(
+                getattr(wide[sym], name), getattr(single, name), check_freq=False, check_names=False
+            )

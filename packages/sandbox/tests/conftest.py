@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .support import ohlcv, tripwire
+from .support import tripwire
 
-__all__ = ["ohlcv", "tripwire"]
+__all__ = ["tripwire"]

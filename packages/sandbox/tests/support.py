@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -15,6 +18,8 @@ import pytest
 from vt_sandbox import SandboxLimits
 
 CORPUS = Path(__file__).parent / "corpus"
+K = TypeVar("K")
+V = TypeVar("V")
 
 # Tight budgets keep the bomb tests quick; legit strategies use a tiny fraction.
 FAST_LIMITS = SandboxLimits(cpu_seconds=1.0, wall_seconds=30.0, memory_mb=512)
@@ -31,11 +36,6 @@ def make_ohlcv(n: int = 2520, seed: int = 7) -> pd.DataFrame:
     return pd.DataFrame(
         {"open": open_, "high": high, "low": low, "close": close, "volume": volume}, index=idx
     )
-
-
-@pytest.fixture(scope="session")
-def ohlcv() -> pd.DataFrame:
-    return make_ohlcv()
 
 
 @dataclass
@@ -91,3 +91,27 @@ def load_corpus(kind: str) -> list[CorpusEntry]:
             header[key.strip()] = value.strip()
         entries.append(CorpusEntry(path.stem, text, header))
     return entries
+
+
+class Prefetch(Generic[K, V]):
+    """Run ``fn`` for many keys: all at once on a thread pool in a plain pytest run
+    (runs are independent processes and the API is thread-safe), or lazily one at a
+    time under pytest-xdist, where the workers already provide the parallelism and a
+    worker must not redo the whole corpus for the few tests it was given."""
+
+    def __init__(self, fn: Callable[[K], V], keys: list[K]) -> None:
+        self._fn = fn
+        self._pool: ThreadPoolExecutor | None = None
+        self._futures: dict[K, Future[V]] = {}
+        if "PYTEST_XDIST_WORKER" not in os.environ:
+            self._pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2))
+            self._futures = {key: self._pool.submit(fn, key) for key in keys}
+
+    def get(self, key: K) -> V:
+        if self._pool is not None:
+            return self._futures[key].result()
+        return self._fn(key)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 
 import pandas as pd
 import pytest
 
 from vt_sandbox import SandboxError, SandboxLimits, run_strategy
 
-from .support import make_ohlcv
+from .support import Prefetch, make_ohlcv
 
 DATA = make_ohlcv(2500)
 
@@ -60,6 +59,13 @@ CASES: dict[str, tuple[str, str, str]] = {
         "bad_output",
         "index does not match",
     ),
+    "resorted_in_place": (
+        "def generate_signals(data, params):\n"
+        "    data.sort_index(ascending=False, inplace=True)\n"
+        "    return data.close > data.open, data.close < data.open\n",
+        "bad_output",
+        "index does not match",
+    ),
     "dataframe_output": (
         "def generate_signals(data, params):\n    return data > 0, data.close > 0\n",
         "bad_output",
@@ -96,23 +102,23 @@ CASES: dict[str, tuple[str, str, str]] = {
 
 
 @pytest.fixture(scope="module")
-def outcomes() -> dict[str, BaseException | None]:
-    def one(src: str) -> BaseException | None:
+def outcomes() -> Iterator[Prefetch[str, BaseException | None]]:
+    def one(name: str) -> BaseException | None:
         try:
-            run_strategy(src, DATA)
+            run_strategy(CASES[name][0], DATA)
         except Exception as exc:
             return exc
         return None
 
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        results = pool.map(one, [case[0] for case in CASES.values()])
-        return dict(zip(CASES, results, strict=True))
+    runs = Prefetch(one, list(CASES))
+    yield runs
+    runs.close()
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_bad_output(name: str, outcomes: dict[str, BaseException | None]) -> None:
+def test_bad_output(name: str, outcomes: Prefetch[str, BaseException | None]) -> None:
     _, code, fragment = CASES[name]
-    err = outcomes[name]
+    err = outcomes.get(name)
     assert isinstance(err, SandboxError), err
     assert err.code == code, err
     assert fragment in err.message, err.message

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 
 from vt_sandbox import StrategySignals, check_code, run_strategy
 
-from .support import CorpusEntry, load_corpus, make_ohlcv
+from .support import CorpusEntry, Prefetch, load_corpus, make_ohlcv
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -37,15 +37,19 @@ def _direct(entry: CorpusEntry) -> dict[str, np.ndarray[Any, Any]]:
 
 
 @pytest.fixture(scope="module")
-def sandboxed() -> dict[str, StrategySignals | BaseException]:
-    def run(entry: CorpusEntry) -> StrategySignals | BaseException:
+def sandboxed() -> Iterator[Prefetch[str, StrategySignals | BaseException]]:
+    by_name = {e.name: e for e in LEGIT}
+
+    def run(name: str) -> StrategySignals | BaseException:
+        entry = by_name[name]
         try:
             return run_strategy(entry.source, DATA, _params(entry))
         except Exception as exc:
             return exc
 
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        return dict(zip([e.name for e in LEGIT], pool.map(run, LEGIT), strict=True))
+    runs = Prefetch(run, list(by_name))
+    yield runs
+    runs.close()
 
 
 def test_corpus_is_large_enough() -> None:
@@ -54,11 +58,11 @@ def test_corpus_is_large_enough() -> None:
 
 @pytest.mark.parametrize("entry", LEGIT, ids=[e.name for e in LEGIT])
 def test_legit_strategy(
-    entry: CorpusEntry, sandboxed: dict[str, StrategySignals | BaseException]
+    entry: CorpusEntry, sandboxed: Prefetch[str, StrategySignals | BaseException]
 ) -> None:
     report = check_code(entry.source)
     assert report.ok, report.summary()
-    result = sandboxed[entry.name]
+    result = sandboxed.get(entry.name)
     assert isinstance(result, StrategySignals), result
     expected = _direct(entry)
     for name in ("entries", "exits", "short_entries", "short_exits"):
@@ -73,28 +77,28 @@ def test_legit_strategy(
     assert result.elapsed_s > 0
 
 
-def test_sma_cross_matches_hand_computed(sandboxed: dict[str, Any]) -> None:
+def test_sma_cross_matches_hand_computed(sandboxed: Prefetch[str, Any]) -> None:
     fast = DATA.close.rolling(10).mean()
     slow = DATA.close.rolling(30).mean()
     entries = ((fast > slow) & (fast.shift(1) <= slow.shift(1))).fillna(False)
-    result = sandboxed["sma_cross"]
+    result = sandboxed.get("sma_cross")
     np.testing.assert_array_equal(result.entries, entries.to_numpy())
     assert result.entries.sum() > 0
 
 
-def test_print_is_captured(sandboxed: dict[str, Any]) -> None:
-    assert sandboxed["helper_functions"].stdout == "windows [5, 15]\n"
+def test_print_is_captured(sandboxed: Prefetch[str, Any]) -> None:
+    assert sandboxed.get("helper_functions").stdout == "windows [5, 15]\n"
 
 
-def test_short_signals_returned(sandboxed: dict[str, Any]) -> None:
-    result = sandboxed["dict_with_shorts"]
+def test_short_signals_returned(sandboxed: Prefetch[str, Any]) -> None:
+    result = sandboxed.get("dict_with_shorts")
     assert result.short_entries is not None
     assert result.short_exits is not None
     np.testing.assert_array_equal(result.short_entries, result.exits)
 
 
-def test_isolation_is_reported(sandboxed: dict[str, Any]) -> None:
-    isolation = sandboxed["ema_trend"].isolation
+def test_isolation_is_reported(sandboxed: Prefetch[str, Any]) -> None:
+    isolation = sandboxed.get("ema_trend").isolation
     assert isolation["seccomp"].startswith("filter")
     assert "fsize=0" in isolation["rlimits"]
 

@@ -200,3 +200,17 @@ def test_reads_are_confined_by_landlock(tmp_path: Path) -> None:
     assert found["secret"] == "EACCES"
     assert found["listdir_root"] == "EACCES"
     assert found["numpy_source"] == "ALLOWED"  # the interpreter's own files stay readable
+
+
+def test_private_workdir_is_created_and_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from vt_sandbox import runner
+
+    runner._command()  # resolve the bytecode cache location before redirecting tempdir
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    found = _probe("report('cwd:' + os.getcwd() + '\\n')\n")
+    assert found["cwd"].startswith(str(tmp_path / "vt-sandbox-"))
+    assert list(tmp_path.iterdir()) == []

@@ -19,6 +19,7 @@ from vt_gateway.deps import (
     ACCESS_COOKIE,
     REFRESH_COOKIE,
     Principal,
+    SessionDep,
     SettingsDep,
     TokensDep,
     authenticate,
@@ -28,7 +29,7 @@ from vt_gateway.deps import (
 )
 from vt_gateway.errors import problem_responses
 from vt_gateway.users.service import to_read
-from vt_kit import RedisDep, SessionDep, Unauthorized
+from vt_kit import RedisDep, Unauthorized
 
 router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(limit_auth)])
 

@@ -48,9 +48,13 @@ def frontend_router(frontend_dir: Path) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     root = frontend_dir.resolve()
 
-    @router.api_route("/{path:path}", methods=["GET", "HEAD"])
+    @router.api_route("/{path:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
     async def serve(path: str, request: Request) -> Response:
-        if path.startswith(("api/", "ws/")) or path == "api":
+        if (
+            request.method not in ("GET", "HEAD")
+            or path.startswith(("api/", "ws/"))
+            or path == "api"
+        ):
             raise NotFound(
                 f"There is nothing at {request.url.path}. Check the path against the API reference (/docs)."
             )

@@ -199,3 +199,50 @@ def engine_compute(job: ComputeJob) -> BacktestResult:
 
 
 __all__ = ["Compute", "ComputeJob", "JobFailed", "check_data", "engine_compute", "load_compute"]
+
+
+def warm_service_paths() -> None:
+    """Exercise, once, what a worker's first job touches beyond `vt_engine.warmup()`: a plain
+    spec run, the custom-code path (with an in-process signal function, no user code), result
+    serialisation and frame parsing -- so the first real job is as fast as the next."""
+    import vt_engine
+    from vt_backtest.worker.marketdata import frame_to_dataframe
+    from vt_contracts import CodeStrategy, OHLCVFrame, StrategySpec
+    from vt_contracts.ohlcv import DataQualityReport
+
+    n = 160
+    idx = pd.date_range("2020-01-01", periods=n, freq="D", tz="UTC")
+    close = 100.0 * np.exp(np.cumsum(np.sin(np.arange(n) / 7.0) * 0.01))
+    frame = OHLCVFrame(
+        symbol="WARM",
+        timeframe="1d",
+        provider="demo",
+        timestamps=list(idx.to_pydatetime()),
+        open=close.tolist(),
+        high=(close * 1.01).tolist(),
+        low=(close * 0.99).tolist(),
+        close=close.tolist(),
+        volume=[1000.0] * n,
+        quality=DataQualityReport(bars=n),
+    )
+    df = frame_to_dataframe(OHLCVFrame.model_validate_json(frame.model_dump_json()))
+    cross = {"left": {"kind": "indicator", "id": "f"}, "right": {"kind": "indicator", "id": "s"}}
+    spec = StrategySpec.model_validate(
+        {
+            "name": "warm",
+            "universe": {"symbols": ["WARM"]},
+            "indicators": [
+                {"kind": "sma", "id": "f", "window": 5},
+                {"kind": "sma", "id": "s", "window": 20},
+            ],
+            "entry": {"kind": "crosses_above", **cross},
+            "exit": {"kind": "crosses_below", **cross},
+        }
+    )
+    result = vt_engine.run_backtest(spec, {"WARM": df}, benchmark=df)
+    result.model_dump(mode="json")
+    code = CodeStrategy(code="pass", symbols=["WARM"])
+    entries = np.zeros(n, dtype=bool)
+    entries[10::40] = True
+    exits = np.roll(entries, 15)
+    vt_engine.run_code_backtest(code, {"WARM": df}, lambda _s, _f: (entries, exits, None, None))

@@ -19,9 +19,10 @@ import socket
 import time
 import traceback
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
+from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -59,9 +60,18 @@ def worker_name() -> str:
 
 @dataclass
 class _Tracker:
-    """Latest progress of the running job; written by the compute thread, read by a task."""
+    """Latest progress of the running job (written by the compute thread, read by a task) and
+    the signal that ends the job's side tasks."""
 
     value: float = 0.0
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    async def wait_done(self, seconds: float) -> bool:
+        """Sleep up to `seconds`; True once the job is over."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.done.wait(), timeout=seconds)
+        return self.done.is_set()
 
 
 class Worker:
@@ -84,6 +94,8 @@ class Worker:
         self._market: MarketDataClient | None = None
         self._renew: Any = None
         self._last_claim = 0.0
+        self._last_janitor = time.monotonic()
+        self._adopted: list[str] = []
 
     # -- resources ---------------------------------------------------------------------------
 
@@ -146,11 +158,56 @@ class Worker:
                 log.exception("worker %s loop error; retrying", self.name)
                 await asyncio.sleep(1.0)
 
+    async def adopt(self, dead_consumers: list[str]) -> int:
+        """Take over, at once, the pending jobs of consumers known to be dead (a crashed sibling
+        whose process the master reaped), instead of waiting for their leases to expire."""
+        taken = 0
+        for dead in dead_consumers:
+            while True:
+                pending = await self.redis.xpending_range(
+                    queue.JOBS_STREAM, queue.GROUP, min="-", max="+", count=50, consumername=dead
+                )
+                ids: list[Any] = [p["message_id"] for p in pending]
+                if not ids:
+                    break
+                claimed = await self.redis.xclaim(
+                    queue.JOBS_STREAM, queue.GROUP, self.name, 0, ids, justid=True
+                )
+                self._adopted.extend(str(i) for i in claimed)
+                taken += len(claimed)
+        if taken:
+            log.warning("worker %s adopted %d job(s) of dead worker(s)", self.name, taken)
+        return taken
+
+    async def _next_adopted(self) -> tuple[str, dict[str, str]] | None:
+        while self._adopted:
+            entry_id = self._adopted.pop(0)
+            rows = await self.redis.xrange(queue.JOBS_STREAM, entry_id, entry_id)
+            if not rows:
+                await self._ack(entry_id)
+                continue
+            fields: Any = rows[0][1] or {}
+            return entry_id, {str(k): str(v) for k, v in fields.items()}
+        return None
+
+    async def _janitor(self) -> None:
+        """Forget consumers that hold nothing and have been silent for an hour (dead workers)."""
+        consumers: Any = await self.redis.xinfo_consumers(queue.JOBS_STREAM, queue.GROUP)
+        for c in consumers:
+            name = c["name"]
+            name = name.decode() if isinstance(name, bytes) else str(name)
+            if int(c["pending"]) == 0 and int(c["idle"]) > 3_600_000 and name != self.name:
+                await self.redis.xgroup_delconsumer(queue.JOBS_STREAM, queue.GROUP, name)
+
     async def step(self, block_ms: int = 500) -> bool:
         """Reclaim or read one job and handle it; False when there was nothing to do."""
-        entry = None
+        entry = await self._next_adopted()
         now = time.monotonic()
-        if now - self._last_claim >= self.settings.claim_idle_ms / 2000:
+        if now - self._last_janitor >= 600:
+            self._last_janitor = now
+            with contextlib.suppress(Exception):
+                await self._janitor()
+        if entry is None and now - self._last_claim >= self.settings.claim_idle_ms / 2000:
             self._last_claim = now
             entry = await self._reclaim_one()
         if entry is None:
@@ -238,17 +295,28 @@ class Worker:
         log.info("run %s attempt %d on %s", run_id, claim.attempts, self.name)
         tracker = _Tracker(P_CLAIMED)
         await self._progress(run_id, user_id, P_CLAIMED)
-        lease = asyncio.create_task(self._heartbeat(entry_id, run_id))
+        lease = asyncio.create_task(self._heartbeat(entry_id, run_id, tracker))
         reporter = asyncio.create_task(self._report(run_id, user_id, tracker))
         try:
             assert claim.request is not None
-            result = await self._execute(parse_request(claim.request), user_id, tracker)
+            try:
+                request = parse_request(claim.request)
+            except ValidationError as exc:
+                raise JobFailed(
+                    problem(
+                        422,
+                        "validation",
+                        "Invalid input",
+                        f"The stored request is not a valid backtest request any more ({exc.error_count()} errors); submit it again.",
+                    )
+                ) from None
+            result = await self._execute(request, user_id, tracker)
         except JobFailed as exc:
-            await self._stop_tasks(lease, reporter)
+            await self._stop_tasks(tracker, lease, reporter)
             await self._fail(run_id, user_id, exc.problem)
             await self._ack(entry_id)
         except Exception as exc:
-            await self._stop_tasks(lease, reporter)
+            await self._stop_tasks(tracker, lease, reporter)
             log.error(
                 "run %s attempt %d failed unexpectedly: %s",
                 run_id,
@@ -270,23 +338,21 @@ class Worker:
                 await self._ack(entry_id)
             # else: leave it pending -- without heartbeats its lease expires and it is reclaimed.
         else:
-            await self._stop_tasks(lease, reporter)
-            await self._succeed(run_id, user_id, result)
+            await self._stop_tasks(tracker, lease, reporter)
+            await self._succeed(run_id, user_id, result, tracker.timings)
             await self._ack(entry_id)
             self.jobs_done += 1
 
     @staticmethod
-    async def _stop_tasks(*tasks: asyncio.Task[Any]) -> None:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async def _stop_tasks(tracker: _Tracker, *tasks: asyncio.Task[Any]) -> None:
+        """Stop the job's side tasks between two of their steps -- never cancel them mid-write,
+        which could leave a pooled database or Redis connection in an unknown state."""
+        tracker.done.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _heartbeat(self, entry_id: str, run_id: uuid.UUID) -> None:
+    async def _heartbeat(self, entry_id: str, run_id: uuid.UUID, tracker: _Tracker) -> None:
         interval = self.settings.heartbeat_ms / 1000
-        while True:
-            await asyncio.sleep(interval)
+        while not await tracker.wait_done(interval):
             try:
                 state = await self._renew(
                     keys=[queue.JOBS_STREAM], args=[queue.GROUP, self.name, entry_id]
@@ -305,8 +371,7 @@ class Worker:
 
     async def _report(self, run_id: uuid.UUID, user_id: str, tracker: _Tracker) -> None:
         sent = tracker.value
-        while True:
-            await asyncio.sleep(self.settings.progress_interval_s)
+        while not await tracker.wait_done(self.settings.progress_interval_s):
             value = tracker.value
             if value - sent >= 0.01:
                 sent = value
@@ -325,9 +390,11 @@ class Worker:
     async def _execute(
         self, request: BacktestRequest, user_id: str, tracker: _Tracker
     ) -> BacktestResult:
+        started = time.perf_counter()
         loaded, benchmark = await self._load(request, user_id, tracker)
         data = {f.symbol: f.frame for f in loaded}
         check_data(request, data)
+        tracker.timings["data_s"] = time.perf_counter() - started
         tracker.value = P_DATA
 
         def on_progress(frac: float) -> None:
@@ -345,7 +412,10 @@ class Worker:
             sandbox_cpu_seconds=self.settings.sandbox_cpu_seconds,
             sandbox_wall_seconds=self.settings.sandbox_wall_seconds,
         )
-        return await asyncio.to_thread(self.compute, job)
+        started = time.perf_counter()
+        result = await asyncio.to_thread(self.compute, job)
+        tracker.timings["engine_s"] = time.perf_counter() - started
+        return result
 
     async def _load(
         self, request: BacktestRequest, user_id: str, tracker: _Tracker
@@ -388,7 +458,14 @@ class Worker:
 
     # -- terminal states ---------------------------------------------------------------------
 
-    async def _succeed(self, run_id: uuid.UUID, user_id: str, result: BacktestResult) -> None:
+    async def _succeed(
+        self,
+        run_id: uuid.UUID,
+        user_id: str,
+        result: BacktestResult,
+        timings: dict[str, float] | None = None,
+    ) -> None:
+        started = time.perf_counter()
         payload = result.model_dump(mode="json")
         prov = result.provenance
         async with session_scope(self.sessions) as session:
@@ -403,7 +480,15 @@ class Worker:
                 run_hash=prov.run_hash,
             )
         if changed:
-            log.info("run %s succeeded (run_hash %s)", run_id, prov.run_hash[:12])
+            t = timings or {}
+            log.info(
+                "run %s succeeded (run_hash %s; data %.0f ms, engine %.0f ms, store %.0f ms)",
+                run_id,
+                prov.run_hash[:12],
+                t.get("data_s", 0.0) * 1000,
+                t.get("engine_s", 0.0) * 1000,
+                (time.perf_counter() - started) * 1000,
+            )
             await events.publish(
                 self.redis, run_id=str(run_id), user_id=user_id, status="succeeded", progress=1.0
             )

@@ -16,7 +16,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import signal
+import socket
 import sys
 import time
 from types import FrameType
@@ -46,9 +48,7 @@ def die_with_parent() -> None:
 def warm_engine(settings: Settings) -> float:
     """Import the engine and compile its kernels; returns seconds spent."""
     started = time.perf_counter()
-    # Everything a child needs is imported once, here, so a fork starts warm.
-    import vt_backtest.worker.consumer  # noqa: F401
-
+    preload()
     if settings.compute:
         from vt_backtest.worker.compute import load_compute
 
@@ -56,14 +56,27 @@ def warm_engine(settings: Settings) -> float:
     if settings.warmup and not settings.compute:
         try:
             import vt_engine
+            from vt_backtest.worker.compute import warm_service_paths
 
             vt_engine.warmup()
+            warm_service_paths()
         except Exception:  # a cold worker is slow, not broken
             log.exception("engine warm-up failed; the first job will compile the kernels")
     return time.perf_counter() - started
 
 
-async def _child_main(settings: Settings, forked_at: float) -> int:
+def preload() -> None:
+    """Import what a child needs before forking, so children start warm."""
+    import asyncpg  # noqa: F401
+    import httpx  # noqa: F401
+    import redis.asyncio  # noqa: F401
+    import sqlalchemy.dialects.postgresql.asyncpg  # noqa: F401
+
+    import vt_backtest.worker.consumer  # noqa: F401
+    import vt_sandbox  # noqa: F401
+
+
+async def _child_main(settings: Settings, forked_at: float, name: str, inherit: list[str]) -> int:
     from vt_backtest.worker.consumer import Worker
 
     stop = asyncio.Event()
@@ -80,8 +93,10 @@ async def _child_main(settings: Settings, forked_at: float) -> int:
             await asyncio.sleep(1.0)
 
     watcher = asyncio.create_task(watch_parent())
-    worker = Worker(settings)
+    worker = Worker(settings, name=name)
     await worker.setup()
+    if inherit:
+        await worker.adopt(inherit)
     log.info(
         "worker %s ready %.0f ms after fork", worker.name, (time.perf_counter() - forked_at) * 1000
     )
@@ -93,13 +108,13 @@ async def _child_main(settings: Settings, forked_at: float) -> int:
     return 0
 
 
-def _run_child(settings: Settings) -> int:
+def _run_child(settings: Settings, name: str, inherit: list[str]) -> int:
     forked_at = time.perf_counter()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_DFL)
     die_with_parent()
     try:
-        return asyncio.run(_child_main(settings, forked_at))
+        return asyncio.run(_child_main(settings, forked_at, name, inherit))
     except Exception:
         log.exception("worker crashed")
         return 1
@@ -110,6 +125,9 @@ class Master:
         self.settings = settings
         self.processes = processes
         self.children: dict[int, int] = {}  # pid -> slot
+        self.names: dict[int, str] = {}  # pid -> consumer name
+        self.inherit: dict[int, list[str]] = {}  # slot -> dead consumers to adopt
+        self.host = socket.gethostname()
         self.stopping = False
         self._started: dict[int, float] = {}
         self._backoff: dict[int, float] = {}
@@ -117,15 +135,18 @@ class Master:
     def _spawn(self, slot: int) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
+        token = secrets.token_hex(3)
+        inherit = self.inherit.get(slot, [])
         pid = os.fork()
         if pid == 0:  # child
             code = 1
             try:
-                code = _run_child(self.settings)
+                code = _run_child(self.settings, f"{self.host}:{os.getpid()}:{token}", inherit)
             finally:
                 logging.shutdown()
                 os._exit(code)
         self.children[pid] = slot
+        self.names[pid] = f"{self.host}:{pid}:{token}"
         self._started[slot] = time.monotonic()
         log.info("started worker slot %d as pid %d", slot, pid)
 
@@ -146,8 +167,11 @@ class Master:
             except ChildProcessError:
                 break
             slot = self.children.pop(pid, -1)
+            name = self.names.pop(pid, None)
             if slot < 0:
                 continue
+            if name is not None:  # its replacement adopts its jobs at once
+                self.inherit[slot] = [*self.inherit.get(slot, [])[-4:], name]
             code = os.waitstatus_to_exitcode(status)
             if self.stopping:
                 log.info("worker pid %d stopped (%s)", pid, code)

@@ -66,7 +66,7 @@ function List() {
                   <span className="sr-only">Select</span>
                 </TH>
                 <TH scope="col">Strategy</TH>
-                <TH scope="col">Started</TH>
+                <TH scope="col" className="hidden sm:table-cell">Started</TH>
                 <TH scope="col">Status</TH>
                 <TH scope="col" className="text-right">Return</TH>
                 <TH scope="col" className="text-right">Sharpe</TH>
@@ -93,8 +93,11 @@ function List() {
                         onChange={() => toggle(r.id)}
                       />
                     </TD>
-                    <TD className="max-w-56 truncate">{nameOf(r.strategy_id) ?? (r.strategy_id ? "Strategy" : "Ad-hoc spec")}</TD>
-                    <TD>{fmtDateTime(str(r.created_at))}</TD>
+                    <TD className="max-w-56 truncate">
+                      {str(r.name) ?? nameOf(r.strategy_id) ?? (r.strategy_id ? "Strategy" : "Ad-hoc spec")}
+                      {typeof r.strategy_version === "number" ? <span className="ml-1 text-xs text-muted-foreground">v{r.strategy_version}</span> : null}
+                    </TD>
+                    <TD className="hidden sm:table-cell">{fmtDateTime(str(r.created_at))}</TD>
                     <TD>
                       <Badge variant={STATUS_VARIANT[r.status]}>
                         {r.status}

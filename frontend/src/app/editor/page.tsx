@@ -8,7 +8,7 @@ import { toast } from "@/lib/toast";
 import { AppShell, PageHeader } from "@/components/layout/app-shell";
 import { EmptyState, ProblemAlert, problemOf } from "@/components/problem";
 import { SpecEditor } from "@/components/strategy/spec-editor";
-import { ChangeList } from "@/components/strategy/diff-view";
+import { ChangeList, DiffView } from "@/components/strategy/diff-view";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Textarea } from "@/components/ui/input";
@@ -17,7 +17,7 @@ import { Skeleton } from "@/components/ui/progress";
 import { ApiError } from "@/lib/api/client";
 import { chatStrategy, strategies } from "@/lib/api/endpoints";
 import type { StrategySpec } from "@/lib/api/types";
-import { jsonDiff, type Change } from "@/lib/diff";
+import { jsonDiff, normalizeDiff, type Change } from "@/lib/diff";
 import { locatePointers } from "@/lib/json-locate";
 import type { SpecIssue } from "@/lib/spec-validate";
 import { useRunBacktest } from "@/lib/use-run-backtest";
@@ -50,7 +50,7 @@ function Editor() {
   const [nl, setNl] = React.useState("");
   const [nlBusy, setNlBusy] = React.useState(false);
   const [nlText, setNlText] = React.useState("");
-  const [nlChanges, setNlChanges] = React.useState<Change[] | null>(null);
+  const [nlChanges, setNlChanges] = React.useState<{ server: unknown; computed: Change[] } | null>(null);
   const [nlError, setNlError] = React.useState<unknown>(null);
 
   const latestSpec: StrategySpec | undefined = React.useMemo(() => {
@@ -125,7 +125,7 @@ function Editor() {
           if (ev.reply.spec) {
             const t = JSON.stringify(ev.reply.spec, null, 2);
             setText(t);
-            setNlChanges(jsonDiff(before, ev.reply.spec));
+            setNlChanges({ server: ev.reply.diff, computed: jsonDiff(before, ev.reply.spec) });
             if (ev.reply.strategy_id === id) {
               setSaved(t);
               await qc.invalidateQueries({ queryKey: ["strategy", id] });
@@ -205,7 +205,13 @@ function Editor() {
             {nlChanges ? (
               <div className="grid gap-1">
                 <p className="text-sm font-medium">What changed</p>
-                {nlChanges.length ? <ChangeList changes={nlChanges} /> : <p className="text-sm text-muted-foreground">The spec did not change.</p>}
+                {normalizeDiff(nlChanges.server).type !== "none" ? (
+                  <DiffView diff={nlChanges.server} />
+                ) : nlChanges.computed.length ? (
+                  <ChangeList changes={nlChanges.computed} />
+                ) : (
+                  <p className="text-sm text-muted-foreground">The spec did not change.</p>
+                )}
               </div>
             ) : null}
           </CardContent>

@@ -154,14 +154,14 @@ function Market() {
           </CardHeader>
           <CardContent>
             {data.isPending ? <Skeleton className="h-[420px] w-full" /> : null}
-            {data.isError ? <ProblemAlert error={data.error} /> : null}
+            {data.isError ? <ProblemAlert error={data.error} onRetry={() => void data.refetch()} /> : null}
             {f ? <PriceChart frame={f} height={420} label={`${symbol} ${timeframe} candles and volume, ${f.timestamps.length} bars`} /> : null}
           </CardContent>
         </Card>
         <Card>
           <CardContent className="pt-4 sm:pt-5">
             {insight.isPending ? <Skeleton className="h-72 w-full" /> : null}
-            {insight.isError ? <ProblemAlert error={insight.error} title="No insight for this symbol" /> : null}
+            {insight.isError ? <ProblemAlert error={insight.error} title="No insight for this symbol" onRetry={() => void insight.refetch()} /> : null}
             {insight.data ? <InsightWidget insight={insight.data} /> : null}
           </CardContent>
         </Card>

@@ -129,7 +129,7 @@ function SettingsForm() {
           <Field id="default_slippage" label="Slippage (%)" hint="Per fill, e.g. 0.05" error={errors.default_slippage}>
             <Input id="default_slippage" inputMode="decimal" value={slippage} onChange={(e) => setSlippage(e.target.value)} />
           </Field>
-          <Field id="default_initial_capital" label="Starting capital" error={errors.default_initial_capital}>
+          <Field id="default_initial_capital" label="Starting capital" hint="Account currency" error={errors.default_initial_capital}>
             <Input id="default_initial_capital" inputMode="decimal" value={capital} onChange={(e) => setCapital(e.target.value)} />
           </Field>
         </CardContent>

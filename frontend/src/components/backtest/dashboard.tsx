@@ -99,7 +99,7 @@ export function BacktestDashboard({ result, name }: { result: BacktestResult; na
         </CardHeader>
         <CardContent>
           {prices.isPending && symbol ? <Skeleton className="h-96 w-full" /> : null}
-          {prices.isError ? <ProblemAlert error={prices.error} title="Could not load prices for the trade chart" /> : null}
+          {prices.isError ? <ProblemAlert error={prices.error} title="Could not load prices for the trade chart" onRetry={() => void prices.refetch()} /> : null}
           {prices.data ? (
             <>
               <PriceChart frame={prices.data} trades={result.trades} height={380} label={`${symbol} daily candles with ${result.trades.length} trades marked`} />

@@ -102,14 +102,15 @@ export function PriceChart({ frame, trades, height = 360, showVolume = true, lab
     const ro = new ResizeObserver(() => chart.timeScale().fitContent());
     ro.observe(el);
     if (showVolume) {
-      const vol = chart.addSeries(HistogramSeries, { priceFormat: { type: "volume" }, priceScaleId: "vol", lastValueVisible: false, priceLineVisible: false });
-      vol.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+      // Volume in its own pane below the candles: separate scales, no overlap.
+      const vol = chart.addSeries(HistogramSeries, { priceFormat: { type: "volume" }, lastValueVisible: false, priceLineVisible: false }, 1);
+      chart.panes()[1]?.setStretchFactor(0.22);
+      chart.panes()[0]?.setStretchFactor(0.78);
       const vdata = new Array(n);
       for (let i = 0; i < n; i++) {
         vdata[i] = { time: data[i].time, value: frame.volume[i], color: frame.close[i] >= frame.open[i] ? palette.volumeUp : palette.volumeDown };
       }
       vol.setData(vdata);
-      candles.priceScale().applyOptions({ scaleMargins: { top: 0.05, bottom: 0.25 } });
     }
     if (trades?.length) createSeriesMarkers(candles, tradeMarkers(trades, trades.length <= 40));
     chart.timeScale().fitContent();

@@ -5,15 +5,7 @@ import { usePathname, useRouter } from "next/navigation";
 import { useQueryClient } from "@tanstack/react-query";
 import { CandlestickChart, History, LineChart, LogOut, Menu, MessageSquare, Settings, UserRound } from "lucide-react";
 import { toast } from "@/lib/toast";
-import { Button } from "@/components/ui/button";
-import {
-  DropdownMenu,
-  DropdownMenuContent,
-  DropdownMenuItem,
-  DropdownMenuLabel,
-  DropdownMenuSeparator,
-  DropdownMenuTrigger,
-} from "@/components/ui/dropdown-menu";
+import { PopoverMenu, menuItemClass } from "@/components/ui/popover-menu";
 import { ThemeToggle } from "@/components/layout/theme-toggle";
 import { RequireAuth, useMe } from "@/lib/auth";
 import { auth } from "@/lib/api/endpoints";
@@ -46,29 +38,25 @@ function AccountMenu() {
     router.replace("/login/");
   };
   return (
-    <DropdownMenu>
-      <DropdownMenuTrigger asChild>
-        <Button variant="ghost" size="icon" aria-label="Account menu" data-testid="account-menu">
-          <UserRound />
-        </Button>
-      </DropdownMenuTrigger>
-      <DropdownMenuContent align="end">
-        <DropdownMenuLabel className="max-w-56 truncate">{me.data?.email ?? "Account"}</DropdownMenuLabel>
-        <DropdownMenuSeparator />
-        <DropdownMenuItem onSelect={() => router.push("/settings/")}>
-          <Settings /> Settings
-        </DropdownMenuItem>
-        <DropdownMenuItem onSelect={signOut} data-testid="sign-out">
-          <LogOut /> Sign out
-        </DropdownMenuItem>
-      </DropdownMenuContent>
-    </DropdownMenu>
+    <PopoverMenu label="Account menu" icon={<UserRound />} testId="account-menu">
+      {(close) => (
+        <>
+          <p className="max-w-56 truncate px-2 py-1.5 text-xs text-muted-foreground">{me.data?.email ?? "Account"}</p>
+          <div className="-mx-1 my-1 h-px bg-border" />
+          <Link href="/settings/" data-menu-item className={menuItemClass} onClick={close}>
+            <Settings aria-hidden /> Settings
+          </Link>
+          <button type="button" data-menu-item className={menuItemClass} onClick={() => { close(); void signOut(); }} data-testid="sign-out">
+            <LogOut aria-hidden /> Sign out
+          </button>
+        </>
+      )}
+    </PopoverMenu>
   );
 }
 
 export function AppShell({ children, title }: { children: React.ReactNode; title?: string }) {
   const pathname = usePathname();
-  const router = useRouter();
   React.useEffect(() => {
     if (title) document.title = `${title} · VibeTrading`;
   }, [title]);
@@ -102,22 +90,17 @@ export function AppShell({ children, title }: { children: React.ReactNode; title
             ))}
           </nav>
           <div className="ml-auto flex items-center gap-1">
-            <div className="md:hidden">
-              <DropdownMenu>
-                <DropdownMenuTrigger asChild>
-                  <Button variant="ghost" size="icon" aria-label="Open navigation">
-                    <Menu />
-                  </Button>
-                </DropdownMenuTrigger>
-                <DropdownMenuContent align="end">
-                  {NAV.map(({ href, label, icon: Icon }) => (
-                    <DropdownMenuItem key={href} onSelect={() => router.push(href)}>
-                      <Icon /> {label}
-                    </DropdownMenuItem>
-                  ))}
-                </DropdownMenuContent>
-              </DropdownMenu>
-            </div>
+            <nav aria-label="Main (compact)" className="md:hidden">
+              <PopoverMenu label="Open navigation" icon={<Menu />}>
+                {(close) =>
+                  NAV.map(({ href, label, icon: Icon }) => (
+                    <Link key={href} href={href} data-menu-item className={menuItemClass} onClick={close} aria-current={isActive(pathname, href) ? "page" : undefined}>
+                      <Icon aria-hidden /> {label}
+                    </Link>
+                  ))
+                }
+              </PopoverMenu>
+            </nav>
             <ThemeToggle />
             <AccountMenu />
           </div>

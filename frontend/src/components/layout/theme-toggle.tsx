@@ -1,37 +1,43 @@
 "use client";
 import * as React from "react";
 import { useTheme } from "next-themes";
-import { Monitor, Moon, Sun } from "lucide-react";
-import { Button } from "@/components/ui/button";
-import {
-  DropdownMenu,
-  DropdownMenuContent,
-  DropdownMenuLabel,
-  DropdownMenuRadioGroup,
-  DropdownMenuRadioItem,
-  DropdownMenuTrigger,
-} from "@/components/ui/dropdown-menu";
+import { Check, Monitor, Moon, Sun } from "lucide-react";
+import { PopoverMenu, menuItemClass } from "@/components/ui/popover-menu";
+
+const OPTIONS = [
+  { value: "light", label: "Light", Icon: Sun },
+  { value: "dark", label: "Dark", Icon: Moon },
+  { value: "system", label: "System", Icon: Monitor },
+] as const;
 
 export function ThemeToggle() {
   const { theme, setTheme, resolvedTheme } = useTheme();
   const [mounted, setMounted] = React.useState(false);
   React.useEffect(() => setMounted(true), []);
   const Icon = !mounted ? Monitor : resolvedTheme === "dark" ? Moon : Sun;
+  const current = mounted ? (theme ?? "system") : "system";
   return (
-    <DropdownMenu>
-      <DropdownMenuTrigger asChild>
-        <Button variant="ghost" size="icon" aria-label={`Theme: ${mounted ? theme : "system"}. Change theme`} data-testid="theme-toggle">
-          <Icon />
-        </Button>
-      </DropdownMenuTrigger>
-      <DropdownMenuContent align="end">
-        <DropdownMenuLabel>Theme</DropdownMenuLabel>
-        <DropdownMenuRadioGroup value={theme ?? "system"} onValueChange={setTheme}>
-          <DropdownMenuRadioItem value="light">Light</DropdownMenuRadioItem>
-          <DropdownMenuRadioItem value="dark">Dark</DropdownMenuRadioItem>
-          <DropdownMenuRadioItem value="system">System</DropdownMenuRadioItem>
-        </DropdownMenuRadioGroup>
-      </DropdownMenuContent>
-    </DropdownMenu>
+    <PopoverMenu label={`Theme: ${current}. Change theme`} icon={<Icon />} testId="theme-toggle">
+      {(close) => (
+        <div role="group" aria-label="Theme">
+          {OPTIONS.map(({ value, label, Icon: I }) => (
+            <button
+              key={value}
+              type="button"
+              data-menu-item
+              aria-pressed={current === value}
+              className={menuItemClass}
+              onClick={() => {
+                setTheme(value);
+                close();
+              }}
+            >
+              <I aria-hidden /> <span className="flex-1">{label}</span>
+              {current === value ? <Check aria-hidden /> : null}
+            </button>
+          ))}
+        </div>
+      )}
+    </PopoverMenu>
   );
 }

@@ -9,19 +9,19 @@ export function ChangeList({ changes }: { changes: Change[] }) {
   return (
     <ul className="divide-y rounded-lg border text-sm" aria-label="Changes">
       {changes.map((c, i) => (
-        <li key={i} className="flex flex-wrap items-baseline gap-x-2 gap-y-1 px-3 py-2" data-testid="diff-change">
+        <li key={i} className="flex min-w-0 flex-wrap items-baseline gap-x-2 gap-y-1 px-3 py-2" data-testid="diff-change">
           <Badge variant={c.kind === "added" ? "success" : c.kind === "removed" ? "destructive" : "warning"}>{KIND_LABEL[c.kind]}</Badge>
           <code className="font-mono text-xs font-medium">{c.path}</code>
           <span className="flex min-w-0 flex-wrap items-baseline gap-1 font-mono text-xs">
             {c.kind !== "added" ? (
-              <del className="rounded bg-destructive/10 px-1 text-destructive decoration-destructive/60">
+              <del className="break-all rounded bg-destructive/10 px-1 text-destructive decoration-destructive/60">
                 <span className="sr-only">before: </span>
                 {showValue(c.before)}
               </del>
             ) : null}
             {c.kind === "changed" ? <span aria-hidden>→</span> : null}
             {c.kind !== "removed" ? (
-              <ins className="rounded bg-success/10 px-1 text-success no-underline">
+              <ins className="break-all rounded bg-success/10 px-1 text-success no-underline">
                 <span className="sr-only">after: </span>
                 {showValue(c.after)}
               </ins>

@@ -8,6 +8,7 @@ their bin's open time in UTC (daily/weekly: 00:00 local time of the session date
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from vt_kit.problems import Unprocessable
 from vt_market_data.core.bars import I64, Bars
@@ -28,7 +29,17 @@ def bin_starts(ts: I64, target: str, info: MarketInfo) -> I64:
         anchor = info.session_open_minutes * MINUTE_NS % step
         tod = local - day * DAY_NS
         bin_local = day * DAY_NS + anchor + np.floor_divide(tod - anchor, step) * step
-    return np.asarray(ts - (local - bin_local), dtype=np.int64)
+    if info.timezone == "UTC":
+        return np.asarray(bin_local, dtype=np.int64)
+    # back to UTC with the offset in force at the bin's own start (it differs from the bar's on
+    # DST change days); ambiguous/non-existent local times keep the bar's offset
+    uniq, inverse = np.unique(bin_local, return_inverse=True)
+    localized = pd.DatetimeIndex(pd.to_datetime(uniq, unit="ns")).tz_localize(
+        info.timezone, ambiguous="NaT", nonexistent="NaT"
+    )
+    as_utc = np.where(localized.isna(), -1, localized.as_unit("ns").asi8)[inverse]
+    fallback = ts - (local - bin_local)
+    return np.asarray(np.where(as_utc == -1, fallback, as_utc), dtype=np.int64)
 
 
 def aggregate(bars: Bars, keys: I64) -> Bars:

@@ -11,10 +11,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import LockError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vt_contracts.ohlcv import QualityIssue
@@ -24,6 +26,7 @@ from vt_market_data.ohlcv.repository import SeriesKey
 from vt_market_data.providers.base import FetchResult
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class SingleFlight:
@@ -112,7 +115,9 @@ class SeriesCache:
                 blocking_timeout=self.lock_timeout_s,
                 sleep=0.05,
             )
-            async with lock:
+            if not await lock.acquire():
+                raise LockError(f"could not take {lock.name!r} in {self.lock_timeout_s:.0f} s")
+            try:
                 missing, issues = await self._state(key, start, stored_end)
                 if missing:
                     results = [await fetch(a, b) for a, b in missing]
@@ -129,6 +134,11 @@ class SeriesCache:
                         )
                         await session.commit()
                     issues += new_issues
+            finally:
+                try:
+                    await lock.release()
+                except LockError as exc:  # expired or removed meanwhile: the data is committed
+                    log.warning("cache lock %s was lost before release: %r", lock.name, exc)
         if stored_end < end:
             tail = await fetch(stored_end, end)
             fresh.append(tail.bars)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vt_db.models import MarketCacheBar, MarketCacheCoverage
 from vt_market_data.core.bars import Bars
 
-BATCH = 5000
+BATCH = 3000  # 10 columns x 3000 rows stays under PostgreSQL's 32767 bind parameters
 
 
 @dataclass(frozen=True)

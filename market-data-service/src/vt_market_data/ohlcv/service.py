@@ -70,7 +70,6 @@ class MarketData:
     guards: dict[str, Guard]
     cache: SeriesCache
     flight: SingleFlight = field(default_factory=SingleFlight)
-    upstream_calls: dict[str, int] = field(default_factory=dict)
 
 
 def _hot_key(info: SymbolInfo, tf: str, adjusted: bool, start: int, end: int) -> str:
@@ -175,7 +174,6 @@ async def remote_frame(md: MarketData, info: SymbolInfo, q: OhlcvQuery, tf: str)
     series_key = SeriesKey(info.provider, info.symbol, native, adjusted)
 
     async def fetch(a: int, b: int) -> FetchResult:
-        md.upstream_calls[info.provider] = md.upstream_calls.get(info.provider, 0) + 1
         return await guard.call(lambda: provider.fetch(info, native, a, b, adjusted))
 
     async def build() -> bytes:

@@ -117,12 +117,10 @@ class YFinanceProvider:
     def native_timeframe(self, info: SymbolInfo, timeframe: str) -> str:
         return {"4h": "1h", "1w": "1d"}.get(timeframe, timeframe)
 
-    def _history(
-        self, symbol: str, interval: str, start_ns: int, end_ns: int
-    ) -> pd.DataFrame:
+    def _history(self, symbol: str, interval: str, start_ns: int, end_ns: int) -> pd.DataFrame:
         ticker = yf.Ticker(symbol, session=self.session) if self.session else yf.Ticker(symbol)
         try:
-            df = ticker.history(
+            df: pd.DataFrame = ticker.history(
                 start=pd.Timestamp(start_ns, tz="UTC"),
                 end=pd.Timestamp(end_ns, tz="UTC"),
                 interval=interval,

@@ -14,7 +14,7 @@ from vt_db.models import UserDataset, UserDatasetBar
 from vt_market_data.core.bars import Bars
 from vt_market_data.ohlcv.repository import dt_to_ns, ns_to_dt
 
-BATCH = 5000
+BATCH = 3000  # 10 columns x 3000 rows stays under PostgreSQL's 32767 bind parameters
 
 
 async def replace_dataset(

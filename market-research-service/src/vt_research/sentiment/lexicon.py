@@ -21,6 +21,7 @@ from vt_research.sentiment.base import SentimentUnavailable
 
 SENTIBIGNOMICS_WEIGHT = 0.1  # finvader's constant for the SentiBigNomics lexicon
 _LOCK = threading.Lock()
+_ANALYSERS: dict[Path, Any] = {}  # one analyser per lexicon folder per process (read-only use)
 
 
 def _load_submodule(package: str, name: str) -> ModuleType:
@@ -43,7 +44,9 @@ def ensure_vader_lexicon(nltk_dir: Path) -> Path:
         return target
     spec = importlib.util.find_spec("vaderSentiment")
     if spec is None or not spec.submodule_search_locations:
-        raise SentimentUnavailable("the 'vaderSentiment' package (source of the lexicon) is missing")
+        raise SentimentUnavailable(
+            "the 'vaderSentiment' package (source of the lexicon) is missing"
+        )
     source = Path(next(iter(spec.submodule_search_locations))) / "vader_lexicon.txt"
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".zip.tmp")
@@ -66,6 +69,10 @@ class FinVaderModel:
         with _LOCK:
             if self._analyser is not None:
                 return self._analyser
+            cached = _ANALYSERS.get(self.nltk_dir)
+            if cached is not None:
+                self._analyser = cached
+                return cached
             zip_path = ensure_vader_lexicon(self.nltk_dir)
             try:
                 from nltk.sentiment.vader import SentimentIntensityAnalyzer
@@ -78,6 +85,7 @@ class FinVaderModel:
                 lexicon_file=f"file:{zip_path.parent.parent}/sentiment/vader_lexicon.zip/vader_lexicon/vader_lexicon.txt"
             )
             analyser.lexicon.update({**senti, **henry})
+            _ANALYSERS[self.nltk_dir] = analyser
             self._analyser = analyser
             return analyser
 

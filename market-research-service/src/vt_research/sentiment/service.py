@@ -62,9 +62,7 @@ class SentimentService:
                 log.warning("sentiment model unavailable: %s", exc)
 
     def _null(self, reason: str, inputs: dict[str, float | str | None]) -> SentimentResult:
-        return SentimentResult(
-            None, reason, Derivation(formula="null: " + reason, inputs=inputs)
-        )
+        return SentimentResult(None, reason, Derivation(formula="null: " + reason, inputs=inputs))
 
     async def assess(
         self, symbol: str, as_of: datetime, now: datetime, market_wide: bool = False

@@ -78,8 +78,9 @@ class TransformerModel:
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             import transformers
 
-            transformers.logging.set_verbosity_error()
-            transformers.logging.disable_progress_bar()
+            hf_logging: Any = transformers.logging
+            hf_logging.set_verbosity_error()
+            hf_logging.disable_progress_bar()
             config = transformers.AutoConfig.from_pretrained(self.model_dir, local_files_only=True)
             tokenizer = transformers.AutoTokenizer.from_pretrained(
                 self.model_dir, local_files_only=True

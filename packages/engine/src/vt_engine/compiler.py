@@ -118,7 +118,7 @@ class _Context:
             return s.shift(op.shift) if op.shift else s
         raise EngineError("unknown_indicator", f"unknown operand {op!r}")
 
-    def condition(self, cond: Condition) -> pd.Series:
+    def condition(self, cond: Condition) -> Any:
         if isinstance(cond, Compare):
             left = self.operand(cond.left)
             right = self.operand(cond.right)
@@ -133,7 +133,7 @@ class _Context:
                 res = left <= right
             else:
                 res = left == right
-            if isinstance(res, pd.Series):
+            if isinstance(res, pd.Series | pd.DataFrame):
                 return res.fillna(False).astype(bool)
             return pd.Series(bool(res), index=self.index)
         if isinstance(cond, CrossesAbove | CrossesBelow):
@@ -254,10 +254,146 @@ def check_references(spec: StrategySpec) -> None:
                     )
 
 
+# --------------------------------------------------------------------------------------------
+# Wide evaluation: a basket evaluated once on (bars x symbols) frames
+# --------------------------------------------------------------------------------------------
+
+_WIDE_KINDS = {"sma", "ema", "roc", "zscore"}
+
+
+class _WideContext(_Context):
+    """Same semantics as ``_Context``, evaluated on DataFrames with one column per symbol.
+
+    Moving averages, ROC and z-scores run as one pandas call over all columns; other
+    indicators are computed per symbol with the Series functions and stacked. Tests prove
+    the result equal to per-symbol compilation."""
+
+    def __init__(
+        self, spec: StrategySpec, data: Mapping[str, pd.DataFrame], symbols: list[str]
+    ) -> None:
+        self.symbols = symbols
+        first = data[symbols[0]]
+        self.wide = {
+            c: pd.DataFrame({s: data[s][c] for s in symbols}, index=first.index)
+            for c in ("open", "high", "low", "close", "volume")
+        }
+        super().__init__(spec, data, first)
+
+    def _full(self, value: bool) -> pd.DataFrame:
+        return pd.DataFrame(value, index=self.index, columns=self.symbols)
+
+    def indicator(self, ind_id: str) -> Any:
+        if ind_id in self.cache:
+            return self.cache[ind_id]
+        spec_ind: Any = self.kinds.get(ind_id)
+        if spec_ind is None:
+            raise EngineError(
+                "unknown_indicator",
+                f"a condition refers to indicator '{ind_id}', which is not defined in `indicators`",
+            )
+        out: dict[str, pd.DataFrame]
+        if spec_ind.kind in _WIDE_KINDS:
+            src = self.wide[spec_ind.source]
+            w = int(spec_ind.window)
+            if spec_ind.kind == "sma":
+                val = src.rolling(w, min_periods=w).mean()
+            elif spec_ind.kind == "ema":
+                val = src.ewm(span=w, adjust=False, min_periods=w).mean()
+            elif spec_ind.kind == "roc":
+                val = 100.0 * (src / src.shift(w) - 1.0)
+            else:
+                roll = src.rolling(w, min_periods=w)
+                sd = roll.std(ddof=0)
+                val = (src - roll.mean()) / sd.where(sd != 0)
+            out = {"value": val}
+        else:
+            per = {
+                s: compute_indicator(
+                    spec_ind, _Context(self.spec, self.data, self.data[s]), self.spec
+                )
+                for s in self.symbols
+            }
+            names = list(per[self.symbols[0]].columns)
+            out = {
+                n: pd.DataFrame({s: per[s][n] for s in self.symbols}, index=self.index)
+                for n in names
+            }
+        self.cache[ind_id] = out  # type: ignore[assignment]
+        return out
+
+    def operand(self, op: Operand) -> Any:
+        if isinstance(op, PriceOperand):
+            s = self.wide[op.field]
+            return s.shift(op.shift) if op.shift else s
+        return super().operand(op)
+
+    def condition(self, cond: Condition) -> Any:
+        if isinstance(cond, Compare):
+            res = super().condition(cond)
+            if isinstance(res, pd.Series) and not isinstance(res, pd.DataFrame):
+                return self._full(bool(res.iloc[0]) if len(res) else False)
+            return res
+        if isinstance(cond, CrossesAbove | CrossesBelow):
+            left = self.operand(cond.left)
+            right = self.operand(cond.right)
+            if not isinstance(left, pd.DataFrame) and not isinstance(right, pd.DataFrame):
+                return self._full(False)
+            if not isinstance(left, pd.DataFrame):
+                left = self._full(False).astype(np.float64) + float(left)
+            if not isinstance(right, pd.DataFrame):
+                right = self._full(False).astype(np.float64) + float(right)
+            if isinstance(cond, CrossesAbove):
+                now, before = left > right, left.shift(1) <= right.shift(1)
+            else:
+                now, before = left < right, left.shift(1) >= right.shift(1)
+            return now & before
+        if isinstance(cond, AllOf | AnyOf | Not):
+            return super().condition(cond)
+        if isinstance(cond, ForNBars):
+            inner = self.condition(cond.condition).astype(np.float64)
+            if cond.n == 1:
+                return inner > 0
+            return (inner.rolling(cond.n, min_periods=cond.n).sum() >= cond.n).fillna(False)
+        return super().condition(cond)
+
+
+def _wide_ok(spec: StrategySpec) -> bool:
+    if spec.pair is not None or len(spec.universe.symbols) < 2:
+        return False
+    return all(
+        getattr(i, "symbol", None) is None and i.kind != "spread_zscore" for i in spec.indicators
+    )
+
+
+def _signals_wide(spec: StrategySpec, ctx: _WideContext) -> dict[str, Signals]:
+    false = ctx._full(False)
+    entry = ctx.condition(spec.entry)
+    exit_ = ctx.condition(spec.exit) if spec.exit is not None else false
+    filt = ctx._full(True)
+    for f in spec.filters:
+        filt = filt & ctx.condition(f)
+    if spec.direction == "long":
+        parts = (entry & filt, exit_, false, false)
+    elif spec.direction == "short":
+        parts = (false, false, entry & filt, exit_)
+    else:
+        s_entry = ctx.condition(spec.short_entry) if spec.short_entry is not None else false
+        s_exit = ctx.condition(spec.short_exit) if spec.short_exit is not None else false
+        parts = (entry & filt, exit_, s_entry & filt, s_exit)
+    arrays = [p.fillna(False).astype(bool).to_numpy() for p in parts]
+    idx = ctx.index
+    return {
+        sym: Signals(*(pd.Series(a[:, j], index=idx) for a in arrays))
+        for j, sym in enumerate(ctx.symbols)
+    }
+
+
 def compile_frames(spec: StrategySpec, frames: Mapping[str, pd.DataFrame]) -> dict[str, Signals]:
     """Compile on already prepared (validated, aligned) frames."""
     check_references(spec)
     out: dict[str, Signals] = {}
+    if _wide_ok(spec):
+        return _signals_wide(spec, _WideContext(spec, frames, list(spec.universe.symbols)))
     if spec.pair is not None:
         a, b = spec.pair.leg_a, spec.pair.leg_b
         ctx = _Context(spec, frames, frames[a])

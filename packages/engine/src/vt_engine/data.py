@@ -35,10 +35,14 @@ def clean_frame(symbol: str, df: pd.DataFrame | None) -> pd.DataFrame:
             "bad_data",
             f"the data for '{symbol}' needs a timezone-aware DatetimeIndex (UTC bar open times)",
         )
-    out = pd.DataFrame(
-        {c: pd.to_numeric(df[cols[c]], errors="coerce").astype("float64") for c in COLUMNS},
-        index=df.index.tz_convert("UTC"),
-    )
+    arrays: dict[str, np.ndarray] = {}
+    for c in COLUMNS:
+        col = df[cols[c]]
+        if col.dtype != np.float64:
+            col = pd.to_numeric(col, errors="coerce").astype(np.float64)
+        arrays[c] = col.to_numpy()
+    index = df.index if str(df.index.tz) == "UTC" else df.index.tz_convert("UTC")
+    out = pd.DataFrame(arrays, index=index, copy=False)
     for c in COLUMNS:
         if out[c].isna().all():
             raise EngineError(
@@ -48,14 +52,16 @@ def clean_frame(symbol: str, df: pd.DataFrame | None) -> pd.DataFrame:
         out = out.sort_index()
     if out.index.has_duplicates:
         out = out[~out.index.duplicated(keep="last")]
-    prices = out[["open", "high", "low", "close"]]
-    bad = prices.isna().any(axis=1).to_numpy()
+    px = np.column_stack([out[c].to_numpy() for c in ("open", "high", "low", "close")])
+    bad = np.isnan(px).any(axis=1)
     if bad.any():
         out = out.loc[~bad]
-    out["volume"] = out["volume"].fillna(0.0)
+        px = px[~bad]
+    if np.isnan(out["volume"].to_numpy()).any():
+        out["volume"] = out["volume"].fillna(0.0)
     if len(out) == 0:
         raise EngineError("empty_data", f"the data for '{symbol}' has no complete OHLC bar")
-    if (out[["open", "high", "low", "close"]].to_numpy() <= 0).any():
+    if (px <= 0).any():
         raise EngineError(
             "bad_data", f"the data for '{symbol}' has zero or negative prices; fix the data source"
         )

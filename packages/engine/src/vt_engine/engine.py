@@ -258,18 +258,19 @@ def build_trades(sim: SimResult, stamps: Any) -> list[Trade]:
         strict=True,
     )
     for c, d, eb, ep, xb, xp, size, pnl, ret, fees, reason, is_open in rows:
+        # values are already typed (str, datetime, float, int, bool): skip re-validation
         trades.append(
-            Trade(
+            Trade.model_construct(
                 symbol=sim.columns[c],
                 direction="long" if d > 0 else "short",
                 entry_time=stamps[eb],
-                entry_price=ep,
+                entry_price=float(ep),
                 exit_time=stamps[xb],
-                exit_price=xp,
-                size=size,
-                pnl=pnl,
-                return_pct=ret,
-                fees=max(fees, 0.0),
+                exit_price=float(xp),
+                size=float(size),
+                pnl=float(pnl),
+                return_pct=float(ret),
+                fees=max(float(fees), 0.0),
                 duration_bars=max(int(xb - eb), 0),
                 exit_reason=REASONS[int(reason)],  # type: ignore[arg-type]
                 is_open=bool(is_open),
@@ -293,8 +294,12 @@ def buy_and_hold(
     eq = np.full(len(index), cash_left)
     for wi, c in zip(w, closes, strict=True):
         c = np.asarray(c, dtype=np.float64)
-        first = c[np.isfinite(c)][0] if np.isfinite(c).any() else np.nan
-        filled = pd.Series(c).ffill().bfill().to_numpy()
+        finite = np.isfinite(c)
+        if finite.all():
+            filled, first = c, c[0]
+        else:
+            first = c[finite][0] if finite.any() else np.nan
+            filled = pd.Series(c).ffill().bfill().to_numpy()
         eq = eq + init_cash * wi * filled / first
     return eq
 

@@ -44,10 +44,10 @@ def bar_returns(equity: np.ndarray, init_cash: float) -> np.ndarray:
 
 
 def drawdown_pct(equity: np.ndarray, init_cash: float) -> np.ndarray:
+    """Drawdown from the running peak (the initial capital counts as a peak), percent, <= 0."""
     peak = np.maximum.accumulate(np.maximum(equity, init_cash))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dd = (equity / peak - 1.0) * 100.0
-    return np.where(np.isfinite(dd), np.minimum(dd, 0.0), -100.0)
+    dd = (equity / peak - 1.0) * 100.0
+    return np.minimum(dd, 0.0, out=dd)
 
 
 def sharpe(r: np.ndarray, ppy: float) -> float | None:
@@ -87,15 +87,13 @@ def drawdown_stats(
     if n == 0:
         return 0.0, 0, None, None
     peak = np.maximum.accumulate(np.maximum(equity, init_cash))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dd = 1.0 - equity / peak
-    dd = np.where(np.isfinite(dd), dd, 1.0)
-    mdd = float(dd.max()) if n else 0.0
+    dd = 1.0 - equity / peak
+    mdd = float(dd.max())
     under = dd > 1e-12
     longest = 0
     longest_days: float | None = None
-    if under.any():
-        d = np.diff(np.concatenate(([0], under.astype(np.int8), [0])))
+    if mdd > 1e-12:
+        d = np.diff(under.view(np.int8), prepend=np.int8(0), append=np.int8(0))
         starts = np.flatnonzero(d == 1)
         ends = np.flatnonzero(d == -1) - 1
         lengths = ends - starts + 1
@@ -164,12 +162,14 @@ def trade_p_value(ret: np.ndarray) -> float | None:
 def alpha_beta(r: np.ndarray, rb: np.ndarray, ppy: float) -> tuple[float | None, float | None]:
     if len(r) < 2 or len(r) != len(rb):
         return None, None
-    vb = float(np.var(rb, ddof=1))
-    if not vb > 1e-18:
+    mb = float(rb.mean())
+    mr = float(r.mean())
+    db = rb - mb
+    vb = float(db @ db)
+    if not vb > 1e-18 * len(rb):
         return None, None
-    cov = float(np.cov(r, rb, ddof=1)[0, 1])
-    beta = cov / vb
-    alpha = (float(np.mean(r)) - beta * float(np.mean(rb))) * ppy * 100.0
+    beta = float((r - mr) @ db) / vb
+    alpha = (mr - beta * mb) * ppy * 100.0
     return num(alpha), num(beta)
 
 

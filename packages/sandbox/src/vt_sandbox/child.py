@@ -148,7 +148,9 @@ def _run(blob: bytes, started: float) -> bytes:
                 "the code must define a function generate_signals(data, params)",
             )
         out = func(data, params)
-        arrays = _normalise(out, data, np, pd)
+        # Compare with the original index: the strategy may have re-sorted or
+        # re-indexed ``data`` in place, which must not make misaligned output pass.
+        arrays = _normalise(out, index, np, pd)
     except _Fail:
         raise
     except guards.GuardError as exc:
@@ -211,8 +213,8 @@ def _where(exc: BaseException) -> str:
     return f"line {line}: " if line else ""
 
 
-def _normalise(out: Any, data: Any, np: Any, pd: Any) -> dict[str, Any]:
-    n = len(data)
+def _normalise(out: Any, index: Any, np: Any, pd: Any) -> dict[str, Any]:
+    n = len(index)
     if isinstance(out, tuple):
         if len(out) != 2:
             raise _Fail(
@@ -237,14 +239,14 @@ def _normalise(out: Any, data: Any, np: Any, pd: Any) -> dict[str, Any]:
             "bad_output",
             f"generate_signals must return (entries, exits) or a dict, not {type(out).__name__}",
         )
-    return {name: _to_bool_array(name, value, data, n, np, pd) for name, value in raw.items()}
+    return {name: _to_bool_array(name, value, index, n, np, pd) for name, value in raw.items()}
 
 
-def _to_bool_array(name: str, value: Any, data: Any, n: int, np: Any, pd: Any) -> Any:
+def _to_bool_array(name: str, value: Any, index: Any, n: int, np: Any, pd: Any) -> Any:
     if isinstance(value, pd.DataFrame):
         raise _Fail("bad_output", f"{name} is a DataFrame; return a single boolean Series")
     if isinstance(value, pd.Series):
-        if len(value) == n and not value.index.equals(data.index):
+        if len(value) == n and not value.index.equals(index):
             raise _Fail(
                 "bad_output",
                 f"{name} is a Series whose index does not match data.index "

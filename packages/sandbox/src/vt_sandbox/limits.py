@@ -25,6 +25,10 @@ class SandboxLimits:
     def __post_init__(self) -> None:
         if not (self.cpu_seconds > 0 and self.wall_seconds > 0 and self.memory_mb > 0):
             raise ValueError("sandbox limits must be positive")
+        # Captured output travels JSON-escaped (up to 6 bytes per character) inside the
+        # reply header, whose size the parent caps at 1 MiB.
+        if not 0 < self.max_stdout_bytes <= 128 * 1024:
+            raise ValueError("max_stdout_bytes must be between 1 and 131072")
 
 
 def _vm_size_bytes() -> int:

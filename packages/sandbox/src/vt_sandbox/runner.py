@@ -69,6 +69,11 @@ def _run(
     # they switch off in-process layers to prove the remaining ones hold on their own.
     if not isinstance(source, str):
         raise SandboxError("bad_input", "source must be a str")
+    if len(source.encode("utf-8", "surrogatepass")) > limits.max_source_bytes:
+        raise SandboxError(
+            "policy_violation",
+            f"the strategy source is larger than {limits.max_source_bytes:,} bytes",
+        )
     if _static_policy:
         report = check_code(source)
         if not report.ok:

@@ -111,6 +111,11 @@ async def _stream(
                 settings=settings,
                 on_token=on_token,
             )
+        except (
+            asyncio.CancelledError
+        ) as exc:  # the client went away: roll back, release the session
+            await _finish(sessions, exc)
+            raise
         except ProblemError as exc:
             await _finish(sessions, exc)
             problem = exc.to_problem(instance=request.url.path)
