@@ -8,7 +8,7 @@ PACKAGES := vt_contracts vt_kit vt_engine vt_sandbox vt_devstack vt_client vt_db
 export NUMBA_CACHE_DIR ?= $(CURDIR)/var/numba-cache
 export UV_LINK_MODE ?= copy
 
-.PHONY: help setup up up-detached down test test-py test-frontend lint format typecheck gen gen-check compose-check bench frontend clean
+.PHONY: help setup up up-detached down test test-py test-transformer test-frontend lint format typecheck gen gen-check compose-check bench frontend clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -31,10 +31,20 @@ up-detached: setup frontend ## like `up`, in the background (logs in var/stack.l
 down: ## stop a background run
 	$(UV) run --frozen vt-dev down
 
-test: setup test-py test-frontend ## everything: Python suites against real PostgreSQL/Redis, then the front end
+test: setup test-py test-transformer test-frontend ## everything: Python suites against real PostgreSQL/Redis, then the front end
 
 test-py:
 	$(UV) run --frozen pytest
+
+# The transformer sentiment path needs PyTorch, which uv cannot take from the machine's local CPU
+# wheel (and PyPI's build drags in GBs of CUDA): it is proven in a side venv with that wheel.
+TORCH_WHEEL ?= $(firstword $(wildcard /opt/wheels/torch-2.13.0+cpu-cp311-*.whl))
+test-transformer:
+	@if [ -n "$(TORCH_WHEEL)" ]; then \
+		TORCH_WHEEL="$(TORCH_WHEEL)" bash market-research-service/scripts/transformer-proof.sh; \
+	else \
+		echo "transformer sentiment proof NOT run: no local CPU torch wheel (set TORCH_WHEEL=/path/to/torch-*.whl)"; \
+	fi
 
 test-frontend:
 	@if [ -f frontend/package.json ]; then $(MAKE) -C frontend test; fi

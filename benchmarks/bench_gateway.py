@@ -221,6 +221,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        help="gateway LOG_LEVEL (INFO writes one access line per request)",
+    )
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.port)
@@ -252,7 +257,7 @@ def main() -> None:
             "JWT_SECRET": JWT_SECRET,
             "BACKTEST_ENGINE_URL": upstream_url,
             "VT_FRONTEND_DIR": "/nonexistent",
-            "LOG_LEVEL": "INFO",
+            "LOG_LEVEL": args.log_level,
             **{f"RL_{k}_CAPACITY": "1000000000" for k in ("IP", "USER", "TOKEN", "AUTH", "CHAT")},
             **{f"RL_{k}_RATE": "1000000" for k in ("IP", "USER", "TOKEN", "AUTH", "CHAT")},
         }

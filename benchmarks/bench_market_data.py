@@ -70,6 +70,9 @@ async def bench_service(db_url: str, redis_url: str, data_dir: Path) -> None:
     )
     app = create_app(settings)
     redis = Redis.from_url(redis_url)
+    stale = [k async for k in redis.scan_iter(match="vt:md:*")]  # from an earlier run
+    if stale:
+        await redis.delete(*stale)
     try:
         async with LifespanManager(app) as m:
             transport = httpx.ASGITransport(app=m.app)

@@ -31,7 +31,9 @@ async def upstreams(database_url: str, redis_url: str) -> AsyncIterator[Upstream
         for service, stub_app in stub_apps(redis_url).items():
             app = real_app(service, redis_url)
             if app is not None:
-                manager = await stack.enter_async_context(LifespanManager(app))
+                manager = await stack.enter_async_context(
+                    LifespanManager(app, startup_timeout=120, shutdown_timeout=60)
+                )
                 transports[service] = httpx.ASGITransport(app=manager.app)
                 real.add(service)
             else:
@@ -58,7 +60,9 @@ async def make_gateway(
                 settings or gateway_settings(),
                 upstream_transports=transports if transports is not None else upstreams.transports,
             )
-            manager = await stack.enter_async_context(LifespanManager(app))
+            manager = await stack.enter_async_context(
+                LifespanManager(app, startup_timeout=120, shutdown_timeout=60)
+            )
             transport = httpx.ASGITransport(app=manager.app, client=(client_ip, 50000))
             client = httpx.AsyncClient(transport=transport, base_url="https://testserver")
             await stack.enter_async_context(client)

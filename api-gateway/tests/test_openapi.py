@@ -104,7 +104,7 @@ def test_schemathesis_against_the_live_app(clean_db: str, redis_url: str) -> Non
 
             @given(case=strategy)
             @settings(
-                max_examples=6,
+                max_examples=10,
                 deadline=None,
                 database=None,
                 suppress_health_check=list(HealthCheck),

@@ -211,3 +211,25 @@ async def test_user_id_is_forwarded_to_market_data(
     body = await run_to_end(api, user, {"spec": sma_spec("DEMO:MINE")})
     assert body["status"] == "succeeded"
     assert ("DEMO:MINE", user) in market_data_app.state.calls
+
+
+async def test_walk_forward_runs_through_the_service(
+    api: httpx.AsyncClient, user: str, engine_worker: Any
+) -> None:
+    body = await run_to_end(
+        api,
+        user,
+        {
+            "spec": sma_spec(),
+            "walk_forward": {
+                "parameters": {"fast.window": [10, 20], "slow.window": [50, 80]},
+                "in_sample_bars": 504,
+                "out_of_sample_bars": 252,
+            },
+        },
+    )
+    assert body["status"] == "succeeded", body["error"]
+    result = BacktestResult.model_validate(body["result"])
+    assert result.walk_forward is not None
+    assert len(result.walk_forward.windows) >= 5
+    assert any(g.name for g in result.gates)

@@ -46,7 +46,13 @@ const lazy = readdirSync(chunkDir)
   .sort((a, b) => b.kb - a.kb);
 console.log("\nlargest lazy chunks (loaded on demand):");
 for (const c of lazy.slice(0, 6)) {
-  const what = /lightweight-charts|LightweightCharts|attributionLogo/.test(c.text) ? "lightweight-charts" : /ajv|\$dynamicAnchor/.test(c.text) ? "ajv" : "";
+  const what = /attributionLogo/.test(c.text)
+    ? "lightweight-charts"
+    : /\$dynamicAnchor|strictSchema/.test(c.text)
+      ? "ajv (runtime compile, only when the served schema differs)"
+      : /"[0-9a-f]{64}"/.test(c.text)
+        ? "StrategySpec validator (precompiled)"
+        : "";
   console.log(`  ${c.f.padEnd(28)} ${c.kb.toFixed(1).padStart(7)} kB  ${what}`);
 }
 const dash = rows.find((r) => r.route === "/backtests/view/");

@@ -102,7 +102,8 @@ describe("precompiled validator (no eval, works under the gateway's CSP)", () =>
       edit((s) => (s.period.start = "2005-13-45")),
     ];
     for (const c of cases) expect(p.validate(c).issues).toEqual(v.validate(c).issues);
-    expect(p.validate(cases[4]).issues[0]).toMatchObject({ path: "period.start" });
+    expect(p.validate(cases[4]).issues[0]).toMatchObject({ path: "period.start", message: "must be a date like 2012-12-31" });
+    expect(p.validate(edit((s) => (s.universe.symbols = []))).issues[0]).toMatchObject({ path: "universe.symbols", message: "needs at least one item" });
   });
 
   it("the loader uses the precompiled validator when the served schema matches", async () => {

@@ -103,11 +103,8 @@ async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def md_redis(redis_url: str) -> AsyncIterator[Redis]:
-    """Redis with this service's keys (`vt:md:*`) removed.
-
-    Deliberately not the plugin's `redis_client`: its FLUSHDB also deletes the key by which this
-    test session claims its Redis database, so a test session started meanwhile (other engineers
-    run theirs side by side) may claim and flush the same database mid-test."""
+    """Redis with this service's keys (`vt:md:*`) removed (other keys, such as the test
+    session's claim on the database, stay)."""
     client = Redis.from_url(redis_url)
     keys = [k async for k in client.scan_iter(match="vt:md:*", count=1000)]
     if keys:

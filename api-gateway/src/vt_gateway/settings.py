@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import NoDecode
@@ -27,7 +27,7 @@ def _split(value: object) -> object:
 class Settings(ServiceSettings):
     """Environment variables read by api-gateway (see .env.example)."""
 
-    service_name: str = "api-gateway"
+    service_name: ClassVar[str] = "api-gateway"
     port: int = Field(default=8000, validation_alias=AliasChoices("GATEWAY_PORT", "PORT"))
     host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("HOST", "GATEWAY_HOST"))
 

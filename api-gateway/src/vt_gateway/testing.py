@@ -55,7 +55,9 @@ def gateway_settings(**overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def real_app(service: str, redis_url: str, mode: str | None = None) -> FastAPI | None:
+def real_app(
+    service: str, redis_url: str, mode: str | None = None, **overrides: Any
+) -> FastAPI | None:
     """The real sibling app when it already serves the routes the gateway calls.
 
     `VT_GATEWAY_TEST_UPSTREAMS`: `stub` (default: deterministic stubs everywhere), `auto` (real
@@ -69,13 +71,16 @@ def real_app(service: str, redis_url: str, mode: str | None = None) -> FastAPI |
         module = __import__(f"{module_name}.app", fromlist=["create_app"])
         settings_module = __import__(f"{module_name}.settings", fromlist=["Settings"])
         app: FastAPI = module.create_app(
-            settings_module.Settings(INTERNAL_TOKEN=INTERNAL_TOKEN, REDIS_URL=redis_url)
+            settings_module.Settings(
+                INTERNAL_TOKEN=INTERNAL_TOKEN, REDIS_URL=redis_url, **overrides
+            )
         )
     except Exception:
         if mode == "real":
             raise
         return None
-    paths = {getattr(r, "path", "") for r in app.routes}
+    # FastAPI nests included routers, so ask the OpenAPI document which paths are served
+    paths = {getattr(r, "path", "") for r in app.routes} | set(app.openapi().get("paths", {}))
     if not required <= paths:
         if mode == "real":
             raise AssertionError(f"{service} does not serve {sorted(required - paths)} yet")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,8 @@ from vt_backtest.supervisor import WorkerSupervisor
 from vt_kit.app import create_service_app
 from vt_kit.health import ReadinessCheck
 
+log = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; tests pass their own settings.
@@ -25,9 +28,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await queue.ensure_group_and_recover(
-            app.state.redis, app.state.sessionmaker, maxlen=settings.stream_maxlen
-        )
+        try:
+            await queue.ensure_group_and_recover(
+                app.state.redis, app.state.sessionmaker, maxlen=settings.stream_maxlen
+            )
+        except Exception:  # Redis/PostgreSQL down at start-up: /ready says so; workers retry
+            log.warning("could not prepare the job stream at start-up", exc_info=True)
         supervisor: WorkerSupervisor | None = None
         if settings.backtest_workers > 0:
             supervisor = WorkerSupervisor(settings, processes=settings.backtest_workers)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import AliasChoices, Field, model_validator
 
 from vt_kit.settings import ServiceSettings
@@ -10,7 +12,7 @@ from vt_kit.settings import ServiceSettings
 class Settings(ServiceSettings):
     """Environment variables read by backtest-engine (see .env.example)."""
 
-    service_name: str = "backtest-engine"
+    service_name: ClassVar[str] = "backtest-engine"
     port: int = Field(default=8002, validation_alias=AliasChoices("BACKTEST_ENGINE_PORT", "PORT"))
     host: str = Field(
         default="127.0.0.1", validation_alias=AliasChoices("HOST", "BACKTEST_ENGINE_HOST")

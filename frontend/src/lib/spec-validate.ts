@@ -55,6 +55,19 @@ function describe(e: ErrorObject): { pointer: string; message: string; keyLine?:
       return { pointer: e.instancePath, message: `must be ${JSON.stringify(p.allowedValue)}` };
     case "type":
       return { pointer: e.instancePath, message: `must be ${String(p.type).replace(",", " or ")}` };
+    case "minItems":
+      return { pointer: e.instancePath, message: Number(p.limit) === 1 ? "needs at least one item" : `needs at least ${String(p.limit)} items` };
+    case "maxItems":
+      return { pointer: e.instancePath, message: `allows at most ${String(p.limit)} items` };
+    case "minLength":
+      return { pointer: e.instancePath, message: Number(p.limit) === 1 ? "must not be empty" : `must be at least ${String(p.limit)} characters` };
+    case "maxLength":
+      return { pointer: e.instancePath, message: `must be at most ${String(p.limit)} characters` };
+    case "format":
+      return {
+        pointer: e.instancePath,
+        message: p.format === "date" ? "must be a date like 2012-12-31" : p.format === "date-time" ? "must be a date-time like 2012-12-31T00:00:00Z" : `must be a valid ${String(p.format)}`,
+      };
     case "pattern":
       return { pointer: e.instancePath, message: `does not match the expected format (${String(p.pattern)})` };
     default:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import AliasChoices, Field, SecretStr
 
@@ -12,7 +13,7 @@ from vt_kit.settings import ServiceSettings
 class Settings(ServiceSettings):
     """Environment variables read by market-data-service (see .env.example)."""
 
-    service_name: str = "market-data-service"
+    service_name: ClassVar[str] = "market-data-service"
     port: int = Field(default=8003, validation_alias=AliasChoices("MARKET_DATA_PORT", "PORT"))
     host: str = Field(
         default="127.0.0.1", validation_alias=AliasChoices("HOST", "MARKET_DATA_HOST")

@@ -75,7 +75,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         service = build_research(settings, market_client, news_client)
         app.state.research = service
-        tasks = [asyncio.create_task(service.sentiment.warm(), name="vt-rs-warm")]
+        # The sentiment model loads on first use (NLTK's import takes seconds and holds the GIL
+        # in long stretches; in a thread at start-up it starved the event loop past the
+        # lifespan's timeouts). With the scheduler on, its first pass loads it at start-up.
+        tasks: list[asyncio.Task[None]] = []
         if settings.scheduler_enabled:
             refresher = Refresher(settings, service, app.state.redis, app.state.sessionmaker)
             app.state.refresher = refresher

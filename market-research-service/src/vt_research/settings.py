@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import NoDecode
@@ -37,7 +37,7 @@ def _json_dict(value: Any) -> Any:
 class Settings(ServiceSettings):
     """Environment variables read by market-research-service (see docs/research.md)."""
 
-    service_name: str = "market-research-service"
+    service_name: ClassVar[str] = "market-research-service"
     port: int = Field(default=8004, validation_alias=AliasChoices("MARKET_RESEARCH_PORT", "PORT"))
     host: str = Field(
         default="127.0.0.1", validation_alias=AliasChoices("HOST", "MARKET_RESEARCH_HOST")

@@ -348,7 +348,7 @@ def test_start_after_end_unvalidated() -> None:
 BASKET = {s: ohlcv(260, seed=s_i, vol=0.02) for s_i, s in enumerate(["X1", "X2", "X3"])}
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=specs())
 def test_basket_wide_compile_equals_per_symbol(spec: StrategySpec) -> None:
     """Baskets are compiled on (bars x symbols) frames at once; each column equals the

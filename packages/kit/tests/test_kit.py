@@ -12,7 +12,16 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, SecretStr, ValidationError
 from redis.asyncio import Redis
 
-from vt_kit import CircuitBreaker, CircuitOpenError, InternalAuth, NotFound, ServiceSettings, TokenBucket, create_service_app, redact
+from vt_kit import (
+    CircuitBreaker,
+    CircuitOpenError,
+    InternalAuth,
+    NotFound,
+    ServiceSettings,
+    TokenBucket,
+    create_service_app,
+    redact,
+)
 from vt_kit.http import retry_async
 
 
@@ -46,9 +55,11 @@ def make_app(max_body: int = 1000) -> FastAPI:
 @pytest.fixture
 async def client(database_url: str, redis_url: str) -> AsyncIterator[httpx.AsyncClient]:
     app = make_app()
-    async with LifespanManager(app) as m:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=m.app, raise_app_exceptions=False), base_url="http://t") as c:
-            yield c
+    async with LifespanManager(app) as m, httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=m.app, raise_app_exceptions=False),
+        base_url="http://t",
+    ) as c:
+        yield c
 
 
 async def test_problem_error_renders_rfc9457(client: httpx.AsyncClient) -> None:
@@ -78,7 +89,11 @@ async def test_unexpected_error_hides_internals(client: httpx.AsyncClient) -> No
 
 
 async def test_body_limit_answers_413(client: httpx.AsyncClient) -> None:
-    r = await client.post("/echo", content=b'{"n": 1' + b" " * 5000 + b"}", headers={"content-type": "application/json"})
+    r = await client.post(
+        "/echo",
+        content=b'{"n": 1' + b" " * 5000 + b"}",
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 413
     assert "larger than 1,000 bytes" in r.json()["detail"]
 
@@ -87,7 +102,9 @@ async def test_internal_routes_need_the_token(client: httpx.AsyncClient) -> None
     assert (await client.get("/internal")).status_code == 401
     assert (await client.get("/internal", headers={"X-Internal-Token": "wrong"})).status_code == 401
     token = ServiceSettings().internal_token.get_secret_value()
-    assert (await client.get("/internal", headers={"X-Internal-Token": token})).json() == {"ok": "yes"}
+    assert (await client.get("/internal", headers={"X-Internal-Token": token})).json() == {
+        "ok": "yes"
+    }
 
 
 async def test_bad_correlation_id_is_replaced(client: httpx.AsyncClient) -> None:

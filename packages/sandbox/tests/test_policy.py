@@ -115,6 +115,9 @@ def test_method_wrappers() -> None:
     mean = guarded_getattr(rolling(2), "mean")  # type: ignore[operator]
     with pytest.raises(GuardError):
         mean(engine="numba")  # type: ignore[operator]
+    with pytest.raises(GuardError):
+        mean(False, "numba")  # type: ignore[operator]  # positional engine
+    assert list(mean().fillna(0)) == [0.0, 1.5, 2.5]  # type: ignore[operator]
     # indexers stay subscriptable
     assert guarded_getitem(guarded_getattr(series, "iloc"), 0) == 1.0
 

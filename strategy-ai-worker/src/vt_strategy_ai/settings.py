@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 
@@ -18,7 +18,7 @@ DEFAULT_MODELS = {
 class Settings(ServiceSettings):
     """Environment variables read by strategy-ai-worker (see .env.example)."""
 
-    service_name: str = "strategy-ai-worker"
+    service_name: ClassVar[str] = "strategy-ai-worker"
     port: int = Field(default=8001, validation_alias=AliasChoices("STRATEGY_AI_PORT", "PORT"))
     host: str = Field(
         default="127.0.0.1", validation_alias=AliasChoices("HOST", "STRATEGY_AI_HOST")

@@ -243,12 +243,3 @@ async def unfinished_runs(session: AsyncSession) -> list[tuple[uuid.UUID, uuid.U
         .order_by(BacktestRun.created_at)
     )
     return [(r[0], r[1]) for r in rows.all()]
-
-
-async def count_results(session: AsyncSession, run_id: uuid.UUID) -> int:
-    n = await session.scalar(
-        select(func.count())
-        .select_from(BacktestResultRow)
-        .where(BacktestResultRow.run_id == run_id)
-    )
-    return int(n or 0)

@@ -22,6 +22,7 @@ import { locatePointers } from "@/lib/json-locate";
 import type { SpecIssue } from "@/lib/spec-validate";
 import { useRunBacktest } from "@/lib/use-run-backtest";
 import { useSpecValidator } from "@/lib/use-spec-validator";
+import { conversationFor, rememberConversation } from "@/lib/conversations";
 
 /** Server-side field errors (loc like ["body","spec","risk","stop_loss"]) placed on editor lines. */
 function serverIssues(err: unknown, text: string): SpecIssue[] {
@@ -52,6 +53,7 @@ function Editor() {
   const [nlText, setNlText] = React.useState("");
   const [nlChanges, setNlChanges] = React.useState<{ server: unknown; computed: Change[] } | null>(null);
   const [nlError, setNlError] = React.useState<unknown>(null);
+  const [nlSavedAs, setNlSavedAs] = React.useState<number | null>(null);
 
   const latestSpec: StrategySpec | undefined = React.useMemo(() => {
     if (strategy.data?.spec) return strategy.data.spec;
@@ -115,21 +117,23 @@ function Editor() {
     setNlChanges(null);
     const before = text ? (JSON.parse(text) as unknown) : latestSpec;
     try {
-      const conv = (strategy.data?.conversation_id as string | undefined) ?? null;
+      const conv = strategy.data?.conversation_id ?? conversationFor(id);
       const message = conv ? nl : `Edit my strategy "${strategy.data?.name ?? ""}" (${JSON.stringify(before)}): ${nl}`;
       for await (const ev of chatStrategy(message, conv)) {
         if (ev.type === "token") setNlText((t) => t + ev.text);
         else if (ev.type === "error") setNlError(new ApiError(ev.problem));
         else if (ev.type === "result") {
           setNlText(ev.reply.reply);
+          rememberConversation(ev.reply.strategy_id, ev.reply.conversation_id);
           if (ev.reply.spec) {
             const t = JSON.stringify(ev.reply.spec, null, 2);
             setText(t);
             setNlChanges({ server: ev.reply.diff, computed: jsonDiff(before, ev.reply.spec) });
             if (ev.reply.strategy_id === id) {
               setSaved(t);
+              setNlSavedAs(ev.reply.version ?? null);
               await qc.invalidateQueries({ queryKey: ["strategy", id] });
-            }
+            } else setNlSavedAs(null);
           }
         }
       }
@@ -205,6 +209,9 @@ function Editor() {
             {nlChanges ? (
               <div className="grid gap-1">
                 <p className="text-sm font-medium">What changed</p>
+                <p className="text-xs text-muted-foreground">
+                  {nlSavedAs ? `Saved as version ${nlSavedAs}.` : "Loaded into the editor — review it, then “Save version” to keep it."}
+                </p>
                 {normalizeDiff(nlChanges.server).type !== "none" ? (
                   <DiffView diff={nlChanges.server} />
                 ) : nlChanges.computed.length ? (

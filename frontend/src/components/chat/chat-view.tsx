@@ -10,6 +10,7 @@ import { chatStrategy } from "@/lib/api/endpoints";
 import type { ChatReply, Problem } from "@/lib/api/types";
 import { ApiError } from "@/lib/api/client";
 import { useRunBacktest } from "@/lib/use-run-backtest";
+import { rememberConversation } from "@/lib/conversations";
 import { cn } from "@/lib/utils";
 
 interface Msg {
@@ -86,6 +87,7 @@ export function ChatView() {
         if (ev.type === "token") update(aid, (m) => ({ ...m, text: m.text + ev.text }));
         else if (ev.type === "result") {
           setConversationId(ev.reply.conversation_id ?? conversationId);
+          rememberConversation(ev.reply.strategy_id, ev.reply.conversation_id);
           update(aid, (m) => ({ ...m, text: ev.reply.reply || m.text, reply: ev.reply, streaming: false }));
         } else if (ev.type === "error") update(aid, (m) => ({ ...m, error: ev.problem, streaming: false }));
       }

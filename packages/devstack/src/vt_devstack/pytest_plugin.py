@@ -153,13 +153,22 @@ def clean_db(database_url: str) -> str:
     return database_url
 
 
+async def flush_keeping_claim(client: object) -> None:
+    """Empty the session's Redis database but keep its claim, so no other session takes it."""
+    from redis.asyncio import Redis
+
+    assert isinstance(client, Redis)
+    await client.flushdb()
+    await client.set(REDIS_LOCK_KEY, str(os.getpid()), ex=6 * 3600)
+
+
 @pytest.fixture
 async def redis_client(redis_url: str) -> AsyncIterator[object]:
     """An async Redis client on the flushed test database."""
     from redis.asyncio import Redis
 
     client = Redis.from_url(redis_url)
-    await client.flushdb()
+    await flush_keeping_claim(client)
     try:
         yield client
     finally:

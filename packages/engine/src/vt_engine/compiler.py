@@ -69,7 +69,7 @@ class _Context:
         self.frame = frame
         self.index = frame.index
         self.kinds = {i.id: i for i in spec.indicators}
-        self.cache: dict[str, pd.DataFrame] = {}
+        self.cache: dict[str, Any] = {}
 
     def _source_frame(self, symbol: str | None) -> pd.DataFrame:
         if symbol is None:
@@ -85,7 +85,7 @@ class _Context:
         # Align on the traded symbol's bars using only the other symbol's past values.
         return other.reindex(other.index.union(self.index)).ffill().reindex(self.index)
 
-    def indicator(self, ind_id: str) -> pd.DataFrame:
+    def indicator(self, ind_id: str) -> Any:
         if ind_id in self.cache:
             return self.cache[ind_id]
         spec_ind = self.kinds.get(ind_id)
@@ -114,8 +114,8 @@ class _Context:
                     "unknown_indicator",
                     f"indicator '{op.id}' ({kind}) has no output '{name}'; choose one of {list(outputs)}",
                 )
-            s = df[name]
-            return s.shift(op.shift) if op.shift else s
+            out: pd.Series = df[name]
+            return out.shift(op.shift) if op.shift else out
         raise EngineError("unknown_indicator", f"unknown operand {op!r}")
 
     def condition(self, cond: Condition) -> Any:
@@ -161,7 +161,7 @@ class _Context:
         raise EngineError("unknown_indicator", f"unknown condition {cond!r}")
 
 
-def compute_indicator(spec_ind: Any, ctx: _Context, spec: StrategySpec) -> pd.DataFrame:
+def compute_indicator(spec_ind: Any, ctx: _Context, spec: StrategySpec) -> Any:
     """One spec indicator as a DataFrame of its named outputs on the context's index."""
     kind = spec_ind.kind
     if kind == "spread_zscore":
@@ -207,7 +207,7 @@ def compute_indicator(spec_ind: Any, ctx: _Context, spec: StrategySpec) -> pd.Da
         s = ind.zscore(src, spec_ind.window)
     else:
         raise EngineError("unknown_indicator", f"unknown indicator kind '{kind}'")
-    return pd.DataFrame({"value": s}, index=f.index)
+    return {"value": s}  # a plain dict: a one-column DataFrame costs more than the indicator
 
 
 def _signals_for(spec: StrategySpec, ctx: _Context) -> Signals:
@@ -274,7 +274,11 @@ class _WideContext(_Context):
         self.symbols = symbols
         first = data[symbols[0]]
         self.wide = {
-            c: pd.DataFrame({s: data[s][c] for s in symbols}, index=first.index)
+            c: pd.DataFrame(
+                np.column_stack([data[s][c].to_numpy() for s in symbols]),
+                index=first.index,
+                columns=symbols,
+            )
             for c in ("open", "high", "low", "close", "volume")
         }
         super().__init__(spec, data, first)
@@ -313,12 +317,12 @@ class _WideContext(_Context):
                 )
                 for s in self.symbols
             }
-            names = list(per[self.symbols[0]].columns)
+            names = list(per[self.symbols[0]].keys())
             out = {
                 n: pd.DataFrame({s: per[s][n] for s in self.symbols}, index=self.index)
                 for n in names
             }
-        self.cache[ind_id] = out  # type: ignore[assignment]
+        self.cache[ind_id] = out
         return out
 
     def operand(self, op: Operand) -> Any:
@@ -380,10 +384,10 @@ def _signals_wide(spec: StrategySpec, ctx: _WideContext) -> dict[str, Signals]:
         s_entry = ctx.condition(spec.short_entry) if spec.short_entry is not None else false
         s_exit = ctx.condition(spec.short_exit) if spec.short_exit is not None else false
         parts = (entry & filt, exit_, s_entry & filt, s_exit)
-    arrays = [p.fillna(False).astype(bool).to_numpy() for p in parts]
+    arrays = [np.asarray(p.fillna(False).to_numpy(), dtype=bool) for p in parts]
     idx = ctx.index
     return {
-        sym: Signals(*(pd.Series(a[:, j], index=idx) for a in arrays))
+        sym: Signals(*(pd.Series(a[:, j], index=idx, copy=False) for a in arrays))
         for j, sym in enumerate(ctx.symbols)
     }
 

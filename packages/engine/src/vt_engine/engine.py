@@ -595,8 +595,7 @@ def run_backtest(
 
         wf = run_walk_forward(spec, data, walk_forward, progress=sub, prepared=p)
     if data_hash is None:
-        used = {s: p.frames[s] for s in p.columns}
-        data_hash = hash_frames(used)
+        data_hash = hash_frames(p.frames)  # traded symbols and indicator-only symbols
     result = assemble(
         sim=sim,
         cfg=p.cfg,

@@ -36,6 +36,32 @@ REASONS: dict[int, str] = {
     -2: "scale_in",
 }
 
+# object-dtype column labels, built once: with pandas 3 every DataFrame built from a dict with
+# string keys would otherwise create an Arrow string index (measurable per backtest)
+_ORDER_COLS = pd.Index(["bar", "col", "size", "price", "fees", "reason"], dtype=object)
+_TRADE_COLS = pd.Index(
+    [
+        "col",
+        "direction",
+        "entry_bar",
+        "entry_price",
+        "exit_bar",
+        "exit_price",
+        "size",
+        "pnl",
+        "return_pct",
+        "fees",
+        "reason",
+        "is_open",
+    ],
+    dtype=object,
+)
+
+
+def _frame(arrays: Sequence[np.ndarray], columns: pd.Index) -> pd.DataFrame:
+    return pd.DataFrame(dict(zip(columns, arrays, strict=True)), columns=columns, copy=False)
+
+
 SIZING_KIND = {"percent_equity": 0, "fixed_cash": 1, "volatility_target": 2, "kelly": 3}
 
 
@@ -102,11 +128,15 @@ class SimResult:
 
 
 def _b(a: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(a, dtype=np.bool_)
+    out = np.ascontiguousarray(a, dtype=np.bool_)
+    # numba compiles a separate specialisation for read-only arrays (pandas 3 hands those
+    # out): always pass writable ones so the cached kernel is the one used
+    return out if out.flags.writeable else out.copy()
 
 
 def _f(a: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(a, dtype=np.float64)
+    out = np.ascontiguousarray(a, dtype=np.float64)
+    return out if out.flags.writeable else out.copy()
 
 
 def simulate(
@@ -169,32 +199,8 @@ def simulate(
             break
         cap = n * k * extra + 64
     equity, cash, exposure, o, tr, _ = out
-    orders = pd.DataFrame(
-        {
-            "bar": o[0],
-            "col": o[1],
-            "size": o[2],
-            "price": o[3],
-            "fees": o[4],
-            "reason": o[5],
-        }
-    )
-    trades = pd.DataFrame(
-        {
-            "col": tr[0],
-            "direction": tr[1],
-            "entry_bar": tr[2],
-            "entry_price": tr[3],
-            "exit_bar": tr[4],
-            "exit_price": tr[5],
-            "size": tr[6],
-            "pnl": tr[7],
-            "return_pct": tr[8],
-            "fees": tr[9],
-            "reason": tr[10],
-            "is_open": tr[11],
-        }
-    )
+    orders = _frame(o, _ORDER_COLS)
+    trades = _frame(tr, _TRADE_COLS)
     return SimResult(inputs.index, inputs.columns, equity, cash, exposure, orders, trades)
 
 

@@ -55,8 +55,9 @@ def sma_crossover_grid(
         raise EngineError("bad_parameter", "fast and slow must be 1-d arrays of the same length")
     if len(f) and (f.min() < 1 or s.min() < 1):
         raise EngineError("bad_parameter", "SMA windows must be at least 1")
-    close = np.ascontiguousarray(frame["close"].to_numpy(dtype=np.float64))
-    open_ = np.ascontiguousarray(frame["open"].to_numpy(dtype=np.float64))
+    # writable copies: numba specialises on read-only arrays (pandas 3 returns those)
+    close = np.array(frame["close"].to_numpy(dtype=np.float64), order="C", copy=True)
+    open_ = np.array(frame["open"].to_numpy(dtype=np.float64), order="C", copy=True)
     if len(close) < 2:
         raise EngineError("insufficient_bars", "the sweep needs at least two bars")
     out = sma_grid_nb(

@@ -12,7 +12,10 @@ from vt_kit.context import correlation_id_var, user_id_var
 
 _RULES: list[tuple[re.Pattern[str], str]] = [
     # authorization: Bearer xyz / Basic xyz
-    (re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(?:(bearer|basic)\s+)?[^\s\"',}]+"), r"\1\2 ***"),
+    (
+        re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(?:(bearer|basic)\s+)?[^\s\"',}]+"),
+        r"\1\2 ***",
+    ),
     # a bare bearer token anywhere
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1***"),
     # key=value / "key": "value" for secret-looking keys

@@ -56,7 +56,9 @@ class CorrelationIdMiddleware:
             if started_response or scope["type"] != "http":
                 raise
             await send_with_id(_problem_start(500))
-            await send_with_id({"type": "http.response.body", "body": _internal_error_body(scope, cid)})
+            await send_with_id(
+                {"type": "http.response.body", "body": _internal_error_body(scope, cid)}
+            )
         finally:
             if scope["type"] == "http" and scope.get("path") not in ("/health", "/ready"):
                 log.info(
@@ -71,7 +73,11 @@ class CorrelationIdMiddleware:
 
 
 def _problem_start(status: int) -> Message:
-    return {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/problem+json")]}
+    return {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"application/problem+json")],
+    }
 
 
 def _internal_error_body(scope: Scope, cid: str) -> bytes:

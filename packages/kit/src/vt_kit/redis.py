@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-
 from typing import Any
 
 from redis.asyncio import Redis

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,7 +24,7 @@ class ServiceSettings(BaseSettings):
     environment: Literal["development", "test", "production"] = Field(
         default="development", alias="VT_ENV"
     )
-    service_name: str = "vibetrading"
+    service_name: ClassVar[str] = "vibetrading"
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")

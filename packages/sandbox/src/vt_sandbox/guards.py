@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import importlib
 import inspect
 import operator
@@ -125,11 +126,41 @@ def _module_attr(module: types.ModuleType, name: str) -> object:
     return _check_value(getattr(module, name), f"{modname}.{name}")
 
 
+@functools.lru_cache(maxsize=1024)
+def _engine_signature(func: Callable[..., Any]) -> inspect.Signature | None:
+    """Signature of a Python-level method that has an ``engine``-like parameter."""
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return None  # C-implemented (numpy): no engine switch to worry about
+    return sig if DENIED_KWARGS.intersection(sig.parameters) else None
+
+
+def _check_engine(
+    name: str, method: Callable[..., Any], args: tuple[Any, ...], kwargs: Any
+) -> None:
+    denied = DENIED_KWARGS.intersection(kwargs)
+    if denied:
+        raise GuardError(f".{name}() does not accept {sorted(denied)[0]}=")
+    func = getattr(method, "__func__", None)
+    if func is None or not args:
+        return
+    sig = _engine_signature(func)
+    if sig is None:
+        return
+    # ``rolling(5).mean(False, "numba")`` passes the engine positionally.
+    try:
+        bound = sig.bind_partial(None, *args)
+    except TypeError:
+        return  # pandas will raise its own TypeError for the bad call
+    for param in DENIED_KWARGS.intersection(bound.arguments):
+        if bound.arguments[param] is not None:
+            raise GuardError(f".{name}() does not accept {param}")
+
+
 def _guard_method(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
-        denied = DENIED_KWARGS.intersection(kwargs)
-        if denied:
-            raise GuardError(f".{name}() does not accept {sorted(denied)[0]}=")
+        _check_engine(name, method, args, kwargs)
         if name in CALLBACK_METHODS:
             _check_callbacks(name, args, kwargs)
         elif name == "astype":
