@@ -13,12 +13,11 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import NoScriptError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from vt_gateway.security import InvalidAccessToken, TokenService
 from vt_gateway.settings import Settings
 from vt_gateway.upstream import Upstreams
-from vt_kit import Forbidden, TooManyRequests, Unauthorized, get_session, user_id_var
+from vt_kit import Forbidden, TooManyRequests, Unauthorized, user_id_var
 from vt_kit.redis import TokenBucket
 
 ACCESS_COOKIE = "vt_access"
@@ -296,10 +295,6 @@ async def limit_anonymous(request: Request) -> None:
     await limiter.check([(limiter.ip, client_ip(request))], "API")
 
 
-# commit when the endpoint returns, BEFORE the response is sent (FastAPI's default for yield
-# dependencies is after): a client that registers and logs in at once must see its own write,
-# and a failing commit must not follow a 2xx already sent
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TokensDep = Annotated[TokenService, Depends(get_tokens)]
 UpstreamsDep = Annotated[Upstreams, Depends(get_upstreams)]

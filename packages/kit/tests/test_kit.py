@@ -55,10 +55,13 @@ def make_app(max_body: int = 1000) -> FastAPI:
 @pytest.fixture
 async def client(database_url: str, redis_url: str) -> AsyncIterator[httpx.AsyncClient]:
     app = make_app()
-    async with LifespanManager(app) as m, httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=m.app, raise_app_exceptions=False),
-        base_url="http://t",
-    ) as c:
+    async with (
+        LifespanManager(app) as m,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=m.app, raise_app_exceptions=False),
+            base_url="http://t",
+        ) as c,
+    ):
         yield c
 
 

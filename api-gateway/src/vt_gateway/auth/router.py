@@ -19,7 +19,6 @@ from vt_gateway.deps import (
     ACCESS_COOKIE,
     REFRESH_COOKIE,
     Principal,
-    SessionDep,
     SettingsDep,
     TokensDep,
     authenticate,
@@ -29,7 +28,7 @@ from vt_gateway.deps import (
 )
 from vt_gateway.errors import problem_responses
 from vt_gateway.users.service import to_read
-from vt_kit import RedisDep, Unauthorized
+from vt_kit import RedisDep, SessionDep, Unauthorized
 
 router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(limit_auth)])
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from vt_gateway.auth.schemas import UserRead
-from vt_gateway.deps import AdminUser, CurrentUser, SessionDep
+from vt_gateway.deps import AdminUser, CurrentUser
 from vt_gateway.errors import authed
 from vt_gateway.pagination import PageDep
 from vt_gateway.users import service
 from vt_gateway.users.schemas import UserPage, UserSettingsUpdate
+from vt_kit import SessionDep
 
 router = APIRouter(tags=["users"])
 

@@ -124,6 +124,9 @@ def get_redis(request: Request) -> Redis:
     return redis
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# Commit when the endpoint returns, BEFORE the response is sent (FastAPI's default for yield
+# dependencies is after): a caller acting on a 2xx must see the write, and a failing commit must
+# not follow a 2xx already sent.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 Noop = Callable[[], Awaitable[None]]
