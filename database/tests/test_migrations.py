@@ -74,16 +74,24 @@ def test_foreign_keys_and_checks_are_enforced(clean_db: str) -> None:
                 (uuid.uuid4(), uuid.uuid4()),
             )
         user_id = uuid.uuid4()
-        conn.execute("INSERT INTO users (id, email, password_hash) VALUES (%s, 'A@x.io', 'h')", (user_id,))
+        conn.execute(
+            "INSERT INTO users (id, email, password_hash) VALUES (%s, 'A@x.io', 'h')", (user_id,)
+        )
         with pytest.raises(psycopg.errors.UniqueViolation):
-            conn.execute("INSERT INTO users (id, email, password_hash) VALUES (%s, 'a@X.io', 'h')", (uuid.uuid4(),))
+            conn.execute(
+                "INSERT INTO users (id, email, password_hash) VALUES (%s, 'a@X.io', 'h')",
+                (uuid.uuid4(),),
+            )
         with pytest.raises(psycopg.errors.CheckViolation):
             conn.execute(
                 "INSERT INTO backtest_runs (id, user_id, status, request) VALUES (%s, %s, 'exploded', '{}')",
                 (uuid.uuid4(), user_id),
             )
         strategy_id = uuid.uuid4()
-        conn.execute("INSERT INTO strategies (id, user_id, name, spec) VALUES (%s, %s, 'x', '{\"name\": \"x\"}')", (strategy_id, user_id))
+        conn.execute(
+            "INSERT INTO strategies (id, user_id, name, spec) VALUES (%s, %s, 'x', '{\"name\": \"x\"}')",
+            (strategy_id, user_id),
+        )
         conn.execute(
             "INSERT INTO strategy_versions (id, strategy_id, version, spec, spec_hash) VALUES (%s, %s, 1, '{}', 'h')",
             (uuid.uuid4(), strategy_id),
@@ -108,6 +116,10 @@ def test_strategy_specs_have_gin_indexes(database_url: str) -> None:
 
 def test_market_cache_is_hypertable_only_when_timescale_exists(database_url: str) -> None:
     with psycopg.connect(database_url) as conn:
-        available = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'").fetchone()
-        installed = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
+        available = conn.execute(
+            "SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'"
+        ).fetchone()
+        installed = conn.execute(
+            "SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'"
+        ).fetchone()
     assert bool(installed) == bool(available)

@@ -26,12 +26,14 @@ def test_stop_and_start_keeps_data(tmp_path: Path, clean_env: None) -> None:
     ports = {"pg_port": 55462, "redis_port": 56409}
     backing = start_backing(var, "vt_keep", **ports)
     try:
-        assert backing.embedded_pg is not None and backing.embedded_redis is not None
+        assert backing.embedded_pg is not None
+        assert backing.embedded_redis is not None
         with psycopg.connect(backing.database_url, autocommit=True) as conn:
             conn.execute("CREATE TABLE kept (v text)")
             conn.execute("INSERT INTO kept VALUES ('still here')")
             version = conn.execute("SHOW server_version").fetchone()
-        assert version is not None and int(version[0].split(".")[0]) >= 16
+        assert version is not None
+        assert int(version[0].split(".")[0]) >= 16
         r = redis.Redis.from_url(backing.redis_url)
         r.set("kept", "yes")
         r.xadd("vt:test:stream", {"k": "v"})  # streams work: same commands as production
@@ -57,14 +59,16 @@ def test_configured_urls_win_over_embedded(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db.example/x")
     monkeypatch.setenv("REDIS_URL", "redis://cache.example/0")
     backing = start_backing(tmp_path, "ignored", pg_port=1, redis_port=1)
-    assert backing.embedded_pg is None and backing.embedded_redis is None
+    assert backing.embedded_pg is None
+    assert backing.embedded_redis is None
     assert backing.database_url == "postgresql://u@db.example/x"
     assert not (tmp_path / "postgres").exists()
 
 
 def test_generated_secrets_are_kept_private_and_stable(tmp_path: Path) -> None:
     first = _secrets(tmp_path)
-    assert len(first["INTERNAL_TOKEN"]) >= 48 and len(first["JWT_SECRET"]) >= 48
+    assert len(first["INTERNAL_TOKEN"]) >= 48
+    assert len(first["JWT_SECRET"]) >= 48
     assert oct((tmp_path / "secrets.env").stat().st_mode & 0o777) == "0o600"
     assert _secrets(tmp_path) == first
     assert os.environ.get("INTERNAL_TOKEN") != first["INTERNAL_TOKEN"]

@@ -38,7 +38,8 @@ slippage, decisions on the close of bar t filled at the open of bar t+1, buy-and
 
 def _type_of(prop: dict[str, Any]) -> str:
     if "$ref" in prop:
-        return "`" + prop["$ref"].rsplit("/", 1)[-1] + "`"
+        ref: str = prop["$ref"]
+        return "`" + ref.rsplit("/", 1)[-1] + "`"
     if "const" in prop:
         return f"`{prop['const']!r}`"
     if "enum" in prop:
@@ -57,7 +58,12 @@ def _type_of(prop: dict[str, Any]) -> str:
 
 def _bounds(prop: dict[str, Any]) -> str:
     parts = []
-    for key, sign in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="), ("exclusiveMaximum", "<")):
+    for key, sign in (
+        ("minimum", ">="),
+        ("exclusiveMinimum", ">"),
+        ("maximum", "<="),
+        ("exclusiveMaximum", "<"),
+    ):
         if key in prop:
             parts.append(f"{sign} {prop[key]}")
     return ", ".join(parts)
@@ -67,7 +73,11 @@ def _table(schema: dict[str, Any]) -> list[str]:
     rows = ["| field | type | default | meaning |", "|---|---|---|---|"]
     required = set(schema.get("required", []))
     for name, prop in schema.get("properties", {}).items():
-        default = "required" if name in required else (f"`{prop['default']!r}`" if "default" in prop else "")
+        default = (
+            "required"
+            if name in required
+            else (f"`{prop['default']!r}`" if "default" in prop else "")
+        )
         meaning = prop.get("description", "").replace("|", "\\|").replace("\n", " ")
         bounds = _bounds(prop)
         if bounds:
@@ -79,9 +89,20 @@ def _table(schema: dict[str, Any]) -> list[str]:
 def render_reference() -> str:
     schema = StrategySpec.model_json_schema()
     defs: dict[str, Any] = schema.get("$defs", {})
-    lines = [HEADER, "## StrategySpec", "", schema.get("description", "").strip(), "", *_table(schema), ""]
+    lines = [
+        HEADER,
+        "## StrategySpec",
+        "",
+        schema.get("description", "").strip(),
+        "",
+        *_table(schema),
+        "",
+    ]
     lines += ["## Indicator outputs", "", "| kind | outputs (first is the default) |", "|---|---|"]
-    lines += [f"| `{kind}` | {', '.join(f'`{o}`' for o in outs)} |" for kind, outs in INDICATOR_OUTPUTS.items()]
+    lines += [
+        f"| `{kind}` | {', '.join(f'`{o}`' for o in outs)} |"
+        for kind, outs in INDICATOR_OUTPUTS.items()
+    ]
     lines.append("")
     for name in sorted(defs):
         d = defs[name]

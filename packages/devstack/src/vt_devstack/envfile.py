@@ -110,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     text = render()
     if "--check" in args:
         if not path.exists() or path.read_text() != text:
-            sys.stderr.write(".env.example drifted from the services' settings: run `make gen` and commit it\n")
+            sys.stderr.write(
+                ".env.example drifted from the services' settings: run `make gen` and commit it\n"
+            )
             return 1
         return 0
     path.write_text(text)
