@@ -57,8 +57,9 @@ format: setup
 	$(UV) run --frozen ruff check --fix $(PY_DIRS) conftest.py
 	$(UV) run --frozen ruff format $(PY_DIRS) conftest.py
 
-typecheck: setup ## mypy (strict) over every package's src
+typecheck: setup ## mypy (strict) over every package, tsc (strict) over the front end
 	$(UV) run --frozen mypy $(addprefix -p ,$(PACKAGES))
+	@if [ -f frontend/package.json ]; then $(MAKE) -C frontend typecheck; fi
 
 gen: setup ## regenerate committed artefacts (JSON Schemas, front-end API types)
 	$(UV) run --frozen python -m vt_contracts.schemas

@@ -72,3 +72,28 @@ def test_generated_secrets_are_kept_private_and_stable(tmp_path: Path) -> None:
     assert oct((tmp_path / "secrets.env").stat().st_mode & 0o777) == "0o600"
     assert _secrets(tmp_path) == first
     assert os.environ.get("INTERNAL_TOKEN") != first["INTERNAL_TOKEN"]
+
+
+def test_env_example_loads_into_every_service_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`.env.example` is generated from the settings; every value in it must parse back."""
+    import importlib
+
+    from vt_devstack.envfile import SERVICES, render
+    from vt_devstack.stack import repo_root
+
+    text = (repo_root() / ".env.example").read_text()
+    assert text == render(), "run `make gen`"
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            monkeypatch.setenv(key, value)
+    for module in SERVICES.values():  # the placeholders are refused: an operator must set them
+        with pytest.raises(ValueError, match="placeholder"):
+            importlib.import_module(module).Settings()
+    for line in text.splitlines():
+        if "change-me" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            monkeypatch.setenv(key, value.replace("change-me", "s3cret-" + key.lower()))
+    for module in SERVICES.values():
+        settings = importlib.import_module(module).Settings()
+        assert settings.is_production

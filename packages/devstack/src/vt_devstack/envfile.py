@@ -4,7 +4,9 @@ service reads (`make gen`; `make gen-check` fails on drift)."""
 from __future__ import annotations
 
 import importlib
+import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from pydantic import AliasChoices, SecretStr
@@ -79,14 +81,17 @@ def _render_default(field: FieldInfo) -> str:
         return ""
     if isinstance(default, bool):
         return "true" if default else "false"
-    if isinstance(default, list | tuple | set):
-        return ",".join(str(v) for v in default)
+    if isinstance(default, list | tuple | set | dict):
+        return json.dumps(list(default) if isinstance(default, tuple | set) else default)
+    if isinstance(default, Path):
+        return str(default)
     return str(default)
 
 
 def render() -> str:
     seen: dict[str, str] = {}
     sections: list[str] = [HEADER]
+    root = str(repo_root())
     for service, module_name in SERVICES.items():
         module = importlib.import_module(module_name)
         settings_cls: type[BaseSettings] = module.Settings
@@ -99,7 +104,11 @@ def render() -> str:
             value = COMPOSE_VALUES.get(key, _render_default(field))
             if field.description:
                 lines.append(f"# {field.description.splitlines()[0]}")
-            lines.append(f"{key}={value}")
+            if value.startswith(root):
+                # a file shipped inside a package: its path depends on where it is installed
+                lines.append(f"# {key}=  (default: {value[len(root) + 1 :]}, as installed)")
+            else:
+                lines.append(f"{key}={value}")
         sections.append("\n".join(lines) + "\n")
     return "\n".join(sections)
 

@@ -52,6 +52,9 @@ class ServiceSettings(BaseSettings):
             if self.internal_token.get_secret_value() in ("", DEV_INTERNAL_TOKEN):
                 raise ValueError("INTERNAL_TOKEN must be set to a long random value in production")
             for name, value in self.secret_fields().items():
-                if not value.get_secret_value() and name.endswith(("_secret", "_token")):
+                secret = value.get_secret_value()
+                if not secret and name.endswith(("_secret", "_token")):
                     raise ValueError(f"{name.upper()} must be set in production")
+                if "change-me" in secret:
+                    raise ValueError(f"{name.upper()} still holds the .env.example placeholder; set a real value")
         return self
