@@ -74,7 +74,9 @@ def test_generated_secrets_are_kept_private_and_stable(tmp_path: Path) -> None:
     assert os.environ.get("INTERNAL_TOKEN") != first["INTERNAL_TOKEN"]
 
 
-def test_env_example_loads_into_every_service_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_example_loads_into_every_service_in_production(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """`.env.example` is generated from the settings; every value in it must parse back."""
     import importlib
 

@@ -56,5 +56,7 @@ class ServiceSettings(BaseSettings):
                 if not secret and name.endswith(("_secret", "_token")):
                     raise ValueError(f"{name.upper()} must be set in production")
                 if "change-me" in secret:
-                    raise ValueError(f"{name.upper()} still holds the .env.example placeholder; set a real value")
+                    raise ValueError(
+                        f"{name.upper()} still holds the .env.example placeholder; set a real value"
+                    )
         return self
