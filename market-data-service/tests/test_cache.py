@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pandas as pd
 from md_stubs import StubServer
+from md_testkit import _client, db_count, make_settings
 from redis.asyncio import Redis
 
-from conftest import _client, db_count, make_settings
 from vt_contracts.ohlcv import OHLCVFrame
 from vt_market_data.app import create_app
 

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from md_stubs import StubServer, make_yahoo_series
+from md_testkit import AUTH, _client, make_settings
 
-from conftest import AUTH, _client, make_settings
 from vt_contracts.ohlcv import OHLCVFrame
 from vt_market_data.app import create_app
 

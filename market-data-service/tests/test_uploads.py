@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
+from md_testkit import make_user
 
-from conftest import make_user
 from vt_contracts.ohlcv import OHLCVFrame
 
 GOOD_CSV = (
