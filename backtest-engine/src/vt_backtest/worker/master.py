@@ -55,10 +55,11 @@ def warm_engine(settings: Settings) -> float:
         load_compute(settings.compute)
     if settings.warmup and not settings.compute:
         try:
-            import vt_engine
             from vt_backtest.worker.compute import warm_service_paths
 
-            vt_engine.warmup()
+            # Exercise the paths a job takes (spec and custom-code runs, serialisation) rather
+            # than every kernel (`vt_engine.warmup()`): with numba's cache kept, the rest load
+            # from disk in milliseconds when first used; without it, they compile on first use.
             warm_service_paths()
         except Exception:  # a cold worker is slow, not broken
             log.exception("engine warm-up failed; the first job will compile the kernels")
