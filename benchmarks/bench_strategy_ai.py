@@ -29,6 +29,7 @@ import httpx
 from pydantic import SecretStr
 
 from vt_contracts import StrategySpec
+from vt_contracts.examples import sma_crossover_spec
 from vt_strategy_ai.llm.base import TurnInput
 from vt_strategy_ai.llm.providers import AnthropicProvider, OfflineProvider
 from vt_strategy_ai.schemas import SignalFrequency
@@ -82,25 +83,7 @@ VALID = {
     "reply": "Here is a 20/50 SMA crossover on SPY with a 5% stop.",
     "intent": "new",
     "clarification": None,
-    "spec": {
-        "name": "SPY 20/50 SMA crossover",
-        "universe": {"symbols": ["SPY"]},
-        "indicators": [
-            {"kind": "sma", "id": "fast", "window": 20},
-            {"kind": "sma", "id": "slow", "window": 50},
-        ],
-        "entry": {
-            "kind": "crosses_above",
-            "left": {"kind": "indicator", "id": "fast"},
-            "right": {"kind": "indicator", "id": "slow"},
-        },
-        "exit": {
-            "kind": "crosses_below",
-            "left": {"kind": "indicator", "id": "fast"},
-            "right": {"kind": "indicator", "id": "slow"},
-        },
-        "risk": {"stop_loss": {"kind": "percent", "percent": 5}},
-    },
+    "spec": sma_crossover_spec(risk={"stop_loss": {"kind": "percent", "percent": 5}}),
 }
 
 

@@ -13,29 +13,15 @@ from ai_stubs import Script, StubServer, anthropic_app, headers, openai_app, set
 from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 
+from vt_contracts.examples import sma_crossover_spec
 from vt_strategy_ai.app import create_app
 from vt_strategy_ai.llm.base import ReplyFieldStreamer, TurnInput
 from vt_strategy_ai.llm.providers import AnthropicProvider, LLMUnavailable, OpenAIProvider
 
-VALID_SPEC = {
-    "name": "SPY 20/50 SMA crossover",
-    "universe": {"symbols": ["SPY"], "market": "us_equity", "timeframe": "1d"},
-    "indicators": [
-        {"kind": "sma", "id": "fast", "window": 20},
-        {"kind": "sma", "id": "slow", "window": 50},
-    ],
-    "entry": {
-        "kind": "crosses_above",
-        "left": {"kind": "indicator", "id": "fast"},
-        "right": {"kind": "indicator", "id": "slow"},
-    },
-    "exit": {
-        "kind": "crosses_below",
-        "left": {"kind": "indicator", "id": "fast"},
-        "right": {"kind": "indicator", "id": "slow"},
-    },
-    "risk": {"stop_loss": {"kind": "percent", "percent": 5}},
-}
+VALID_SPEC = sma_crossover_spec(
+    universe={"symbols": ["SPY"], "market": "us_equity", "timeframe": "1d"},
+    risk={"stop_loss": {"kind": "percent", "percent": 5}},
+)
 INVALID_SPEC = {**VALID_SPEC, "indicators": [{"kind": "sma", "id": "fast", "window": 20}]}
 VALID = {
     "reply": 'Here is a 20/50 SMA crossover on SPY with a 5% stop — "trend" following.',

@@ -31,25 +31,9 @@ from vt_contracts import (
     StrategySpec,
     SummaryStats,
 )
+from vt_contracts.examples import sma_crossover_spec
 
-SMA_CROSS: dict[str, Any] = {
-    "name": "SPY 20/50 SMA crossover",
-    "universe": {"symbols": ["SPY"]},
-    "indicators": [
-        {"kind": "sma", "id": "fast", "window": 20},
-        {"kind": "sma", "id": "slow", "window": 50},
-    ],
-    "entry": {
-        "kind": "crosses_above",
-        "left": {"kind": "indicator", "id": "fast"},
-        "right": {"kind": "indicator", "id": "slow"},
-    },
-    "exit": {
-        "kind": "crosses_below",
-        "left": {"kind": "indicator", "id": "fast"},
-        "right": {"kind": "indicator", "id": "slow"},
-    },
-}
+SMA_CROSS: dict[str, Any] = sma_crossover_spec()
 
 
 def _problem(status: int, title: str, detail: str, slug: str) -> JSONResponse:

@@ -9,30 +9,12 @@ import pytest
 from pydantic import ValidationError
 
 from vt_contracts import BacktestRequest, CodeStrategy, StrategySpec
+from vt_contracts.examples import sma_crossover_spec
 from vt_contracts.schemas import MODELS, SCHEMA_DIR, render
 
 
 def sma_cross(**overrides: Any) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "name": "SPY 20/50 SMA crossover",
-        "universe": {"symbols": ["SPY"]},
-        "indicators": [
-            {"kind": "sma", "id": "fast", "window": 20},
-            {"kind": "sma", "id": "slow", "window": 50},
-        ],
-        "entry": {
-            "kind": "crosses_above",
-            "left": {"kind": "indicator", "id": "fast"},
-            "right": {"kind": "indicator", "id": "slow"},
-        },
-        "exit": {
-            "kind": "crosses_below",
-            "left": {"kind": "indicator", "id": "fast"},
-            "right": {"kind": "indicator", "id": "slow"},
-        },
-    }
-    spec.update(overrides)
-    return spec
+    return sma_crossover_spec(**overrides)
 
 
 def test_minimal_spec_gets_honest_defaults() -> None:
