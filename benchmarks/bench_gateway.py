@@ -234,7 +234,7 @@ def main() -> None:
     from vt_db.migrate import upgrade
     from vt_devstack.embedded import drop_database, ensure_database
 
-    server, redis_url, _backing = backing_urls()
+    server, redis_url, backing = backing_urls()
     name = f"vt_bench_gw_{os.getpid()}"
     db_url = ensure_database(server, name)
     upgrade(db_url)
@@ -338,6 +338,8 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
         drop_database(server, name)
+        if backing is not None:  # embedded servers this run started
+            backing.stop()
 
 
 if __name__ == "__main__":
