@@ -14,6 +14,7 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from vt_db.session import to_async_url
 from vt_strategy_ai.app import create_app
 from vt_strategy_ai.settings import Settings
 
@@ -22,16 +23,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from ai_stubs import StubServer, make_ohlcv, market_app, settings_for
 
 
-def _async_url(url: str) -> str:
-    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix) :]
-    return url
-
-
 @pytest.fixture
 async def make_user(database_url: str, clean_db: None) -> AsyncIterator[Callable[[], Any]]:
-    engine = create_async_engine(_async_url(database_url))
+    engine = create_async_engine(to_async_url(database_url))
     created: list[uuid.UUID] = []
 
     async def make() -> uuid.UUID:

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
 
+from vt_db.session import make_engine, make_sessionmaker
 from vt_kit.health import ReadinessCheck, health_router
 from vt_kit.logging import configure_logging
 from vt_kit.middleware import BodySizeLimitMiddleware, CorrelationIdMiddleware
@@ -26,13 +26,6 @@ from vt_kit.redis import make_redis
 from vt_kit.settings import ServiceSettings
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
-
-
-def _async_url(url: str) -> str:
-    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix) :]
-    return url
 
 
 def create_service_app(
@@ -55,14 +48,11 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine: AsyncEngine | None = None
         if use_database:
-            engine = create_async_engine(
-                _async_url(settings.database_url.get_secret_value()),
-                pool_size=settings.db_pool_size,
-                max_overflow=settings.db_pool_size,
-                pool_pre_ping=True,
+            engine = make_engine(
+                settings.database_url.get_secret_value(), pool_size=settings.db_pool_size
             )
             app.state.db_engine = engine
-            app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+            app.state.sessionmaker = make_sessionmaker(engine)
         app.state.redis = make_redis(settings.redis_url.get_secret_value())
         try:
             if extra_lifespan is not None:
