@@ -1,9 +1,12 @@
-"""Child bootstrap: runs in a fresh ``python -I -S -B`` process, one per strategy run.
+"""Child bootstrap: one process per sandboxed run, forked from the zygote or a fresh
+``python -I -S -B`` interpreter (the fallback); the sequence is the same either way.
 
-Sequence: read the whole input frame from stdin -> import the trusted modules -> check
-and compile the strategy -> harden the process (netns, uid drop, rlimits, seccomp) ->
-execute -> validate the output -> write one result frame to stdout -> ``os._exit``.
-Nothing from the strategy is trusted after it has run; the parent re-validates.
+Sequence: read the whole input frame from stdin -> check and compile the strategy -> import
+the trusted modules (already loaded when forked from the zygote) -> harden the process
+(netns, privilege drop, rlimits, Landlock, seccomp) -> execute once per call of the batch,
+each on fresh globals and a fresh copy of its data -> validate the outputs -> write one
+result frame to stdout -> ``os._exit``. Nothing from the strategy is trusted after it has
+run; the parent re-validates.
 """
 
 from __future__ import annotations
@@ -35,12 +38,21 @@ class _OptionalBlocker:
             raise ImportError(f"{name} is disabled in the sandbox")
 
 
+def block_optional_accelerators() -> None:
+    """Install the blocker once (the zygote installs it before importing pandas)."""
+    if not any(isinstance(f, _OptionalBlocker) for f in sys.meta_path):
+        sys.meta_path.insert(0, _OptionalBlocker())  # type: ignore[arg-type]
+
+
 class _Fail(Exception):
-    def __init__(self, code: str, message: str, line: int | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, line: int | None = None, call: int | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message[:MAX_MESSAGE]
         self.line = line
+        self.call = call
 
 
 def _write_all(data: bytes) -> None:
@@ -77,11 +89,17 @@ def main() -> None:
     limits_mod.apply_early_limits()
     blob = _read_stdin()
     try:
-        sys.meta_path.insert(0, _OptionalBlocker())  # type: ignore[arg-type]
+        block_optional_accelerators()
         result = _run(blob, started)
     except _Fail as fail:
         result = protocol.encode_output(
-            {"status": "error", "code": fail.code, "message": fail.message, "line": fail.line},
+            {
+                "status": "error",
+                "code": fail.code,
+                "message": fail.message,
+                "line": fail.line,
+                "call": fail.call,
+            },
             {},
         )
     except BaseException as exc:  # the child must always answer with a frame
@@ -98,11 +116,12 @@ def main() -> None:
     os._exit(0)
 
 
-def _run(blob: bytes, started: float) -> bytes:
+def _run(blob: bytes, started: float, *, harden: bool = True) -> bytes:
+    # harden=False only for the zygote's warm-up, which runs its own trusted strategy.
     header, _ = protocol.decode_input_header(blob)
     mode = header.get("mode", "restricted")
     source: str = header["source"]
-    params: dict[str, Any] = header.get("params") or {}
+    calls: list[dict[str, Any]] = header["calls"]
     # Compile first: a policy rejection is reported before paying for numpy/pandas.
     if mode == "restricted":
         code = _compile_restricted(source, header.get("static_policy", True))
@@ -113,6 +132,7 @@ def _run(blob: bytes, started: float) -> bytes:
     else:
         raise _Fail("sandbox_failure", f"unknown mode {mode!r}")
 
+    compiled = time.perf_counter()
     # Trusted imports happen before any hardening: they need files and memory.
     import numpy as np
     import pandas as pd
@@ -121,24 +141,66 @@ def _run(blob: bytes, started: float) -> bytes:
     from vt_sandbox.limits import SandboxLimits
 
     limits = SandboxLimits(**header["limits"])
-    inp = protocol.decode_input(blob)
-    index = pd.DatetimeIndex(inp.index_ns.view("M8[ns]"), tz="UTC")
-    data = pd.DataFrame(inp.columns, index=index, copy=False)
-
+    datasets = protocol.decode_input_many(blob)
     modules = guards.preload_modules(bool(header.get("with_indicators")))
-    printer = guards.CappedPrint(limits.max_stdout_bytes)
-    env: dict[str, Any]
-    if mode == "restricted":
-        env = guards.restricted_globals(printer, modules)
-    else:
-        env = {"__name__": "probe", "report": printer.write}
 
-    hardening = isolation.harden(limits)
+    loaded = time.perf_counter()
+    hardening = isolation.harden(limits) if harden else {"seccomp": "filter (warm-up)"}
     if limits.require_seccomp and not hardening["seccomp"].startswith("filter"):
         raise _Fail("sandbox_failure", f"seccomp is required but {hardening['seccomp']}")
 
     gc.enable()
+    results: list[dict[str, Any]] = []
+    arrays: list[dict[str, Any]] = []
+    stdout_left = limits.max_stdout_bytes
     t0 = time.perf_counter()
+    for number, call in enumerate(calls):
+        index_ns, columns = datasets[int(call["data"])]
+        index = pd.DatetimeIndex(index_ns.view("M8[ns]"), tz="UTC")
+        # A fresh frame (own copies of the arrays) and fresh globals for every call: one
+        # call of the batch cannot change what the next one sees.
+        data = pd.DataFrame({k: v.copy() for k, v in columns.items()}, index=index, copy=False)
+        printer = guards.CappedPrint(stdout_left)
+        env: dict[str, Any]
+        if mode == "restricted":
+            env = guards.restricted_globals(printer, modules)
+        else:
+            env = {"__name__": "probe", "report": printer.write}
+        try:
+            out = _call(code, env, data, call.get("params") or {}, limits)
+            # Compare with the original index: the strategy may have re-sorted or
+            # re-indexed ``data`` in place, which must not make misaligned output pass.
+            arrays.append(_normalise(out, index, np, pd))
+        except _Fail as fail:
+            fail.call = number
+            raise
+        stdout = printer()
+        stdout_left = max(1, stdout_left - len(stdout))
+        results.append({"arrays": list(arrays[-1]), "stdout": stdout})
+    run_s = time.perf_counter() - t0
+    return protocol.encode_batch_output(
+        {
+            "status": "ok",
+            "results": results,
+            "run_s": run_s,
+            "child_s": time.perf_counter() - started,
+            # Where the child's time went (docs/sandbox.md quotes these).
+            "phases_ms": {
+                "read_and_compile": round((compiled - started) * 1000, 2),
+                "load_data": round((loaded - compiled) * 1000, 2),
+                "harden": round((t0 - loaded) * 1000, 2),
+                "run": round(run_s * 1000, 2),
+            },
+            "hardening": hardening,
+        },
+        arrays,
+    )
+
+
+def _call(code: Any, env: dict[str, Any], data: Any, params: Any, limits: Any) -> Any:
+    """Run the module and its ``generate_signals`` once; failures become a ``_Fail``."""
+    from vt_sandbox.guards import GuardError, OutputTooLarge
+
     try:
         exec(code, env)  # noqa: S102 - the whole point: run the checked, compiled strategy
         func = env.get("generate_signals")
@@ -147,16 +209,13 @@ def _run(blob: bytes, started: float) -> bytes:
                 "bad_output",
                 "the code must define a function generate_signals(data, params)",
             )
-        out = func(data, params)
-        # Compare with the original index: the strategy may have re-sorted or
-        # re-indexed ``data`` in place, which must not make misaligned output pass.
-        arrays = _normalise(out, index, np, pd)
+        return func(data, params)
     except _Fail:
         raise
-    except guards.GuardError as exc:
+    except GuardError as exc:
         line = _strategy_line(exc.__traceback__)
         raise _Fail("policy_violation", _where(exc) + str(exc), line) from None
-    except guards.OutputTooLarge as exc:
+    except OutputTooLarge as exc:
         raise _Fail("output_too_large", str(exc)) from None
     except MemoryError as exc:
         raise _Fail(
@@ -177,18 +236,6 @@ def _run(blob: bytes, started: float) -> bytes:
             f"{_where(exc)}{type(exc).__name__}: {exc}",
             _strategy_line(exc.__traceback__),
         ) from None
-    run_s = time.perf_counter() - t0
-    stdout = printer()
-    return protocol.encode_output(
-        {
-            "status": "ok",
-            "stdout": stdout,
-            "run_s": run_s,
-            "child_s": time.perf_counter() - started,
-            "hardening": hardening,
-        },
-        arrays,
-    )
 
 
 def _compile_restricted(source: str, static_policy: bool) -> Any:

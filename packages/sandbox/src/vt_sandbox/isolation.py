@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import os
 import stat
 import sys
@@ -24,8 +25,22 @@ _PR_CAPBSET_DROP = 24
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    # libc is already linked in. Cached: building a CDLL costs milliseconds, and the zygote
+    # resolves it (and the symbols below) once for all its children.
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def preload() -> None:
+    """Resolve every libc symbol the hardening uses (the zygote calls this once)."""
+    for lib in (_libc(), landlock._libc(), seccomp._libc()):
+        for name in ("unshare", "prctl", "capset", "syscall"):
+            getattr(lib, name)
+
+
 def _unshare(flags: int) -> int:
-    libc = ctypes.CDLL(None, use_errno=True)  # libc is already linked in
+    libc = _libc()
     if libc.unshare(flags) != 0:
         return ctypes.get_errno()
     return 0
@@ -57,7 +72,7 @@ def _world_traversable(path: str) -> bool:
 
 
 def _drop_capabilities() -> str:
-    libc = ctypes.CDLL(None, use_errno=True)  # libc is already linked in
+    libc = _libc()
     for cap in range(64):  # bounding set: never regain anything, even via exec
         if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == errno.EINVAL:
             break

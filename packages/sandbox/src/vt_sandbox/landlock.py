@@ -9,6 +9,7 @@ with EACCES - even for root, and even if every other layer had been bypassed.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 
 _SYS_CREATE_RULESET = 444  # same numbers on x86_64 and aarch64
@@ -35,8 +36,9 @@ class _PathBeneathAttr(ctypes.Structure):
     ]
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)  # libc is already linked in
+    return ctypes.CDLL(None, use_errno=True)  # libc is already linked in; cached (slow to build)
 
 
 def abi_version() -> int:

@@ -41,6 +41,39 @@ def encode_input(
     return b"".join(parts)
 
 
+Dataset = tuple["npt.NDArray[np.int64]", dict[str, "npt.NDArray[np.float64]"]]
+
+
+def encode_input_many(header: dict[str, Any], datasets: list[Dataset]) -> bytes:
+    """A batch: ``header["datasets"]`` lists the row counts, the arrays follow in order."""
+    header = dict(header, datasets=[len(index_ns) for index_ns, _ in datasets])
+    head = json.dumps(header, allow_nan=False).encode("utf-8")
+    parts = [IN_MAGIC, _LEN.pack(len(head)), head]
+    for index_ns, columns in datasets:
+        parts.append(index_ns.astype("<i8").tobytes())
+        parts.extend(columns[name].astype("<f8").tobytes() for name in OHLCV)
+    return b"".join(parts)
+
+
+def decode_input_many(blob: bytes) -> list[Dataset]:
+    import numpy as np
+
+    header, pos = decode_input_header(blob)
+    out: list[Dataset] = []
+    for n in header["datasets"]:
+        n = int(n)
+        index_ns = np.frombuffer(blob, dtype="<i8", count=n, offset=pos).astype(np.int64)
+        pos += 8 * n
+        columns: dict[str, npt.NDArray[np.float64]] = {}
+        for name in OHLCV:
+            columns[name] = np.frombuffer(blob, dtype="<f8", count=n, offset=pos).astype(
+                np.float64
+            )
+            pos += 8 * n
+        out.append((index_ns, columns))
+    return out
+
+
 def decode_input_header(blob: bytes) -> tuple[dict[str, Any], int]:
     """The JSON header and the offset of the arrays (no numpy needed)."""
     if not blob.startswith(IN_MAGIC):
@@ -75,6 +108,15 @@ def encode_output(header: dict[str, Any], arrays: dict[str, npt.NDArray[np.uint8
     return OUT_MAGIC + _LEN.pack(len(head)) + head + body
 
 
+def encode_batch_output(
+    header: dict[str, Any], arrays: list[dict[str, npt.NDArray[np.uint8]]]
+) -> bytes:
+    """One frame for a batch: ``header["results"][i]["arrays"]`` names call i's arrays."""
+    head = json.dumps(header, allow_nan=False, ensure_ascii=True).encode("ascii")
+    body = b"".join(a[name].astype("u1").tobytes() for a in arrays for name in a)
+    return OUT_MAGIC + _LEN.pack(len(head)) + head + body
+
+
 @dataclass(frozen=True, slots=True)
 class ChildOutput:
     header: dict[str, Any]
@@ -86,13 +128,11 @@ class FrameError(ValueError):
 
 
 def max_output_bytes(n_rows: int) -> int:
+    """The largest valid reply for ``n_rows`` signal rows in total (all calls of a batch)."""
     return len(OUT_MAGIC) + _LEN.size + MAX_HEADER_BYTES + len(SIGNAL_NAMES) * n_rows
 
 
-def decode_output(blob: bytes, n_rows: int) -> ChildOutput:
-    """Parse and validate the child's reply; raises FrameError on anything unexpected."""
-    import numpy as np
-
+def _decode_header(blob: bytes) -> tuple[dict[str, Any], int]:
     if not blob.startswith(OUT_MAGIC) or len(blob) < len(OUT_MAGIC) + _LEN.size:
         raise FrameError("missing result frame")
     pos = len(OUT_MAGIC)
@@ -106,16 +146,24 @@ def decode_output(blob: bytes, n_rows: int) -> ChildOutput:
         raise FrameError(f"result header is not JSON: {exc}") from None
     if not isinstance(header, dict):
         raise FrameError("result header is not an object")
-    pos += head_len
-    names = header.get("arrays", [])
+    return header, pos + head_len
+
+
+def _array_names(names: object) -> list[str]:
     if (
         not isinstance(names, list)
         or len(set(names)) != len(names)
         or any(name not in SIGNAL_NAMES for name in names)
     ):
         raise FrameError("result lists unknown arrays")
-    if len(blob) != pos + n_rows * len(names):
-        raise FrameError("result arrays have the wrong size")
+    return names
+
+
+def _read_arrays(
+    blob: bytes, pos: int, names: list[str], n_rows: int
+) -> tuple[dict[str, npt.NDArray[np.bool_]], int]:
+    import numpy as np
+
     arrays: dict[str, npt.NDArray[np.bool_]] = {}
     for name in names:
         raw = np.frombuffer(blob, dtype=np.uint8, count=n_rows, offset=pos)
@@ -125,4 +173,39 @@ def decode_output(blob: bytes, n_rows: int) -> ChildOutput:
         arr = raw.astype(np.bool_)
         arr.flags.writeable = False
         arrays[name] = arr
+    return arrays, pos
+
+
+def decode_batch_output(blob: bytes, rows: list[int]) -> tuple[dict[str, Any], list[ChildOutput]]:
+    """Parse a batch reply (call i has ``rows[i]`` bars). An error reply has no results."""
+    header, pos = _decode_header(blob)
+    if header.get("status") != "ok":
+        if len(blob) != pos:
+            raise FrameError("an error reply carries arrays")
+        return header, []
+    results = header.get("results")
+    if not isinstance(results, list) or len(results) != len(rows):
+        raise FrameError("result count does not match the calls")
+    names_per_call = []
+    for item in results:
+        if not isinstance(item, dict):
+            raise FrameError("a result is not an object")
+        names_per_call.append(_array_names(item.get("arrays", [])))
+    expected = pos + sum(n * len(names) for n, names in zip(rows, names_per_call, strict=True))
+    if len(blob) != expected:
+        raise FrameError("result arrays have the wrong size")
+    outputs = []
+    for item, names, n in zip(results, names_per_call, rows, strict=True):
+        arrays, pos = _read_arrays(blob, pos, names, n)
+        outputs.append(ChildOutput(header=item, arrays=arrays))
+    return header, outputs
+
+
+def decode_output(blob: bytes, n_rows: int) -> ChildOutput:
+    """Parse and validate a single-call reply; raises FrameError on anything unexpected."""
+    header, pos = _decode_header(blob)
+    names = _array_names(header.get("arrays", []))
+    if len(blob) != pos + n_rows * len(names):
+        raise FrameError("result arrays have the wrong size")
+    arrays, _ = _read_arrays(blob, pos, names, n_rows)
     return ChildOutput(header=header, arrays=arrays)

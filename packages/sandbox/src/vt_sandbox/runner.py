@@ -1,23 +1,27 @@
-"""Parent side: validate inputs, spawn one fresh child per run, police its I/O."""
+"""Parent side: validate inputs, start one fresh child per run, police its I/O.
+
+The child is forked from the zygote (``launcher.py``; a fresh interpreter if the zygote
+cannot start). A batch (:func:`run_strategy_batch`) runs every call in one child.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
+import hashlib
 import json
 import math
 import os
 import selectors
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from vt_sandbox import bytecode, protocol
+from vt_sandbox import launcher, protocol
 from vt_sandbox.errors import SandboxError, SandboxViolation
 from vt_sandbox.limits import SandboxLimits
 from vt_sandbox.policy import check_code, imports_indicators
@@ -27,20 +31,11 @@ if TYPE_CHECKING:  # imported lazily: the sandbox child imports this package too
     import numpy as np
     import pandas as pd
 
-_BOOT = (
-    "import sys,json;sys.path[0:0]=json.loads(sys.argv[1]);from vt_sandbox.child import main;main()"
-)
-# The child environment is empty except for thread caps: BLAS/OpenMP pools would
-# otherwise spawn threads (and reserve address space) per core.
-_CHILD_ENV = {
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "NUMEXPR_NUM_THREADS": "1",
-    "LC_ALL": "C.UTF-8",
-}
 _STDERR_CAP = 64 * 1024
 _READ_CHUNK = 1 << 16
+MAX_BATCH_CALLS = 10_000
+# Kept for callers of the old module layout (tests resolve the bytecode cache through it).
+_command = launcher.fresh_command
 
 
 def run_strategy(
@@ -56,6 +51,28 @@ def run_strategy(
     return _run(source, data, params, limits or SandboxLimits())
 
 
+def run_strategy_batch(
+    source: str,
+    runs: Sequence[tuple[pd.DataFrame, dict[str, Any] | None]],
+    limits: SandboxLimits | None = None,
+) -> list[StrategySignals]:
+    """Run ``generate_signals(data, params)`` once per ``(data, params)`` pair, all in ONE
+    fresh sandboxed child (sweeps, walk-forward, several symbols).
+
+    Each call gets fresh module globals and its own copy of its data; the same DataFrame
+    object passed several times is sent once. ``limits`` is the budget of the whole child
+    (CPU, wall clock, memory, printed output). Raises the first call's failure as a
+    :class:`SandboxError` whose message names the call. Synchronous and thread-safe.
+    """
+    return _run_batch(source, runs, limits or SandboxLimits())
+
+
+def sandbox_status() -> dict[str, object]:
+    """How runs are made in this process: ``mode`` (zygote or fresh, and why), the zygote's
+    pid, and the isolation layers the last child reported (``{}`` before the first run)."""
+    return launcher.status()
+
+
 def _run(
     source: str,
     data: pd.DataFrame,
@@ -64,9 +81,30 @@ def _run(
     *,
     _static_policy: bool = True,
     _mode: str = "restricted",
+    _fresh: bool = False,
 ) -> StrategySignals:
     # _static_policy / _mode are test-only hooks (see tests/test_runtime_layers.py):
     # they switch off in-process layers to prove the remaining ones hold on their own.
+    # _fresh forces the fresh-interpreter path (benchmarks and tests compare both).
+    return _run_batch(
+        source,
+        [(data, params)],
+        limits,
+        _static_policy=_static_policy,
+        _mode=_mode,
+        _fresh=_fresh,
+    )[0]
+
+
+def _run_batch(
+    source: str,
+    runs: Sequence[tuple[pd.DataFrame, dict[str, Any] | None]],
+    limits: SandboxLimits,
+    *,
+    _static_policy: bool = True,
+    _mode: str = "restricted",
+    _fresh: bool = False,
+) -> list[StrategySignals]:
     if not isinstance(source, str):
         raise SandboxError("bad_input", "source must be a str")
     if len(source.encode("utf-8", "surrogatepass")) > limits.max_source_bytes:
@@ -74,31 +112,69 @@ def _run(
             "policy_violation",
             f"the strategy source is larger than {limits.max_source_bytes:,} bytes",
         )
+    if not runs:
+        return []
+    if len(runs) > MAX_BATCH_CALLS:
+        raise SandboxError("bad_input", f"a batch holds at most {MAX_BATCH_CALLS:,} calls")
     if _static_policy:
-        report = check_code(source)
-        if not report.ok:
+        _check_policy(source)
+    datasets: list[protocol.Dataset] = []
+    slot: dict[int, int] = {}  # id(frame) -> dataset index: one copy per distinct frame
+    calls: list[dict[str, Any]] = []
+    rows: list[int] = []
+    total_rows = 0
+    for data, params in runs:
+        if id(data) not in slot:
+            slot[id(data)] = len(datasets)
+            datasets.append(_encode_data(data, limits))
+        index = slot[id(data)]
+        n = len(datasets[index][0])
+        total_rows += n
+        if total_rows > limits.max_rows:
             raise SandboxError(
-                "policy_violation",
-                "the strategy uses things the sandbox does not allow:\n" + report.summary(),
-                report.violations,
+                "bad_input", f"the batch has more than {limits.max_rows:,} rows in total"
             )
-    index_ns, columns = _encode_data(data, limits)
-    params_json = _check_params(params, limits)
+        calls.append({"data": index, "params": json.loads(_check_params(params, limits))})
+        rows.append(n)
     header = {
         "source": source,
-        "params": json.loads(params_json),
-        "n": len(index_ns),
-        "tz": True,
+        "calls": calls,
         "mode": _mode,
         "static_policy": _static_policy,
         "with_indicators": imports_indicators(source),
         "limits": asdict(limits),
     }
-    payload = protocol.encode_input(header, index_ns, columns)
+    payload = protocol.encode_input_many(header, datasets)
     started = time.perf_counter()
-    blob, status, cpu_s, timed_out, stderr = _spawn(payload, limits, len(index_ns))
+    blob, status, cpu_s, timed_out, stderr = _spawn(payload, limits, total_rows, _fresh)
     elapsed = time.perf_counter() - started
-    return _interpret(blob, status, cpu_s, timed_out, stderr, limits, len(index_ns), elapsed)
+    return _interpret(blob, status, cpu_s, timed_out, stderr, limits, rows, elapsed)
+
+
+_PASSED: OrderedDict[bytes, None] = OrderedDict()  # digests of sources that passed
+_PASSED_MAX = 1024
+_passed_lock = threading.Lock()
+
+
+def _check_policy(source: str) -> None:
+    """The static check, remembered for sources that passed (a strategy is usually run many
+    times: backtests, sweeps, every bar of a paper deployment). The child checks again."""
+    digest = hashlib.sha256(source.encode("utf-8", "surrogatepass")).digest()
+    with _passed_lock:
+        if digest in _PASSED:
+            _PASSED.move_to_end(digest)
+            return
+    report = check_code(source)
+    if not report.ok:
+        raise SandboxError(
+            "policy_violation",
+            "the strategy uses things the sandbox does not allow:\n" + report.summary(),
+            report.violations,
+        )
+    with _passed_lock:
+        _PASSED[digest] = None
+        while len(_PASSED) > _PASSED_MAX:
+            _PASSED.popitem(last=False)
 
 
 def _encode_data(
@@ -140,59 +216,21 @@ def _check_params(params: dict[str, Any] | None, limits: SandboxLimits) -> str:
     return text
 
 
-def _child_sys_path() -> list[str]:
-    # The child runs with -S (no site, no .pth processing); hand it exactly the
-    # directories that hold the modules it needs.
-    dirs: list[str] = []
-    for module in ("numpy", "pandas", "RestrictedPython", "dateutil", "vt_sandbox", "vt_engine"):
-        spec = importlib.util.find_spec(module)
-        if spec is None or not spec.submodule_search_locations:
-            continue
-        for location in spec.submodule_search_locations:
-            parent = os.path.dirname(os.path.abspath(location))
-            if parent not in dirs:
-                dirs.append(parent)
-    return dirs
-
-
-_SYS_PATH: list[str] | None = None
-
-
-def _command() -> list[str]:
-    global _SYS_PATH
-    if _SYS_PATH is None:
-        _SYS_PATH = _child_sys_path()
-    cmd = [sys.executable, "-I", "-S", "-B"]
-    prefix = bytecode.pycache_prefix(_SYS_PATH)
-    if prefix:
-        cmd += ["-X", f"pycache_prefix={prefix}"]
-    return [*cmd, "-c", _BOOT, json.dumps(_SYS_PATH)]
-
-
 def _spawn(
-    payload: bytes, limits: SandboxLimits, n_rows: int
-) -> tuple[bytes, int, float, bool, bytes]:
-    """Run the child; returns (stdout, wait status, cpu seconds, timed out, stderr)."""
+    payload: bytes, limits: SandboxLimits, n_rows: int, fresh: bool
+) -> tuple[bytes, int | None, float, bool, bytes]:
+    """Run one child; returns (stdout, wait status or None, cpu seconds, timed out, stderr)."""
     workdir = tempfile.mkdtemp(prefix="vt-sandbox-")
     try:
         os.chmod(workdir, 0o700)
-        proc = subprocess.Popen(  # noqa: S603 - fixed argv: our interpreter + bootstrap
-            _command(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=dict(_CHILD_ENV),
-            cwd=workdir,
-            close_fds=True,
-            start_new_session=True,  # own process group: one killpg reaches everything
-        )
+        child, _how = launcher.start_child(workdir, fresh=fresh)
         out, err, timed_out, too_large = b"", b"", False, False
         try:
-            out, err, timed_out, too_large = _pump(proc, payload, limits, n_rows)
+            out, err, timed_out, too_large = _pump(child, payload, limits, n_rows)
         finally:
             # No grace period when we already know the child must die.
             grace = 0.0 if (timed_out or too_large) else 2.0
-            status, cpu_s = _kill_and_reap(proc, grace)
+            status, cpu_s = child.finish(grace)
         if too_large:
             raise SandboxError(
                 "output_too_large",
@@ -206,32 +244,30 @@ def _spawn(
 
 
 def _pump(
-    proc: subprocess.Popen[bytes], payload: bytes, limits: SandboxLimits, n_rows: int
+    child: launcher.Child, payload: bytes, limits: SandboxLimits, n_rows: int
 ) -> tuple[bytes, bytes, bool, bool]:
-    assert proc.stdin is not None
-    assert proc.stdout is not None
-    assert proc.stderr is not None
     deadline = time.monotonic() + limits.wall_seconds
-    caps = {
-        proc.stdout.fileno(): protocol.max_output_bytes(n_rows),
-        proc.stderr.fileno(): _STDERR_CAP,
-    }
+    caps = {child.stdout: protocol.max_output_bytes(n_rows), child.stderr: _STDERR_CAP}
     bufs: dict[int, list[bytes]] = {fd: [] for fd in caps}
     sizes = dict.fromkeys(caps, 0)
     view = memoryview(payload)
+
+    def joined(fd: int) -> bytes:
+        return b"".join(bufs[fd])
+
     with selectors.DefaultSelector() as sel:
-        os.set_blocking(proc.stdin.fileno(), False)
-        sel.register(proc.stdin.fileno(), selectors.EVENT_WRITE)
+        os.set_blocking(child.stdin, False)
+        sel.register(child.stdin, selectors.EVENT_WRITE)
         for fd in caps:
             sel.register(fd, selectors.EVENT_READ)
         stdin_open = True
         while sel.get_map():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return _joined(bufs, proc), b"".join(bufs[proc.stderr.fileno()]), True, False
+                return joined(child.stdout), joined(child.stderr), True, False
             for key, _ in sel.select(timeout=min(remaining, 1.0)):
                 fd = int(key.fd)
-                if stdin_open and fd == proc.stdin.fileno():
+                if stdin_open and fd == child.stdin:
                     try:
                         sent = os.write(fd, view[:_READ_CHUNK])
                         view = view[sent:]
@@ -239,7 +275,7 @@ def _pump(
                         view = view[:0]
                     if not view:
                         sel.unregister(fd)
-                        proc.stdin.close()
+                        child.close_stdin()
                         stdin_open = False
                     continue
                 chunk = os.read(fd, _READ_CHUNK)
@@ -250,63 +286,42 @@ def _pump(
                 if sizes[fd] > caps[fd]:
                     return b"", b"", False, True
                 bufs[fd].append(chunk)
-    return _joined(bufs, proc), b"".join(bufs[proc.stderr.fileno()]), False, False
-
-
-def _joined(bufs: dict[int, list[bytes]], proc: subprocess.Popen[bytes]) -> bytes:
-    assert proc.stdout
-    return b"".join(bufs[proc.stdout.fileno()])
-
-
-def _kill_and_reap(proc: subprocess.Popen[bytes], grace: float) -> tuple[int, float]:
-    # Wait (without reaping) briefly for a normal exit; then kill the whole group
-    # while the leader is still unreaped, so its pgid cannot have been recycled.
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        try:
-            info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            break
-        if info is not None:
-            break
-        time.sleep(0.002)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    for pipe in (proc.stdin, proc.stdout, proc.stderr):
-        if pipe is not None:
-            with contextlib.suppress(OSError):
-                pipe.close()
-    try:
-        _, status, usage = os.wait4(proc.pid, 0)
-    except ChildProcessError:
-        # Someone else (e.g. a reap-all SIGCHLD handler) collected it first.
-        proc.returncode = -signal.SIGKILL
-        return 0, 0.0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return status, usage.ru_utime + usage.ru_stime
+    return joined(child.stdout), joined(child.stderr), False, False
 
 
 def _interpret(
     blob: bytes,
-    status: int,
+    status: int | None,
     cpu_s: float,
     timed_out: bool,
     stderr: bytes,
     limits: SandboxLimits,
-    n_rows: int,
+    rows: list[int],
     elapsed: float,
-) -> StrategySignals:
+) -> list[StrategySignals]:
     if blob:
         try:
-            result = protocol.decode_output(blob, n_rows)
+            header, results = protocol.decode_batch_output(blob, rows)
         except protocol.FrameError as exc:
             raise SandboxError("sandbox_failure", f"invalid reply from sandbox: {exc}") from None
-        return _signals_from(result, elapsed)
+        if header.get("status") != "ok":
+            raise _child_error(header, len(rows))
+        isolation = header.get("hardening", {})
+        if not isinstance(isolation, dict):
+            isolation = {}
+        layers = {str(k): str(v) for k, v in isolation.items()}
+        launcher.record_isolation(layers)
+        return [_signals_from(result, elapsed, layers) for result in results]
     if timed_out:
         raise SandboxError(
             "timeout",
             f"the strategy did not finish within {limits.wall_seconds:g} s of wall-clock time; "
             "look for endless loops or very slow per-bar Python code",
+        )
+    if status is None:
+        raise SandboxError(
+            "sandbox_failure",
+            "the sandbox lost track of the process (its zygote died?) before it answered",
         )
     sig = -os.waitstatus_to_exitcode(status) if os.WIFSIGNALED(status) else 0
     cpu_budget = math.ceil(limits.cpu_seconds)
@@ -332,31 +347,34 @@ def _interpret(
     )
 
 
-def _signals_from(result: protocol.ChildOutput, elapsed: float) -> StrategySignals:
-    head = result.header
-    if head.get("status") != "ok":
-        code = head.get("code")
-        message = head.get("message")
-        if not isinstance(code, str) or code not in _CHILD_CODES:
-            code = "sandbox_failure"
-        if not isinstance(message, str):
-            message = "the sandbox reported an error without a message"
-        violations = []
-        line = head.get("line")
-        if code == "policy_violation" and isinstance(line, int) and not isinstance(line, bool):
-            # A refusal by the runtime guards: surface it like a static finding.
-            violations.append(SandboxViolation(line, 0, "runtime_guard", message))
-        raise SandboxError(code, message, violations)
+def _child_error(head: dict[str, Any], n_calls: int) -> SandboxError:
+    code = head.get("code")
+    message = head.get("message")
+    if not isinstance(code, str) or code not in _CHILD_CODES:
+        code = "sandbox_failure"
+    if not isinstance(message, str):
+        message = "the sandbox reported an error without a message"
+    call = head.get("call")
+    if n_calls > 1 and isinstance(call, int) and not isinstance(call, bool):
+        message = f"call {call + 1} of {n_calls}: {message}"
+    violations = []
+    line = head.get("line")
+    if code == "policy_violation" and isinstance(line, int) and not isinstance(line, bool):
+        # A refusal by the runtime guards: surface it like a static finding.
+        violations.append(SandboxViolation(line, 0, "runtime_guard", message))
+    return SandboxError(code, message, violations)
+
+
+def _signals_from(
+    result: protocol.ChildOutput, elapsed: float, isolation: dict[str, str]
+) -> StrategySignals:
     arrays = result.arrays
     for required in ("entries", "exits"):
         if required not in arrays:
             raise SandboxError("bad_output", f"the strategy did not return {required}")
-    stdout = head.get("stdout", "")
+    stdout = result.header.get("stdout", "")
     if not isinstance(stdout, str):
         stdout = ""
-    isolation = head.get("hardening", {})
-    if not isinstance(isolation, dict):
-        isolation = {}
     return StrategySignals(
         entries=arrays["entries"],
         exits=arrays["exits"],
@@ -364,7 +382,7 @@ def _signals_from(result: protocol.ChildOutput, elapsed: float) -> StrategySigna
         short_exits=arrays.get("short_exits"),
         stdout=stdout,
         elapsed_s=elapsed,
-        isolation={str(k): str(v) for k, v in isolation.items()},
+        isolation=isolation,
     )
 
 

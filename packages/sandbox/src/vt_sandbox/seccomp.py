@@ -9,6 +9,7 @@ Threads stay possible (clone with CLONE_THREAD) because BLAS libraries may use t
 from __future__ import annotations
 
 import ctypes
+import functools
 import errno
 import os
 import platform
@@ -188,8 +189,9 @@ class _SockFprog(ctypes.Structure):
     ]
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)  # libc is already linked in
+    return ctypes.CDLL(None, use_errno=True)  # libc is already linked in; cached (slow to build)
 
 
 def install(pid: int | None = None) -> int:
