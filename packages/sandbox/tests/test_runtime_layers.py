@@ -42,11 +42,13 @@ def generate_signals(data, params):
 """
 
 
-def _probe(body: str, tmp: Path | None = None, limits: SandboxLimits = LIMITS) -> dict[str, str]:
+def _probe(
+    body: str, tmp: Path | None = None, limits: SandboxLimits = LIMITS, *, fresh: bool = False
+) -> dict[str, str]:
     src = PROBE + "\ndef body():\n" + "\n".join("    " + line for line in body.splitlines())
     if tmp is not None:
         src = src.replace("TMP", str(tmp))
-    result = _run(src, DATA, None, limits, _static_policy=False, _mode="probe")
+    result = _run(src, DATA, None, limits, _static_policy=False, _mode="probe", _fresh=fresh)
     found = {}
     for line in result.stdout.splitlines():
         label, _, outcome = line.partition(":")
@@ -64,6 +66,25 @@ def test_network_is_blocked(tripwire: Tripwire) -> None:
     )
     assert found == {"socket": "EPERM", "socketpair": "EPERM", "connect": "EPERM"}
     assert len(tripwire.connections) == before
+
+
+def test_fresh_interpreter_fallback_enforces_the_same(tripwire: Tripwire) -> None:
+    # Runs normally fork from the zygote; the fallback path must hold just as well.
+    found = _probe(
+        "import socket\n"
+        f"attempt('connect', lambda: socket.create_connection(('127.0.0.1', {tripwire.port}), 1))\n"
+        "attempt('execv', lambda: os.execv('/bin/true', ['true']))\n"
+        "attempt('kill_parent', lambda: os.kill(os.getppid(), 0))\n"
+        "attempt('create', lambda: open('/tmp/vt-sandbox-fresh-probe', 'w'))\n",
+        fresh=True,
+    )
+    assert found == {
+        "connect": "EPERM",
+        "execv": "EPERM",
+        "kill_parent": "EPERM",
+        "create": found["create"] if found["create"] in {"EPERM", "EACCES"} else "blocked",
+    }
+    assert not os.path.exists("/tmp/vt-sandbox-fresh-probe")
 
 
 def test_exec_and_new_processes_are_blocked() -> None:

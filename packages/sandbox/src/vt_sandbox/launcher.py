@@ -122,7 +122,9 @@ class FreshChild:
             close_fds=True,
             start_new_session=True,  # own process group: one killpg reaches everything
         )
-        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
+        assert self.proc.stdin
+        assert self.proc.stdout
+        assert self.proc.stderr
         self.stdin = self.proc.stdin.fileno()
         self.stdout = self.proc.stdout.fileno()
         self.stderr = self.proc.stderr.fileno()

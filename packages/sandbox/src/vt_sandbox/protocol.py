@@ -66,9 +66,7 @@ def decode_input_many(blob: bytes) -> list[Dataset]:
         pos += 8 * n
         columns: dict[str, npt.NDArray[np.float64]] = {}
         for name in OHLCV:
-            columns[name] = np.frombuffer(blob, dtype="<f8", count=n, offset=pos).astype(
-                np.float64
-            )
+            columns[name] = np.frombuffer(blob, dtype="<f8", count=n, offset=pos).astype(np.float64)
             pos += 8 * n
         out.append((index_ns, columns))
     return out

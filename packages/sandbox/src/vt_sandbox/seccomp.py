@@ -9,8 +9,8 @@ Threads stay possible (clone with CLONE_THREAD) because BLAS libraries may use t
 from __future__ import annotations
 
 import ctypes
-import functools
 import errno
+import functools
 import os
 import platform
 import struct

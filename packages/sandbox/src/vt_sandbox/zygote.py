@@ -138,9 +138,8 @@ def _fork_child(fds: list[int], zygote_pid: int) -> int:
         from vt_sandbox import child
 
         child.main()
-    except BaseException:  # noqa: BLE001 - never return into the zygote's loop
-        pass
-    os._exit(70)
+    finally:
+        os._exit(70)  # never return (or raise) into the zygote's loop
 
 
 def serve(control: socket.socket) -> None:
@@ -171,10 +170,9 @@ def serve(control: socket.socket) -> None:
                         for fd in fds:
                             os.close(fd)
                     pidfd = os.pidfd_open(pid)
-                    try:
+                    # If the parent gave up on this run, still reap the child.
+                    with contextlib.suppress(OSError):
                         socket.send_fds(status, [PID_MSG.pack(b"P", pid)], [pidfd])
-                    except OSError:
-                        pass  # the parent gave up on this run; still reap the child
                     running[pidfd] = (pid, status)
                     sel.register(pidfd, selectors.EVENT_READ)
                 else:
