@@ -148,11 +148,40 @@ def sandbox_problem(exc: Exception) -> JobFailed:
     )
 
 
+SignalArrays = tuple[Any, Any, Any | None, Any | None]
+
+
+def code_signals(
+    source: str,
+    runs: list[tuple[pd.DataFrame, dict[str, Any]]],
+    *,
+    cpu_seconds: float,
+    wall_seconds: float,
+) -> list[SignalArrays]:
+    """Signals of custom code for every (frame, params) pair -- symbols of one run, or the
+    parameter sets of a sweep or walk-forward -- computed in ONE sandboxed child process.
+
+    The budgets are per call (what one `run_strategy` would get), summed for the child. Raises
+    `SandboxError` (the caller turns it into a problem)."""
+    from vt_sandbox import SandboxLimits, run_strategy_batch
+
+    calls = max(1, len(runs))
+    limits = SandboxLimits(
+        cpu_seconds=cpu_seconds * calls,
+        wall_seconds=wall_seconds * calls,
+        max_rows=SandboxLimits().max_rows * calls,
+    )
+    return [
+        (s.entries, s.exits, s.short_entries, s.short_exits)
+        for s in run_strategy_batch(source, runs, limits)
+    ]
+
+
 def engine_compute(job: ComputeJob) -> BacktestResult:
     """Run the job on vt_engine; custom code runs only through `vt_sandbox.run_strategy`."""
     import vt_engine
     from vt_engine.errors import EngineError
-    from vt_sandbox import SandboxError, SandboxLimits, run_strategy
+    from vt_sandbox import SandboxError
 
     request = job.request
     progress = _progress_adapter(job.progress)
@@ -169,18 +198,22 @@ def engine_compute(job: ComputeJob) -> BacktestResult:
             )
         code = request.code
         assert code is not None
-        limits = SandboxLimits(
-            cpu_seconds=job.sandbox_cpu_seconds, wall_seconds=job.sandbox_wall_seconds
-        )
 
-        def signal_fn(symbol: str, frame: pd.DataFrame) -> tuple[Any, Any, Any | None, Any | None]:
-            signals = run_strategy(code.code, frame, dict(code.params), limits)
-            return signals.entries, signals.exits, signals.short_entries, signals.short_exits
+        def signals_for_all(frames: Mapping[str, pd.DataFrame]) -> dict[str, SignalArrays]:
+            symbols = list(frames)
+            runs = code_signals(
+                code.code,
+                [(frames[s], dict(code.params)) for s in symbols],
+                cpu_seconds=job.sandbox_cpu_seconds,
+                wall_seconds=job.sandbox_wall_seconds,
+            )
+            return dict(zip(symbols, runs, strict=True))
 
         return vt_engine.run_code_backtest(
             code,
             job.data,
-            signal_fn,
+            None,
+            signals_for_all=signals_for_all,
             market=job.market,
             benchmark=job.benchmark,
             gates=request.gates,
@@ -198,7 +231,15 @@ def engine_compute(job: ComputeJob) -> BacktestResult:
         ) from None
 
 
-__all__ = ["Compute", "ComputeJob", "JobFailed", "check_data", "engine_compute", "load_compute"]
+__all__ = [
+    "Compute",
+    "ComputeJob",
+    "JobFailed",
+    "check_data",
+    "code_signals",
+    "engine_compute",
+    "load_compute",
+]
 
 
 def warm_service_paths() -> None:

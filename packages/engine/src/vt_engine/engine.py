@@ -678,8 +678,10 @@ def _check_signal_array(a: Any, n: int, symbol: str, what: str) -> np.ndarray:
 def run_code_backtest(
     code: CodeStrategy,
     data: Mapping[str, pd.DataFrame],
-    signal_fn: Callable[[str, pd.DataFrame], SignalArrays],
+    signal_fn: Callable[[str, pd.DataFrame], SignalArrays] | None,
     *,
+    signals_for_all: Callable[[Mapping[str, pd.DataFrame]], Mapping[str, SignalArrays]]
+    | None = None,
     market: Market = "us_equity",
     benchmark: pd.DataFrame | None = None,
     gates: GateThresholds | None = None,
@@ -689,7 +691,11 @@ def run_code_backtest(
 ) -> BacktestResult:
     """Backtest a custom-code strategy. ``signal_fn(symbol, frame)`` runs the user's code (in
     the sandbox) on the symbol's full history and returns (entries, exits, short_entries or
-    None, short_exits or None) as boolean arrays; costs in ``code`` are FRACTIONS."""
+    None, short_exits or None) as boolean arrays; costs in ``code`` are FRACTIONS.
+    ``signals_for_all({symbol: frame})``, when given instead, computes every symbol's signals
+    in one call (one sandboxed process for all symbols rather than one per symbol)."""
+    if (signal_fn is None) == (signals_for_all is None):
+        raise ValueError("give exactly one of signal_fn and signals_for_all")
     if progress:
         progress(0.0)
     if not data:
@@ -714,8 +720,11 @@ def run_code_backtest(
     n = len(idx)
     cols: dict[str, list[np.ndarray]] = {"e": [], "x": [], "se": [], "sx": []}
     any_short = False
+    every: Mapping[str, SignalArrays] = (
+        signals_for_all({s: frames[s] for s in code.symbols}) if signals_for_all else {}
+    )
     for j, s in enumerate(code.symbols):
-        out = signal_fn(s, frames[s])
+        out = every[s] if signal_fn is None else signal_fn(s, frames[s])
         if not isinstance(out, tuple | list) or len(out) not in (2, 4):
             raise EngineError(
                 "bad_signals",
