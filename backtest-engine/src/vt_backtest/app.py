@@ -12,6 +12,7 @@ from vt_backtest import queue
 from vt_backtest.runs.router import router as runs_router
 from vt_backtest.settings import Settings
 from vt_backtest.supervisor import WorkerSupervisor
+from vt_backtest.worker import sandbox
 from vt_kit.app import create_service_app
 from vt_kit.health import ReadinessCheck
 
@@ -51,7 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if supervisor is not None and not supervisor.alive:
                 raise RuntimeError("worker master is not running")
 
-        return {"workers": workers}
+        async def custom_code_sandbox() -> str | None:
+            # As reported by the workers, which run it: zygote or fresh process, and each layer.
+            return await sandbox.describe(app.state.redis)
+
+        return {"workers": workers, "sandbox": custom_code_sandbox}
 
     return create_service_app(
         settings,

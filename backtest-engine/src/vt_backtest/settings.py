@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import AliasChoices, Field, model_validator
 
@@ -48,6 +48,13 @@ class Settings(ServiceSettings):
     market_data_timeout_s: float = Field(default=60.0, gt=0, alias="BACKTEST_MARKET_DATA_TIMEOUT")
     sandbox_cpu_seconds: float = Field(default=10.0, gt=0, alias="BACKTEST_SANDBOX_CPU_SECONDS")
     sandbox_wall_seconds: float = Field(default=30.0, gt=0, alias="BACKTEST_SANDBOX_WALL_SECONDS")
+    sandbox_zygote: Literal["auto", "required", "off"] = Field(
+        default="auto",
+        alias="VT_SANDBOX_ZYGOTE",
+        description="Custom code runs in children forked from a pre-loaded zygote; 'auto' falls "
+        "back to a fresh interpreter per run if the zygote cannot start, 'required' fails "
+        "instead, 'off' always starts a fresh interpreter (slow; for diagnosis).",
+    )
     warmup: bool = Field(
         default=True,
         alias="BACKTEST_WARMUP",

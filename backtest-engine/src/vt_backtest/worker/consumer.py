@@ -31,6 +31,7 @@ from vt_backtest import events, queue
 from vt_backtest.runs import repository as repo
 from vt_backtest.runs.service import parse_request
 from vt_backtest.settings import Settings
+from vt_backtest.worker import sandbox
 from vt_backtest.worker.compute import Compute, ComputeJob, check_data, load_compute
 from vt_backtest.worker.errors import JobFailed, problem
 from vt_backtest.worker.marketdata import LoadedFrame, MarketDataClient
@@ -87,6 +88,7 @@ class Worker:
         self.settings = settings
         self.name = name or worker_name()
         self.compute: Compute = compute or load_compute(settings.compute)
+        self.sandbox = sandbox.Reporter(self.name)
         self.jobs_done = 0
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
@@ -415,6 +417,10 @@ class Worker:
         started = time.perf_counter()
         result = await asyncio.to_thread(self.compute, job)
         tracker.timings["engine_s"] = time.perf_counter() - started
+        if request.code is not None:
+            from vt_sandbox import sandbox_status
+
+            await self.sandbox.report(self.redis, sandbox_status())
         return result
 
     async def _load(

@@ -96,6 +96,11 @@ async def _child_main(settings: Settings, forked_at: float, name: str, inherit: 
     watcher = asyncio.create_task(watch_parent())
     worker = Worker(settings, name=name)
     await worker.setup()
+    # Start the sandbox zygote now (not on the first custom-code job) and tell /ready how
+    # custom code runs here.
+    from vt_backtest.worker import sandbox
+
+    await worker.sandbox.report(worker.redis, await asyncio.to_thread(sandbox.probe))
     if inherit:
         await worker.adopt(inherit)
     log.info(

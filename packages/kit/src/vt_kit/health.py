@@ -10,7 +10,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-ReadinessCheck = Callable[[], Awaitable[None]]
+# A check raises when its dependency is unusable; it may return a short detail for the report.
+ReadinessCheck = Callable[[], Awaitable[str | None]]
 
 
 class Health(BaseModel):
@@ -47,8 +48,10 @@ def health_router(
         async def run(name: str, check: ReadinessCheck) -> None:
             started = time.perf_counter()
             try:
-                await asyncio.wait_for(check(), timeout=2.0)
+                detail = await asyncio.wait_for(check(), timeout=2.0)
                 results[name] = f"ok ({(time.perf_counter() - started) * 1000:.0f} ms)"
+                if detail:
+                    results[name] += f": {detail}"
             except Exception as exc:  # a failing dependency is reported, not raised
                 results[name] = f"failed: {type(exc).__name__}"
 
