@@ -310,3 +310,32 @@ def test_a_forked_copy_of_the_parent_starts_its_own_zygote() -> None:
     assert int(theirs) != ours
     assert launcher.zygote_pid() == ours  # ours is untouched and still serves us
     run_strategy(LEGIT, DATA, None, LIMITS)
+
+
+def test_zygote_is_recycled_in_the_background(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(launcher, "_state", launcher._State())
+    monkeypatch.setattr(launcher, "RECYCLE_AFTER_FORKS", 3)
+    try:
+        run_strategy(LEGIT, DATA, None, LIMITS)
+        first = launcher.zygote_pid()
+        for _ in range(2):
+            run_strategy(LEGIT, DATA, None, LIMITS)  # the third fork starts a successor
+        deadline = time.monotonic() + 60
+        while launcher.zygote_pid() == first and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = launcher.zygote_pid()
+        assert second is not None
+        assert second != first
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            sums = list(
+                pool.map(lambda n: run_strategy(LEGIT, DATA, {"n": n}, LIMITS), range(3, 9))
+            )
+        assert all(s.isolation["seccomp"].startswith("filter") for s in sums)
+        assert first is not None
+        deadline = time.monotonic() + 10
+        while os.path.exists(f"/proc/{first}") and time.monotonic() < deadline:
+            launcher._zygote(launcher._state, "auto")  # reaps retired zygotes
+            time.sleep(0.05)
+        assert not os.path.exists(f"/proc/{first}"), "the retired zygote exited"
+    finally:
+        launcher.shutdown()

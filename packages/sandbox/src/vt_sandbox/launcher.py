@@ -52,6 +52,9 @@ _ZYGOTE_BOOT = (
 _START_TIMEOUT_S = 60.0  # imports on a loaded 2-CPU host can take seconds
 _SPAWN_TIMEOUT_S = 10.0  # the zygote answers a fork request in about a millisecond
 _RETRY_AFTER_S = 30.0
+# Children share the zygote's address-space layout and hash seed; a fresh zygote (started in
+# the background, swapped in when ready) re-randomises both every this many forks.
+RECYCLE_AFTER_FORKS = 1000
 _MODES = ("auto", "required", "off")
 
 
@@ -302,6 +305,11 @@ class Zygote:
         child.pidfd = fds[0]
         return child
 
+    def retire(self) -> None:
+        """No new children; it exits once the running ones are reaped (reaped by `poll`)."""
+        with self.lock, contextlib.suppress(OSError):
+            self.control.close()
+
     def stop(self) -> None:
         with contextlib.suppress(OSError):
             self.control.close()
@@ -323,6 +331,8 @@ class _State:
     failed_at: float = 0.0
     last_mode: str = "not started"
     isolation: dict[str, str] = field(default_factory=dict)
+    retired: list[Zygote] = field(default_factory=list)
+    replacing: bool = False
 
 
 _state = _State()
@@ -334,9 +344,10 @@ def _forget_after_fork() -> None:
     global _state
     old = _state
     _state = _State()
-    if old.zygote is not None:
-        with contextlib.suppress(OSError):
-            old.zygote.control.close()
+    for z in [old.zygote, *old.retired]:
+        if z is not None:
+            with contextlib.suppress(OSError):
+                z.control.close()
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
@@ -354,6 +365,7 @@ def mode_setting() -> str:
 def _zygote(state: _State, mode: str) -> Zygote | None:
     """The running zygote, started or restarted as needed; None if it cannot start."""
     with state.lock:
+        state.retired = [r for r in state.retired if r.alive()]  # reaps the finished ones
         z = state.zygote
         if z is not None and z.alive():
             return z
@@ -380,6 +392,37 @@ def _retire(state: _State, z: Zygote) -> None:
     z.stop()
 
 
+def _replace(state: _State, old: Zygote) -> None:
+    """Start a successor in the background, swap it in, retire the old one."""
+    try:
+        new = Zygote.start()
+    except OSError:
+        new = None
+    with state.lock:
+        state.replacing = False
+        if new is None:
+            return  # keep the old one; the next threshold crossing tries again
+        if state.zygote is not old:
+            new.stop()
+            return
+        state.zygote = new
+        state.starts += 1
+        state.retired.append(old)
+    old.retire()
+
+
+def _maybe_recycle(state: _State, z: Zygote) -> None:
+    if z.forks % RECYCLE_AFTER_FORKS != 0:
+        return
+    with state.lock:
+        if state.replacing or state.zygote is not z:
+            return
+        state.replacing = True
+    threading.Thread(
+        target=_replace, args=(state, z), name="vt-sandbox-zygote", daemon=True
+    ).start()
+
+
 def start_child(workdir: str, *, fresh: bool = False) -> tuple[Child, str]:
     """A new child for one run and the mode that made it (``zygote`` or ``fresh``)."""
     mode = "off" if fresh else mode_setting()
@@ -392,10 +435,14 @@ def start_child(workdir: str, *, fresh: bool = False) -> tuple[Child, str]:
             try:
                 child = z.spawn(workdir)
             except ZygoteBroken as exc:
-                state.failure = str(exc)
-                _retire(state, z)
+                with state.lock:
+                    current = state.zygote is z
+                if current:  # else it was just retired by a recycle: simply use the new one
+                    state.failure = str(exc)
+                    _retire(state, z)
                 continue
             state.last_mode = "zygote"
+            _maybe_recycle(state, z)
             return child, "zygote"
         if mode == "required":
             raise SandboxError(
@@ -445,5 +492,7 @@ def shutdown() -> None:
     state = _state
     with state.lock:
         z, state.zygote = state.zygote, None
-    if z is not None:
-        z.stop()
+        retired, state.retired = state.retired, []
+    for old in [z, *retired]:
+        if old is not None:
+            old.stop()

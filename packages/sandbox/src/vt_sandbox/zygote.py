@@ -143,20 +143,24 @@ def _fork_child(fds: list[int], zygote_pid: int) -> int:
 
 
 def serve(control: socket.socket) -> None:
-    """Fork one child per request until the parent closes the control socket."""
+    """Fork one child per request until the parent closes the control socket (it is gone, or
+    it retired this zygote); then finish reaping the children still running and return."""
     zygote_pid = os.getpid()
     running: dict[int, tuple[int, socket.socket]] = {}  # pidfd -> (pid, status socket)
+    accepting = True
     with selectors.DefaultSelector() as sel:
         sel.register(control, selectors.EVENT_READ)
-        while True:
+        while accepting or running:
             for key, _ in sel.select():
                 if key.fileobj is control:
                     try:
                         msg, fds, _flags, _addr = socket.recv_fds(control, 16, N_FDS + 1)
                     except OSError:
-                        return
+                        msg, fds = b"", []
                     if not msg:
-                        return  # the parent is gone
+                        sel.unregister(control)  # drain: no new children
+                        accepting = False
+                        continue
                     if msg != REQUEST or len(fds) != N_FDS or thread_count() != 1:
                         for fd in fds:
                             os.close(fd)
