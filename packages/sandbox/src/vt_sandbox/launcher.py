@@ -214,6 +214,9 @@ class ZygoteChild:
                 result = self._exit_message(_SPAWN_TIMEOUT_S)
             return result if result is not None else (None, 0.0)
         finally:
+            # If the zygote died, nobody reaps or reports: make sure the child is gone too (a
+            # pidfd cannot hit another process, so this is safe after a normal exit as well).
+            self.kill()
             self.close()
 
     def close(self) -> None:
