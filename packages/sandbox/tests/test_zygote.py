@@ -177,20 +177,29 @@ def test_zygote_is_single_threaded_and_holds_no_secrets() -> None:
     environ = sorted(v.split("=", 1)[0] for v in _proc(pid, "environ").split("\0") if v)
     assert environ == sorted(launcher.CHILD_ENV)
     assert os.readlink(f"/proc/{pid}/cwd") == "/"
-    sockets, others = 0, []
+    # Between runs (its children reaped) it holds one socket: the control socket to us. While
+    # runs are in flight it also holds their status sockets - Unix socketpairs with us too.
+    deadline = time.monotonic() + 10
+    while _children_of(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    with open("/proc/net/unix", encoding="ascii") as fh:
+        unix_inodes = {line.split()[6] for line in fh.readlines()[1:] if len(line.split()) > 6}
+    sockets, others = [], []
     for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
             target = os.readlink(f"/proc/{pid}/fd/{fd}")
         except FileNotFoundError:
             continue
         if target.startswith("socket:"):
-            sockets += 1
+            sockets.append(target[len("socket:[") : -1])
         elif target != "/dev/null" and not target.startswith("anon_inode:"):
             others.append(target)
-    assert sockets == 1, "only the control socket to its parent"
+    assert len(sockets) == 1, "only the control socket to its parent"
+    assert set(sockets) <= unix_inodes, "a Unix socket, no network socket"
     assert others == []
-    # Its only socket is a Unix socket shared with this process (no network sockets).
-    assert stat.S_ISSOCK(os.fstat(launcher._state.zygote.control.fileno()).st_mode)  # type: ignore[union-attr]
+    control = launcher._state.zygote.control  # type: ignore[union-attr]
+    assert stat.S_ISSOCK(os.fstat(control.fileno()).st_mode)
 
 
 def test_zygote_crash_is_recovered() -> None:
@@ -339,3 +348,11 @@ def test_zygote_is_recycled_in_the_background(monkeypatch: pytest.MonkeyPatch) -
         assert not os.path.exists(f"/proc/{first}"), "the retired zygote exited"
     finally:
         launcher.shutdown()
+
+
+def test_large_inputs_are_pumped_to_a_forked_child() -> None:
+    big = make_ohlcv(40_000, seed=5)  # ~1.9 MB of input: more than a pipe holds up front
+    result = run_strategy(LEGIT, big, {"n": 7}, LIMITS)
+    fast = big.close.rolling(7).mean()
+    np.testing.assert_array_equal(result.entries, (big.close > fast).fillna(False).to_numpy())
+    assert sandbox_status()["mode"] == "zygote"

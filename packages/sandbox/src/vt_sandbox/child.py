@@ -113,6 +113,9 @@ def main() -> None:
             {},
         )
     _write_all(result)
+    # EOF for the parent now, not after the exit has torn the address space down.
+    os.close(1)
+    os.close(2)
     os._exit(0)
 
 

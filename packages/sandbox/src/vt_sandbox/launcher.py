@@ -17,6 +17,7 @@ before untrusted code runs; see ``zygote.py`` for what the zygote holds and does
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib.util
 import json
 import os
@@ -69,9 +70,12 @@ class Child(Protocol):
         """All input written: the child sees EOF."""
         ...
 
-    def finish(self, grace: float) -> tuple[int | None, float]:
+    lost: bool
+
+    def finish(self, grace: float, *, need_status: bool = True) -> tuple[int | None, float]:
         """Wait up to ``grace`` s for a normal exit, then kill; reap and close every fd.
-        Returns (wait status or None if it could not be learnt, CPU seconds)."""
+        Returns (wait status or None if it could not be learnt, CPU seconds); with
+        ``need_status=False`` (a complete reply is in hand) it kills without waiting."""
         ...
 
 
@@ -131,12 +135,14 @@ class FreshChild:
         self.stdin = self.proc.stdin.fileno()
         self.stdout = self.proc.stdout.fileno()
         self.stderr = self.proc.stderr.fileno()
+        self.lost = False
 
     def close_stdin(self) -> None:
         assert self.proc.stdin
         self.proc.stdin.close()
 
-    def finish(self, grace: float) -> tuple[int | None, float]:
+    def finish(self, grace: float, *, need_status: bool = True) -> tuple[int | None, float]:
+        # A fresh interpreter is reaped in any case (it is our child); need_status is moot.
         proc = self.proc
         # Wait (without reaping) briefly for a normal exit; then kill the whole group
         # while the leader is still unreaped, so its pgid cannot have been recycled.
@@ -172,6 +178,25 @@ class ZygoteBroken(Exception):
     """The zygote did not answer a fork request; it is killed and restarted."""
 
 
+_PREFILL_MAX = 1 << 20  # the default pipe-max-size; larger inputs are pumped as they drain
+
+
+def _prefill(fd: int, payload: bytes) -> bool:
+    """Write the whole payload into a pipe grown to hold it; False if it cannot hold it."""
+    if len(payload) > _PREFILL_MAX:
+        return False
+    try:
+        size = fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, len(payload))
+    except OSError:
+        return False  # over /proc/sys/fs/pipe-max-size: the runner pumps it instead
+    if size < len(payload):
+        return False
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(fd, view) :]
+    return True
+
+
 class ZygoteChild:
     """A child forked by the zygote: killed through a pidfd, reaped by the zygote."""
 
@@ -180,13 +205,32 @@ class ZygoteChild:
         self.status = status
         self.pid = 0
         self.pidfd = -1
+        #: The zygote never confirmed the fork (it died or broke): the run may be retried.
+        self.lost = False
 
     def close_stdin(self) -> None:
         if self.stdin >= 0:
             os.close(self.stdin)
             self.stdin = -1
 
+    def _await_pid(self) -> None:
+        if self.pidfd >= 0 or self.lost:
+            return
+        try:
+            self.status.settimeout(_SPAWN_TIMEOUT_S)
+            msg, fds, _flags, _addr = socket.recv_fds(self.status, 64, 1)
+        except OSError:
+            msg, fds = b"", []
+        if len(msg) != zygote.PID_MSG.size or len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            self.lost = True
+            return
+        self.pid = zygote.PID_MSG.unpack(msg)[1]
+        self.pidfd = fds[0]
+
     def kill(self) -> None:
+        self._await_pid()
         if self.pidfd >= 0:
             # A pidfd names this process even after its pid is reused: no wrong target.
             with contextlib.suppress(ProcessLookupError, OSError):
@@ -206,16 +250,21 @@ class ZygoteChild:
         _, status, cpu_s = zygote.EXIT_MSG.unpack(msg)
         return status, cpu_s
 
-    def finish(self, grace: float) -> tuple[int | None, float]:
+    def finish(self, grace: float, *, need_status: bool = True) -> tuple[int | None, float]:
         try:
+            self._await_pid()
+            if self.lost or not need_status:
+                # A complete reply is in hand: the child is exiting; it is killed below and
+                # the zygote reaps it without us waiting for that.
+                return None, 0.0
             result = self._exit_message(grace) if grace > 0 else None
             if result is None:  # still running: kill it (only it) and wait for the reap
                 self.kill()
                 result = self._exit_message(_SPAWN_TIMEOUT_S)
             return result if result is not None else (None, 0.0)
         finally:
-            # If the zygote died, nobody reaps or reports: make sure the child is gone too (a
-            # pidfd cannot hit another process, so this is safe after a normal exit as well).
+            # Also when the zygote died (nobody reaps or reports) or the reply came early: a
+            # pidfd cannot hit another process, so this is safe after a normal exit as well.
             self.kill()
             self.close()
 
@@ -273,7 +322,10 @@ class Zygote:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def spawn(self, workdir: str) -> ZygoteChild:
+    def spawn(self, workdir: str, payload: bytes = b"") -> ZygoteChild:
+        """Ask for a child. When ``payload`` fits in the (enlarged) stdin pipe it is written
+        before the request, so the child never waits for us; the pid/pidfd answer is read
+        later (``finish``), off the critical path."""
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -281,6 +333,8 @@ class Zygote:
         wd = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         child = ZygoteChild(in_w, out_r, err_r, status)
         try:
+            if payload and _prefill(in_w, payload):
+                child.close_stdin()
             with self.lock:
                 socket.send_fds(
                     self.control, [zygote.REQUEST], [in_r, out_w, err_w, status_child.fileno(), wd]
@@ -293,19 +347,6 @@ class Zygote:
             for fd in (in_r, out_w, err_w, wd):
                 os.close(fd)
             status_child.close()
-        try:
-            status.settimeout(_SPAWN_TIMEOUT_S)
-            msg, fds, _flags, _addr = socket.recv_fds(status, 64, 1)
-        except OSError as exc:
-            child.close()
-            raise ZygoteBroken(f"no answer to a fork request: {exc}") from None
-        if len(msg) != zygote.PID_MSG.size or len(fds) != 1:
-            for fd in fds:
-                os.close(fd)
-            child.close()
-            raise ZygoteBroken("malformed answer to a fork request")
-        child.pid = zygote.PID_MSG.unpack(msg)[1]
-        child.pidfd = fds[0]
         return child
 
     def retire(self) -> None:
@@ -426,8 +467,9 @@ def _maybe_recycle(state: _State, z: Zygote) -> None:
     ).start()
 
 
-def start_child(workdir: str, *, fresh: bool = False) -> tuple[Child, str]:
-    """A new child for one run and the mode that made it (``zygote`` or ``fresh``)."""
+def start_child(workdir: str, payload: bytes, *, fresh: bool = False) -> tuple[Child, str]:
+    """A new child for one run and the mode that made it (``zygote`` or ``fresh``). A zygote
+    child may already have ``payload`` on its stdin (then its ``stdin`` is -1)."""
     mode = "off" if fresh else mode_setting()
     state = _state
     if mode != "off":
@@ -436,7 +478,7 @@ def start_child(workdir: str, *, fresh: bool = False) -> tuple[Child, str]:
             if z is None:
                 break
             try:
-                child = z.spawn(workdir)
+                child = z.spawn(workdir, payload)
             except ZygoteBroken as exc:
                 with state.lock:
                     current = state.zygote is z

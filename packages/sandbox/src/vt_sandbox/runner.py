@@ -223,14 +223,19 @@ def _spawn(
     workdir = tempfile.mkdtemp(prefix="vt-sandbox-")
     try:
         os.chmod(workdir, 0o700)
-        child, _how = launcher.start_child(workdir, fresh=fresh)
-        out, err, timed_out, too_large = b"", b"", False, False
-        try:
-            out, err, timed_out, too_large = _pump(child, payload, limits, n_rows)
-        finally:
-            # No grace period when we already know the child must die.
-            grace = 0.0 if (timed_out or too_large) else 2.0
-            status, cpu_s = child.finish(grace)
+        for attempt in range(2):
+            child, _how = launcher.start_child(workdir, payload, fresh=fresh)
+            out, err, timed_out, too_large = b"", b"", False, False
+            try:
+                out, err, timed_out, too_large = _pump(child, payload, limits, n_rows)
+            finally:
+                # No grace period when we already know the child must die; no waiting for
+                # the exit status when the reply is in hand (only a failure needs it).
+                grace = 0.0 if (timed_out or too_large) else 2.0
+                status, cpu_s = child.finish(grace, need_status=not out or timed_out)
+            if child.lost and not out and attempt == 0:
+                continue  # the zygote died before forking: once more, on a new one
+            break
         if too_large:
             raise SandboxError(
                 "output_too_large",
@@ -256,11 +261,12 @@ def _pump(
         return b"".join(bufs[fd])
 
     with selectors.DefaultSelector() as sel:
-        os.set_blocking(child.stdin, False)
-        sel.register(child.stdin, selectors.EVENT_WRITE)
+        stdin_open = child.stdin >= 0  # else the payload is already in the pipe
+        if stdin_open:
+            os.set_blocking(child.stdin, False)
+            sel.register(child.stdin, selectors.EVENT_WRITE)
         for fd in caps:
             sel.register(fd, selectors.EVENT_READ)
-        stdin_open = True
         while sel.get_map():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
