@@ -297,6 +297,7 @@ def test_falls_back_to_a_fresh_interpreter_when_the_zygote_cannot_start(
     monkeypatch.setenv("VT_SANDBOX_ZYGOTE", "bogus")
     with pytest.raises(SandboxError):
         run_strategy(LEGIT, DATA, None, LIMITS)
+    assert str(sandbox_status()["mode"]).startswith("unavailable (VT_SANDBOX_ZYGOTE must be")
 
 
 def test_a_forked_copy_of_the_parent_starts_its_own_zygote() -> None:

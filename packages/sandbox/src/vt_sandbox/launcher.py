@@ -505,10 +505,16 @@ def record_isolation(isolation: dict[str, str]) -> None:
 def status() -> dict[str, object]:
     """How sandboxed runs are made here: mode, zygote, last isolation report."""
     state = _state
-    setting = mode_setting()
+    try:
+        setting = mode_setting()
+    except SandboxError as exc:
+        setting = "invalid"
+        state.failure = exc.message
     z = state.zygote
     running = z is not None and z.alive()
-    if setting == "off":
+    if setting == "invalid":
+        mode = f"unavailable ({state.failure})"
+    elif setting == "off":
         mode = "fresh (VT_SANDBOX_ZYGOTE=off)"
     elif running:
         mode = "zygote"
