@@ -307,6 +307,7 @@ def test_a_forked_copy_of_the_parent_starts_its_own_zygote() -> None:
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the forked copy
         code = 1
+        signal.alarm(60)  # never hang the suite, whatever the fork inherited
         try:
             run_strategy(LEGIT, DATA, None, LIMITS)
             os.write(write, str(launcher.zygote_pid()).encode())
