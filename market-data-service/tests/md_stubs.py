@@ -33,6 +33,9 @@ class StubServer:
     seen: list[Seen] = field(default_factory=list)
     mode: str = "ok"  # ok | error500 | garbage | slow
     server: ThreadingHTTPServer | None = None
+    data: dict[str, Any] = field(
+        default_factory=dict
+    )  # what the handler serves, if tests change it
 
     @property
     def url(self) -> str:
@@ -127,6 +130,14 @@ class YahooSeries:
             i = int(self.days.get_loc(pd.Timestamp(day)))
             factor[:i] *= 1.0 - amount / self.close[i - 1]
         return np.round(self.close * factor, 6)
+
+
+def add_split(series: YahooSeries, day: str, num: int, den: int) -> None:
+    """A split on `day`: Yahoo's split-adjusted closes before it are divided by num/den."""
+    i = int(series.days.get_loc(pd.Timestamp(day)))
+    series.close = series.close.copy()
+    series.close[:i] = np.round(series.close[:i] * den / num, 4)
+    series.splits = {**series.splits, day: (num, den)}
 
 
 def make_yahoo_series(
