@@ -2425,6 +2425,13 @@ export interface components {
          */
         Universe: {
             /**
+             * Adjust
+             * @description Equity prices used. 'adjusted' (default): split- and dividend-adjusted, so returns are total returns, but past price levels are rescaled by later splits and dividends, which makes absolute levels (close > 100), fixed commissions and whole-share rounding use information from the future. 'raw': prices as traded on the day (splits are not undone; dividends are not credited). Crypto is the same either way.
+             * @default adjusted
+             * @enum {string}
+             */
+            adjust: "adjusted" | "raw";
+            /**
              * Market
              * @description Market of the symbols. Decides the trading calendar, whether fractional units are allowed (crypto) and annualisation (252 trading days for equities, 365 days for crypto).
              * @default us_equity
