@@ -43,6 +43,13 @@ def generate_signals(data, params):
 """
 
 
+LOOKAHEAD_CODE = """
+def generate_signals(data, params):
+    tomorrow = data["close"].shift(-1)
+    return (tomorrow > data["close"]).fillna(False), (tomorrow < data["close"]).fillna(False)
+"""
+
+
 def code_body(code: str, **extra: Any) -> dict[str, Any]:
     return {
         "code": {
@@ -145,6 +152,20 @@ async def test_bad_signals_from_code_are_a_422_problem(
     assert err["status"] == 422
     assert err["type"].endswith("sandbox-bad-output")
     assert "10 values" in err["detail"]
+
+
+async def test_code_that_looks_ahead_is_refused_naming_the_bar(
+    api: httpx.AsyncClient, user: str, engine_worker: Any
+) -> None:
+    body = await run_to_end(api, user, code_body(LOOKAHEAD_CODE))
+    assert body["status"] == "failed"
+    err = body["error"]
+    assert err["status"] == 422, err
+    assert err["type"].endswith("sandbox-look-ahead"), err
+    assert err["title"] == "Strategy code looks ahead"
+    assert "looks ahead" in err["detail"]
+    assert "(bar " in err["detail"]
+    assert "when the data ends on" in err["detail"]
 
 
 async def test_engine_rejection_becomes_a_422_problem(

@@ -130,6 +130,7 @@ def sandbox_problem(exc: Exception) -> JobFailed:
         "runtime_error": "Strategy code raised an error",
         "bad_output": "Strategy code returned unusable signals",
         "output_too_large": "Strategy code printed too much",
+        "look_ahead": "Strategy code looks ahead",
     }
     if code == "sandbox_failure":
         return fail(
@@ -152,7 +153,7 @@ def engine_compute(job: ComputeJob) -> BacktestResult:
     """Run the job on vt_engine; custom code runs only through `vt_sandbox.run_strategy`."""
     import vt_engine
     from vt_engine.errors import EngineError
-    from vt_sandbox import SandboxError, SandboxLimits, run_strategy
+    from vt_sandbox import SandboxError, SandboxLimits, probe_lookahead, run_strategy
 
     request = job.request
     progress = _progress_adapter(job.progress)
@@ -175,6 +176,7 @@ def engine_compute(job: ComputeJob) -> BacktestResult:
 
         def signal_fn(symbol: str, frame: pd.DataFrame) -> tuple[Any, Any, Any | None, Any | None]:
             signals = run_strategy(code.code, frame, dict(code.params), limits)
+            probe_lookahead(code.code, frame, signals, dict(code.params), limits)
             return signals.entries, signals.exits, signals.short_entries, signals.short_exits
 
         return vt_engine.run_code_backtest(

@@ -8,6 +8,7 @@ Nothing from the strategy is trusted after it has run; the parent re-validates.
 
 from __future__ import annotations
 
+import copy
 import gc
 import os
 import sys
@@ -147,10 +148,30 @@ def _run(blob: bytes, started: float) -> bytes:
                 "bad_output",
                 "the code must define a function generate_signals(data, params)",
             )
-        out = func(data, params)
-        # Compare with the original index: the strategy may have re-sorted or
-        # re-indexed ``data`` in place, which must not make misaligned output pass.
-        arrays = _normalise(out, index, np, pd)
+        prefixes = header.get("prefixes")
+        if prefixes:
+            # Look-ahead probe: the strategy on each prefix of the data, fresh copies each time;
+            # the signals come back concatenated (prefix after prefix) for the parent to compare.
+            parts: list[dict[str, Any]] = []
+            for p in prefixes:
+                sub = data.iloc[: int(p)].copy()
+                out = func(sub, copy.deepcopy(params))
+                parts.append(_normalise(out, index[: int(p)], np, pd))
+            names = [k for k in SIGNAL_NAMES if any(k in part for part in parts)]
+            arrays = {
+                k: np.concatenate(
+                    [
+                        part.get(k, np.zeros(int(p), dtype=np.uint8))
+                        for part, p in zip(parts, prefixes, strict=True)
+                    ]
+                )
+                for k in names
+            }
+        else:
+            out = func(data, params)
+            # Compare with the original index: the strategy may have re-sorted or
+            # re-indexed ``data`` in place, which must not make misaligned output pass.
+            arrays = _normalise(out, index, np, pd)
     except _Fail:
         raise
     except guards.GuardError as exc:

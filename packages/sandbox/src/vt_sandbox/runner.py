@@ -56,6 +56,95 @@ def run_strategy(
     return _run(source, data, params, limits or SandboxLimits())
 
 
+def probe_lookahead(
+    source: str,
+    data: pd.DataFrame,
+    full: StrategySignals,
+    params: dict[str, Any] | None = None,
+    limits: SandboxLimits | None = None,
+    *,
+    max_prefixes: int = 6,
+) -> list[int]:
+    """Refuse a strategy whose past signals change when the future is cut off.
+
+    ``full`` is the strategy's output on the whole of ``data``. In ONE extra sandboxed call the
+    strategy runs on a few prefixes of the data, ending on bars where it signalled (the bars a
+    look-ahead most likely decided with the future) and at the middle and three quarters of the
+    history; each prefix's signals must equal the full run's over the same bars. Returns the
+    prefix lengths checked; raises ``SandboxError("look_ahead")`` naming the first bar whose
+    signal changed (``.bar`` holds its timestamp)."""
+    import numpy as np
+
+    limits = limits or SandboxLimits()
+    n = len(data)
+    prefixes = _choose_prefixes(full, n, max_prefixes)
+    if not prefixes:
+        return []
+    try:
+        probed = _run(source, data, params, limits, _prefixes=prefixes)
+    except SandboxError as exc:
+        if exc.code not in ("runtime_error", "bad_output"):
+            raise
+        raise SandboxError(
+            exc.code,
+            f"while checking for look-ahead, the strategy failed on the first {prefixes[0]:,} "
+            f"to {prefixes[-1]:,} of {n:,} bars (a strategy must run on any part of its "
+            f"history that starts at its first bar): {exc.message}",
+            exc.violations,
+        ) from None
+    full_arrays = _named(full, n)
+    probe_arrays = _named(probed, sum(prefixes))
+    first: tuple[int, str, bool, int] | None = None  # (bar, signal, full value, prefix length)
+    offset = 0
+    for p in prefixes:
+        for name, whole in full_arrays.items():
+            part = probe_arrays[name][offset : offset + p]
+            diff = np.flatnonzero(whole[:p] != part)
+            if diff.size and (first is None or int(diff[0]) < first[0]):
+                i = int(diff[0])
+                first = (i, name, bool(whole[i]), p)
+        offset += p
+    if first is not None:
+        i, name, was, p = first
+        bar = data.index[i]
+        raise SandboxError(
+            "look_ahead",
+            f"the strategy looks ahead: {name} on {bar.isoformat()} (bar {i + 1} of {n}) is "
+            f"{was} with the whole history but {not was} when the data ends on "
+            f"{data.index[p - 1].isoformat()}. A decision may only use bars up to the one it is "
+            "made on; shift(-1), centred rolling windows, bfill and statistics of the whole "
+            "series read the future.",
+            bar=bar,
+        )
+    return prefixes
+
+
+def _choose_prefixes(full: StrategySignals, n: int, k: int) -> list[int]:
+    import numpy as np
+
+    floor = min(n, max(10, n // 10))  # a causal strategy must run on a tenth of its history
+    fired = np.zeros(n, dtype=bool)
+    for arr in _named(full, n).values():
+        fired |= arr
+    bars = np.flatnonzero(fired[floor - 1 : n - 1]) + floor - 1  # the last bar is the full run
+    picks = set()
+    if bars.size:
+        take = np.unique(np.linspace(0, bars.size - 1, num=min(k, bars.size)).round().astype(int))
+        picks.update(int(bars[j]) + 1 for j in take)
+    picks.update(p for p in (n // 2, (3 * n) // 4) if floor <= p < n)
+    return sorted(picks)
+
+
+def _named(signals: StrategySignals, n: int) -> dict[str, Any]:
+    import numpy as np
+
+    out = {"entries": signals.entries, "exits": signals.exits}
+    for name in ("short_entries", "short_exits"):
+        arr = getattr(signals, name)
+        out[name] = arr if arr is not None else np.zeros(n, dtype=bool)
+    return {k: np.asarray(v, dtype=bool) for k, v in out.items()}
+
+
 def _run(
     source: str,
     data: pd.DataFrame,
@@ -64,6 +153,7 @@ def _run(
     *,
     _static_policy: bool = True,
     _mode: str = "restricted",
+    _prefixes: list[int] | None = None,
 ) -> StrategySignals:
     # _static_policy / _mode are test-only hooks (see tests/test_runtime_layers.py):
     # they switch off in-process layers to prove the remaining ones hold on their own.
@@ -94,11 +184,15 @@ def _run(
         "with_indicators": imports_indicators(source),
         "limits": asdict(limits),
     }
+    rows = len(index_ns)
+    if _prefixes:
+        header["prefixes"] = [int(p) for p in _prefixes]
+        rows = sum(header["prefixes"])
     payload = protocol.encode_input(header, index_ns, columns)
     started = time.perf_counter()
-    blob, status, cpu_s, timed_out, stderr = _spawn(payload, limits, len(index_ns))
+    blob, status, cpu_s, timed_out, stderr = _spawn(payload, limits, rows)
     elapsed = time.perf_counter() - started
-    return _interpret(blob, status, cpu_s, timed_out, stderr, limits, len(index_ns), elapsed)
+    return _interpret(blob, status, cpu_s, timed_out, stderr, limits, rows, elapsed)
 
 
 def _encode_data(
