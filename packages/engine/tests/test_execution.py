@@ -207,6 +207,14 @@ def test_staged_take_profit() -> None:
     assert t1.exit_time == df.index[4]
     assert t2.exit_time == df.index[6]
     assert final(res) == pytest.approx(100_000 + 500 * 15 + 500 * 30)
+    # the two partial exits are one round trip: one trade in the statistics
+    assert t1.round_trip == t2.round_trip == 0
+    st = res.summary_stats
+    assert st.trade_count == 1
+    assert st.win_rate_pct == pytest.approx(100.0)
+    assert st.expectancy == pytest.approx(t1.pnl + t2.pnl)
+    committed = t1.entry_price * t1.size + t2.entry_price * t2.size
+    assert st.expectancy_pct == pytest.approx((t1.pnl + t2.pnl) / committed * 100)
 
 
 def test_stop_beats_take_profit_in_same_bar() -> None:

@@ -2197,7 +2197,15 @@ export interface components {
             benchmark_return_pct: number | null;
             /** Beta */
             beta: number | null;
-            /** Cagr Pct */
+            /**
+             * Cagr Null Reason
+             * @description Why cagr_pct and calmar_ratio are null (e.g. less than a year of data).
+             */
+            cagr_null_reason?: string | null;
+            /**
+             * Cagr Pct
+             * @description Compound annual growth rate over calendar time (first bar to last), percent; null under one year (see cagr_null_reason).
+             */
             cagr_pct: number | null;
             /** Calmar Ratio */
             calmar_ratio: number | null;
@@ -2353,7 +2361,8 @@ export interface components {
         };
         /**
          * Trade
-         * @description One closed (or still-open-at-end) round trip.
+         * @description One exit of a position (or the position still open at the end). A position closed in
+         *     several parts (staged take-profit) is one round trip with several exits: see `round_trip`.
          */
         Trade: {
             /**
@@ -2400,6 +2409,11 @@ export interface components {
              * @description Return on the capital committed, percent, after fees.
              */
             return_pct: number;
+            /**
+             * Round Trip
+             * @description Round trip (position) this exit belongs to, numbered from 0 in order of entry. The partial exits of a staged take-profit share one; trade statistics (trade_count, win rate, p-value) count round trips.
+             */
+            round_trip?: number | null;
             /**
              * Size
              * @description Units traded (absolute).

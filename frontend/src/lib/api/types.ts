@@ -56,6 +56,7 @@ export interface SummaryStats {
   final_equity: number;
   total_return_pct: number;
   cagr_pct: number | null;
+  cagr_null_reason?: string | null;
   volatility_annual_pct: number | null;
   sharpe_ratio: number | null;
   sortino_ratio: number | null;
@@ -97,6 +98,7 @@ export interface Trade {
   fees: number;
   duration_bars: number;
   is_open?: boolean;
+  round_trip?: number | null;
 }
 
 export interface GateResult {

@@ -119,7 +119,8 @@ ExitReason = Literal[
 
 
 class Trade(Contract):
-    """One closed (or still-open-at-end) round trip."""
+    """One exit of a position (or the position still open at the end). A position closed in
+    several parts (staged take-profit) is one round trip with several exits: see `round_trip`."""
 
     symbol: str
     direction: Literal["long", "short"]
@@ -136,6 +137,11 @@ class Trade(Contract):
     is_open: bool = Field(
         default=False, description="Still open at the end of the data (marked to the last close)."
     )
+    round_trip: int | None = Field(
+        default=None,
+        ge=0,
+        description="Round trip (position) this exit belongs to, numbered from 0 in order of entry. The partial exits of a staged take-profit share one; trade statistics (trade_count, win rate, p-value) count round trips.",
+    )
 
 
 class SummaryStats(Contract):
@@ -147,7 +153,13 @@ class SummaryStats(Contract):
     initial_capital: float
     final_equity: float
     total_return_pct: float
-    cagr_pct: float | None
+    cagr_pct: float | None = Field(
+        description="Compound annual growth rate over calendar time (first bar to last), percent; null under one year (see cagr_null_reason)."
+    )
+    cagr_null_reason: str | None = Field(
+        default=None,
+        description="Why cagr_pct and calmar_ratio are null (e.g. less than a year of data).",
+    )
     volatility_annual_pct: float | None
     sharpe_ratio: float | None
     sortino_ratio: float | None

@@ -255,9 +255,10 @@ def build_trades(sim: SimResult, stamps: Any) -> list[Trade]:
         t["fees"].tolist(),
         t["reason"].tolist(),
         t["is_open"].tolist(),
+        mx.round_trip_ids(t).tolist(),
         strict=True,
     )
-    for c, d, eb, ep, xb, xp, size, pnl, ret, fees, reason, is_open in rows:
+    for c, d, eb, ep, xb, xp, size, pnl, ret, fees, reason, is_open, rt in rows:
         # values are already typed (str, datetime, float, int, bool): skip re-validation
         trades.append(
             Trade.model_construct(
@@ -274,6 +275,7 @@ def build_trades(sim: SimResult, stamps: Any) -> list[Trade]:
                 duration_bars=max(int(xb - eb), 0),
                 exit_reason=REASONS[int(reason)],  # type: ignore[arg-type]
                 is_open=bool(is_open),
+                round_trip=rt,
             )
         )
     trades.sort(key=lambda tr: (tr.entry_time, tr.symbol))
