@@ -2683,6 +2683,12 @@ export interface components {
                 [key: string]: number;
             };
             /**
+             * Boundary Exit Cost
+             * @description Commission and slippage of closing, at the window's last close, the positions still open at its end (the next window starts flat, so they are sold, not handed over for free). 0 for the last window, whose open position is marked to market like a backtest's.
+             * @default 0
+             */
+            boundary_exit_cost: number;
+            /**
              * In Sample End
              * Format: date-time
              */
@@ -2699,7 +2705,10 @@ export interface components {
              * Format: date-time
              */
             out_of_sample_end: string;
-            /** Out Of Sample Return Pct */
+            /**
+             * Out Of Sample Return Pct
+             * @description Return of the out-of-sample window, percent, after boundary_exit_cost.
+             */
             out_of_sample_return_pct: number;
             /**
              * Out Of Sample Start

@@ -213,7 +213,14 @@ class WalkForwardWindow(Contract):
     out_of_sample_end: AwareDatetime
     best_params: dict[str, float]
     in_sample_score: float | None
-    out_of_sample_return_pct: float
+    out_of_sample_return_pct: float = Field(
+        description="Return of the out-of-sample window, percent, after boundary_exit_cost."
+    )
+    boundary_exit_cost: float = Field(
+        default=0.0,
+        ge=0,
+        description="Commission and slippage of closing, at the window's last close, the positions still open at its end (the next window starts flat, so they are sold, not handed over for free). 0 for the last window, whose open position is marked to market like a backtest's.",
+    )
 
 
 class WalkForwardReport(Contract):
