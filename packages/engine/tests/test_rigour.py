@@ -68,3 +68,25 @@ def test_bootstrap_bands_and_drawdown_probability() -> None:
     big = rigour.bootstrap_trades(np.ones(50_000), 1e6, max_cells=1_000_000)
     assert big is not None
     assert big.paths == 100
+
+
+def test_results_carry_the_robustness_block() -> None:
+    from engine_helpers import ohlcv, sma_cross_spec
+
+    from vt_contracts import BacktestResult
+    from vt_engine import run_backtest
+
+    res = run_backtest(sma_cross_spec(5, 20), {"AAA": ohlcv(1000, seed=4)})
+    rb = res.robustness
+    assert rb is not None
+    assert rb.bootstrap is not None
+    closed = {t.round_trip for t in res.trades if not t.is_open}
+    assert rb.bootstrap.trades == len(closed) == res.summary_stats.trade_count
+    assert rb.bootstrap.after_trade[-1] == rb.bootstrap.trades
+    dsr = rb.deflated_sharpe
+    assert dsr is not None
+    assert dsr.n_trials == 1
+    assert dsr.deflated_sharpe == pytest.approx(dsr.probabilistic_sharpe)
+    assert dsr.sharpe_annual == pytest.approx(res.summary_stats.sharpe_ratio)
+    # the block survives the JSON round trip
+    assert BacktestResult.model_validate_json(res.model_dump_json()).robustness == rb

@@ -691,6 +691,8 @@ export interface components {
             provenance: components["schemas"]["Provenance"];
             /** @description Per-bar strategy returns, fraction. */
             returns: components["schemas"]["Series"];
+            /** @description Bootstrap of the trades and Deflated Sharpe Ratio. */
+            robustness?: components["schemas"]["Robustness"] | null;
             summary_stats: components["schemas"]["SummaryStats"];
             /** Trades */
             trades: components["schemas"]["Trade"][];
@@ -1047,6 +1049,48 @@ export interface components {
             timeframe?: string | null;
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * DeflatedSharpeReport
+         * @description Deflated Sharpe Ratio (Bailey & Lopez de Prado, 2014): the probability that the true
+         *     Sharpe ratio beats the best one expected from luck alone over `n_trials` variants, given
+         *     the skewness and fat tails of the bar returns.
+         */
+        DeflatedSharpeReport: {
+            /**
+             * Deflated Sharpe
+             * @description Probability that the true Sharpe ratio is above expected_max_sharpe_annual.
+             */
+            deflated_sharpe: number;
+            /**
+             * Expected Max Sharpe Annual
+             * @description Best annualised Sharpe expected from n_trials strategies without edge.
+             */
+            expected_max_sharpe_annual: number;
+            /**
+             * Kurtosis
+             * @description Kurtosis of the bar returns (3 for normal returns).
+             */
+            kurtosis: number;
+            /**
+             * N Trials
+             * @description Variants of the strategy counted as tried (1: this run only; earlier versions and sweeps are not counted yet).
+             */
+            n_trials: number;
+            /**
+             * Observations
+             * @description Bar returns used.
+             */
+            observations: number;
+            /**
+             * Probabilistic Sharpe
+             * @description Probability that the true Sharpe ratio is above 0 (one trial).
+             */
+            probabilistic_sharpe: number;
+            /** Sharpe Annual */
+            sharpe_annual: number;
+            /** Skewness */
+            skewness: number;
         };
         /**
          * Derivation
@@ -1795,6 +1839,15 @@ export interface components {
             trailing_stop?: components["schemas"]["TrailingStop"] | null;
         };
         /**
+         * Robustness
+         * @description How much of the result could be luck: a bootstrap of the trades and the Deflated Sharpe
+         *     Ratio. Null parts need more data (two closed trades; three bars with varying returns).
+         */
+        Robustness: {
+            bootstrap?: components["schemas"]["TradeBootstrap"] | null;
+            deflated_sharpe?: components["schemas"]["DeflatedSharpeReport"] | null;
+        };
+        /**
          * ROC
          * @description Rate of change / return over `window` bars, in percent: 100 * (price / price `window` bars ago - 1).
          */
@@ -2421,6 +2474,79 @@ export interface components {
             size: number;
             /** Symbol */
             symbol: string;
+        };
+        /**
+         * TradeBootstrap
+         * @description Bootstrap of the closed round trips' P&L: many alternative trade sequences drawn with
+         *     replacement (seeded, reproducible), showing how much of the result is the order and luck
+         *     of the trades.
+         */
+        TradeBootstrap: {
+            /**
+             * After Trade
+             * @description Trade numbers (1-based) the equity band points are taken after (at most 500 points).
+             */
+            after_trade: number[];
+            /**
+             * Band High Pct
+             * @description Upper percentile of the bands, e.g. 95.
+             */
+            band_high_pct: number;
+            /**
+             * Band Low Pct
+             * @description Lower percentile of the bands, e.g. 5.
+             */
+            band_low_pct: number;
+            /**
+             * Equity High
+             * @description Equity band, upper percentile.
+             */
+            equity_high: number[];
+            /**
+             * Equity Low
+             * @description Equity band, lower percentile, account currency.
+             */
+            equity_low: number[];
+            /** Equity Median */
+            equity_median: number[];
+            /** Final Return Pct High */
+            final_return_pct_high: number;
+            /** Final Return Pct Low */
+            final_return_pct_low: number;
+            /** Final Return Pct Median */
+            final_return_pct_median: number;
+            /**
+             * Max Drawdown Pct High
+             * @description Upper percentile of the resampled maximum drawdowns, percent (a drawdown to plan for).
+             */
+            max_drawdown_pct_high: number;
+            /** Max Drawdown Pct Median */
+            max_drawdown_pct_median: number;
+            /**
+             * Observed Max Drawdown Pct
+             * @description Maximum drawdown of the observed trade sequence (trade by trade), percent.
+             */
+            observed_max_drawdown_pct: number;
+            /**
+             * Paths
+             * @description Resampled trade sequences.
+             */
+            paths: number;
+            /**
+             * Prob Drawdown At Least Observed
+             * @description Share of resampled sequences with a drawdown at least as deep as the observed one.
+             */
+            prob_drawdown_at_least_observed: number;
+            /**
+             * Prob Loss
+             * @description Share of resampled sequences that lose money.
+             */
+            prob_loss: number;
+            /**
+             * Trades
+             * @description Closed round trips resampled.
+             */
+            trades: number;
         };
         /**
          * TrailingStop

@@ -36,6 +36,7 @@ from vt_contracts.strategy import (
 )
 from vt_engine import indicators as ind
 from vt_engine import metrics as mx
+from vt_engine import rigour
 from vt_engine.compiler import Signals, compile_frames, pair_key, period_bounds, period_mask
 from vt_engine.data import align, clean_frame, hash_frames, prepare_data, slice_dates
 from vt_engine.errors import EngineError
@@ -537,6 +538,9 @@ def assemble(
         trades=build_trades(sim, stamps),
         gates=g,
         walk_forward=wf,
+        robustness=rigour.robustness(
+            sim.trades, mx.bar_returns(sim.equity, cfg.init_cash), cfg.init_cash, ppy
+        ),
         provenance=Provenance(
             spec_hash=spec_hash,
             data_hash=data_hash,

@@ -18,7 +18,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+from vt_contracts.backtest import DeflatedSharpeReport, Robustness, TradeBootstrap
+from vt_engine import metrics as mx
 from vt_engine.metrics import num
 
 EULER_GAMMA = 0.5772156649015329
@@ -177,3 +180,63 @@ def deflated_sharpe(
         probabilistic_sharpe=psr,
         deflated_sharpe=dsr,
     )
+
+
+MAX_BAND_POINTS = 500
+
+
+def robustness(
+    trades: pd.DataFrame,
+    returns: np.ndarray,
+    init_cash: float,
+    periods_per_year: float,
+    *,
+    n_trials: int = 1,
+) -> Robustness:
+    """The result's `robustness` block: bootstrap of the closed round trips' P&L (in order of
+    entry) and the Deflated Sharpe Ratio of the bar returns."""
+    boot: TradeBootstrap | None = None
+    if len(trades):
+        rt = mx.round_trips(trades)
+        pnl = rt["pnl"].to_numpy(dtype=np.float64)[~rt["is_open"].to_numpy(dtype=bool)]
+        b = bootstrap_trades(pnl, init_cash)
+        if b is not None:
+            step = -(-b.trades // MAX_BAND_POINTS)
+            at = np.arange(step - 1, b.trades, step)
+            if at[-1] != b.trades - 1:
+                at = np.append(at, b.trades - 1)
+            pick = at.tolist()
+            boot = TradeBootstrap(
+                paths=b.paths,
+                trades=b.trades,
+                band_low_pct=b.band_pct[0],
+                band_high_pct=b.band_pct[1],
+                after_trade=[i + 1 for i in pick],
+                equity_low=[b.equity_low[i] for i in pick],
+                equity_median=[b.equity_median[i] for i in pick],
+                equity_high=[b.equity_high[i] for i in pick],
+                final_return_pct_low=b.final_return_pct[0],
+                final_return_pct_median=b.final_return_pct[1],
+                final_return_pct_high=b.final_return_pct[2],
+                max_drawdown_pct_median=b.max_drawdown_pct[1],
+                max_drawdown_pct_high=b.max_drawdown_pct[2],
+                observed_max_drawdown_pct=b.observed_max_drawdown_pct,
+                prob_drawdown_at_least_observed=b.prob_drawdown_at_least_observed,
+                prob_loss=b.prob_loss,
+            )
+    d = deflated_sharpe(returns, n_trials=n_trials, periods_per_year=periods_per_year)
+    dsr = (
+        DeflatedSharpeReport(
+            sharpe_annual=d.sharpe_annual,
+            expected_max_sharpe_annual=d.expected_max_sharpe_annual,
+            n_trials=d.n_trials,
+            observations=d.observations,
+            skewness=d.skewness,
+            kurtosis=d.kurtosis,
+            probabilistic_sharpe=d.probabilistic_sharpe,
+            deflated_sharpe=d.deflated_sharpe,
+        )
+        if d is not None
+        else None
+    )
+    return Robustness(bootstrap=boot, deflated_sharpe=dsr)
