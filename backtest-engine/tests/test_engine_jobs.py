@@ -234,6 +234,18 @@ async def test_user_id_is_forwarded_to_market_data(
     assert ("DEMO:MINE", user) in market_data_app.state.calls
 
 
+async def test_raw_prices_are_asked_for_when_the_spec_says_so(
+    api: httpx.AsyncClient, user: str, engine_worker: Any, market_data_app: Any
+) -> None:
+    raw = sma_spec("DEMO:RAWPX")
+    raw["universe"]["adjust"] = "raw"
+    body = await run_to_end(api, user, {"spec": raw})
+    assert body["status"] == "succeeded", body["error"]
+    assert ("DEMO:RAWPX", False) in market_data_app.state.adjust
+    body = await run_to_end(api, user, {"spec": sma_spec("DEMO:ADJPX")})
+    assert ("DEMO:ADJPX", True) in market_data_app.state.adjust
+
+
 async def test_walk_forward_runs_through_the_service(
     api: httpx.AsyncClient, user: str, engine_worker: Any
 ) -> None:
