@@ -127,7 +127,7 @@ def _choose_prefixes(full: StrategySignals, n: int, k: int) -> list[int]:
     for arr in _named(full, n).values():
         fired |= arr
     bars = np.flatnonzero(fired[floor - 1 : n - 1]) + floor - 1  # the last bar is the full run
-    picks = set()
+    picks: set[int] = set()
     if bars.size:
         take = np.unique(np.linspace(0, bars.size - 1, num=min(k, bars.size)).round().astype(int))
         picks.update(int(bars[j]) + 1 for j in take)
