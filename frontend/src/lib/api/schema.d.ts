@@ -2566,7 +2566,7 @@ export interface components {
         Universe: {
             /**
              * Adjust
-             * @description Equity prices used. 'adjusted' (default): split- and dividend-adjusted, so returns are total returns, but past price levels are rescaled by later splits and dividends, which makes absolute levels (close > 100), fixed commissions and whole-share rounding use information from the future. 'raw': prices as traded on the day (splits are not undone; dividends are not credited). Crypto is the same either way.
+             * @description Equity prices used. 'adjusted' (default): split- and dividend-adjusted, so returns are total returns, but past price levels are rescaled by later splits and dividends, which makes absolute levels (close > 100), fixed commissions and whole-share rounding use information from the future. 'raw': prices as traded on the day (a split shows as a jump in price; dividends are not credited as cash). Crypto is the same either way.
              * @default adjusted
              * @enum {string}
              */
