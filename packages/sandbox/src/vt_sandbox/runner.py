@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
 from vt_sandbox import bytecode, protocol
@@ -80,10 +80,15 @@ def probe_lookahead(
     prefixes = _choose_prefixes(full, n, max_prefixes)
     if not prefixes:
         return []
+    # the prefixes hold `work` times the bars of the full run: so much more time, not more memory
+    work = max(1.0, sum(prefixes) / max(n, 1))
+    probe_limits = replace(
+        limits, cpu_seconds=limits.cpu_seconds * work, wall_seconds=limits.wall_seconds * work
+    )
     try:
-        probed = _run(source, data, params, limits, _prefixes=prefixes)
+        probed = _run(source, data, params, probe_limits, _prefixes=prefixes)
     except SandboxError as exc:
-        if exc.code not in ("runtime_error", "bad_output"):
+        if exc.code not in ("runtime_error", "bad_output", "cpu_limit", "timeout"):
             raise
         raise SandboxError(
             exc.code,
