@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from vt_engine import rigour
@@ -90,3 +91,17 @@ def test_results_carry_the_robustness_block() -> None:
     assert dsr.sharpe_annual == pytest.approx(res.summary_stats.sharpe_ratio)
     # the block survives the JSON round trip
     assert BacktestResult.model_validate_json(res.model_dump_json()).robustness == rb
+
+
+def test_redeflate_equals_a_fresh_computation() -> None:
+    rng = np.random.default_rng(5)
+    r = rng.normal(0.0006, 0.012, 800)
+    one = rigour.robustness(pd.DataFrame(), r, 100_000.0, 252).deflated_sharpe
+    assert one is not None
+    again = rigour.redeflate(one, 50, 252)
+    fresh = rigour.deflated_sharpe(r, n_trials=50)
+    assert fresh is not None
+    assert again.n_trials == 50
+    assert again.deflated_sharpe == pytest.approx(fresh.deflated_sharpe, rel=1e-9)
+    assert again.expected_max_sharpe_annual == pytest.approx(fresh.expected_max_sharpe_annual)
+    assert again.probabilistic_sharpe == one.probabilistic_sharpe

@@ -240,3 +240,24 @@ def robustness(
         else None
     )
     return Robustness(bootstrap=boot, deflated_sharpe=dsr)
+
+
+def redeflate(
+    report: DeflatedSharpeReport, n_trials: int, periods_per_year: float
+) -> DeflatedSharpeReport:
+    """The same report for another number of variants tried (a caller that counts a strategy's
+    versions and sweeps after the run): only the Sharpe, the observations and the moments are
+    needed, not the returns. The trials' Sharpe variance is the null estimator's, 1 / (T - 1)."""
+    root = math.sqrt(periods_per_year)
+    sr = report.sharpe_annual / root
+    t = report.observations
+    n = max(1, int(n_trials))
+    sr0 = expected_max_sharpe(n, 1.0 / (t - 1))
+    dsr = sharpe_probability(sr, sr0, t, report.skewness, report.kurtosis)
+    return report.model_copy(
+        update={
+            "n_trials": n,
+            "expected_max_sharpe_annual": sr0 * root,
+            "deflated_sharpe": dsr if dsr is not None else report.deflated_sharpe,
+        }
+    )
