@@ -263,3 +263,34 @@ def test_stale_rows_rules() -> None:
     # a provider that cannot list actions: ranges expire after max_age
     assert stale_rows([row], None, 30 * day + fresh.max_age_ns - 1, fresh) == []
     assert stale_rows([row], None, 30 * day + fresh.max_age_ns, fresh) == [row]
+
+
+async def test_polygon_split_after_the_cached_range_refetches_it(
+    client: httpx.AsyncClient, stubs: dict[str, StubServer], md_redis: Redis, clean_db: str
+) -> None:
+    """polygon's adjusted bars are split-adjusted: a split listed by /v3/reference/splits after
+    the range was cached drops the range; no split, no refetch."""
+    from md_stubs import POLYGON_SPLITS
+
+    params = {"symbol": "AAPL", "provider": "polygon", "start": "2021-01-04", "end": "2021-01-29"}
+    aggs = "/v2/aggs/ticker/AAPL/range/1/day/"
+    assert (await client.get("/ohlcv", params=params)).status_code == 200
+    _age_coverage(clean_db, "AAPL", "2021-01-30T00:00:00Z")
+    for key in await md_keys(md_redis):
+        await md_redis.delete(key)
+    stubs["polygon"].reset()
+    assert (await client.get("/ohlcv", params=params)).status_code == 200
+    splits = stubs["polygon"].calls("/v3/reference/splits")
+    assert len(splits) == 1
+    assert splits[0].params["ticker"] == "AAPL"
+    assert stubs["polygon"].calls(aggs) == []  # nothing new: the cached range stands
+    _age_coverage(clean_db, "AAPL", "2021-01-30T00:00:00Z")
+    POLYGON_SPLITS["AAPL"] = ["2021-02-10"]
+    try:
+        for key in await md_keys(md_redis):
+            await md_redis.delete(key)
+        stubs["polygon"].reset()
+        assert (await client.get("/ohlcv", params=params)).status_code == 200
+        assert len(stubs["polygon"].calls(aggs)) == 1  # fetched again
+    finally:
+        POLYGON_SPLITS.pop("AAPL", None)
