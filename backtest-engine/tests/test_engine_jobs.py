@@ -163,6 +163,7 @@ async def test_code_that_looks_ahead_is_refused_naming_the_bar(
     assert err["status"] == 422, err
     assert err["type"].endswith("sandbox-look-ahead"), err
     assert err["title"] == "Strategy code looks ahead"
+    assert err["detail"].startswith("Your strategy code was refused (look_ahead): ")
     assert "looks ahead" in err["detail"]
     assert "(bar " in err["detail"]
     assert "when the data ends on" in err["detail"]

@@ -144,7 +144,9 @@ def sandbox_problem(exc: Exception) -> JobFailed:
         422,
         f"sandbox-{code.replace('_', '-')}",
         titles.get(code, "Strategy code failed"),
-        f"Your strategy code did not run in the sandbox ({code}): {message}",
+        f"Your strategy code was refused ({code}): {message}"
+        if code == "look_ahead"
+        else f"Your strategy code did not run in the sandbox ({code}): {message}",
         errors=errors or None,
     )
 
