@@ -71,6 +71,7 @@ def market_data_stub() -> FastAPI:
     after 3 s."""
     app = FastAPI()
     app.state.calls = []
+    app.state.adjust = []  # (symbol, adjust) of every request
 
     @app.get("/ohlcv")
     async def ohlcv(
@@ -83,6 +84,7 @@ def market_data_stub() -> FastAPI:
         x_user_id: str | None = Header(default=None),
     ) -> JSONResponse:
         app.state.calls.append((symbol, x_user_id))
+        app.state.adjust.append((symbol, adjust))
         if x_internal_token != TOKEN:
             return _problem(401, "missing token")
         if symbol.startswith("NOPE"):

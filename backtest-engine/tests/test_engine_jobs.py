@@ -43,6 +43,13 @@ def generate_signals(data, params):
 """
 
 
+LOOKAHEAD_CODE = """
+def generate_signals(data, params):
+    tomorrow = data["close"].shift(-1)
+    return (tomorrow > data["close"]).fillna(False), (tomorrow < data["close"]).fillna(False)
+"""
+
+
 def code_body(code: str, **extra: Any) -> dict[str, Any]:
     return {
         "code": {
@@ -147,6 +154,21 @@ async def test_bad_signals_from_code_are_a_422_problem(
     assert "10 values" in err["detail"]
 
 
+async def test_code_that_looks_ahead_is_refused_naming_the_bar(
+    api: httpx.AsyncClient, user: str, engine_worker: Any
+) -> None:
+    body = await run_to_end(api, user, code_body(LOOKAHEAD_CODE))
+    assert body["status"] == "failed"
+    err = body["error"]
+    assert err["status"] == 422, err
+    assert err["type"].endswith("sandbox-look-ahead"), err
+    assert err["title"] == "Strategy code looks ahead"
+    assert err["detail"].startswith("Your strategy code was refused (look_ahead): ")
+    assert "looks ahead" in err["detail"]
+    assert "(bar " in err["detail"]
+    assert "when the data ends on" in err["detail"]
+
+
 async def test_engine_rejection_becomes_a_422_problem(
     api: httpx.AsyncClient, user: str, engine_worker: Any
 ) -> None:
@@ -211,6 +233,18 @@ async def test_user_id_is_forwarded_to_market_data(
     body = await run_to_end(api, user, {"spec": sma_spec("DEMO:MINE")})
     assert body["status"] == "succeeded"
     assert ("DEMO:MINE", user) in market_data_app.state.calls
+
+
+async def test_raw_prices_are_asked_for_when_the_spec_says_so(
+    api: httpx.AsyncClient, user: str, engine_worker: Any, market_data_app: Any
+) -> None:
+    raw = sma_spec("DEMO:RAWPX")
+    raw["universe"]["adjust"] = "raw"
+    body = await run_to_end(api, user, {"spec": raw})
+    assert body["status"] == "succeeded", body["error"]
+    assert ("DEMO:RAWPX", False) in market_data_app.state.adjust
+    body = await run_to_end(api, user, {"spec": sma_spec("DEMO:ADJPX")})
+    assert ("DEMO:ADJPX", True) in market_data_app.state.adjust
 
 
 async def test_walk_forward_runs_through_the_service(

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { render, screen, within } from "@testing-library/react";
 import { MetricsPanel } from "@/components/backtest/metrics-panel";
 import { GateReport } from "@/components/backtest/gate-report";
+import { RobustnessReport } from "@/components/backtest/robustness-report";
 import { result } from "./fixtures/result";
 
 describe("MetricsPanel", () => {
@@ -32,5 +33,53 @@ describe("GateReport", () => {
     expect(gates[0]).toHaveTextContent(/Min sharpe\s*failed/);
     expect(gates[0]).toHaveTextContent("threshold 0.500");
     expect(gates[1]).toHaveTextContent(/passed/);
+  });
+});
+
+describe("RobustnessReport", () => {
+  it("shows the Deflated Sharpe and the bootstrap beside the gates", () => {
+    render(
+      <RobustnessReport
+        robustness={{
+          deflated_sharpe: {
+            sharpe_annual: 1.2,
+            expected_max_sharpe_annual: 0,
+            n_trials: 1,
+            observations: 1000,
+            skewness: -0.2,
+            kurtosis: 4.1,
+            probabilistic_sharpe: 0.93,
+            deflated_sharpe: 0.93,
+          },
+          bootstrap: {
+            paths: 1000,
+            trades: 40,
+            band_low_pct: 5,
+            band_high_pct: 95,
+            after_trade: [1, 2],
+            equity_low: [99000, 98000],
+            equity_median: [100500, 101000],
+            equity_high: [102000, 104000],
+            final_return_pct_low: -4.5,
+            final_return_pct_median: 8.2,
+            final_return_pct_high: 21.0,
+            max_drawdown_pct_median: 7.5,
+            max_drawdown_pct_high: 14.25,
+            observed_max_drawdown_pct: 9.1,
+            prob_drawdown_at_least_observed: 0.31,
+            prob_loss: 0.12,
+          },
+        }}
+      />,
+    );
+    const box = screen.getByTestId("robustness");
+    expect(within(box).getByText("Deflated Sharpe").nextElementSibling).toHaveTextContent("93.0%");
+    expect(within(box).getByText("Drawdown ≥ observed").nextElementSibling).toHaveTextContent("31.0%");
+    expect(within(box).getByText("-4.50% … +21.00%")).toBeInTheDocument();
+  });
+
+  it("renders nothing without data", () => {
+    const { container } = render(<RobustnessReport robustness={null} />);
+    expect(container).toBeEmptyDOMElement();
   });
 });

@@ -25,16 +25,15 @@ from md_testkit import _client, make_settings
 
 @pytest.fixture(scope="session")
 def yahoo_stub() -> Iterator[StubServer]:
-    stub = StubServer(
-        yahoo_handler(
-            {
-                "AAPL": make_yahoo_series("AAPL"),
-                "0700.HK": make_yahoo_series("0700.HK", hk=True),
-                # a real gap: 2020-03-10 was a normal NYSE session
-                "GAPPY": make_yahoo_series("GAPPY", drop=("2020-03-10",)),
-            }
-        )
-    ).start()
+    series = {
+        "AAPL": make_yahoo_series("AAPL"),
+        "0700.HK": make_yahoo_series("0700.HK", hk=True),
+        # a real gap: 2020-03-10 was a normal NYSE session
+        "GAPPY": make_yahoo_series("GAPPY", drop=("2020-03-10",)),
+        # the corporate-action tests change this one (a split between two fetches)
+        "SPLT": make_yahoo_series("SPLT"),
+    }
+    stub = StubServer(yahoo_handler(series), data=series).start()
     yield stub
     stub.stop()
 

@@ -33,6 +33,9 @@ class StubServer:
     seen: list[Seen] = field(default_factory=list)
     mode: str = "ok"  # ok | error500 | garbage | slow
     server: ThreadingHTTPServer | None = None
+    data: dict[str, Any] = field(
+        default_factory=dict
+    )  # what the handler serves, if tests change it
 
     @property
     def url(self) -> str:
@@ -127,6 +130,14 @@ class YahooSeries:
             i = int(self.days.get_loc(pd.Timestamp(day)))
             factor[:i] *= 1.0 - amount / self.close[i - 1]
         return np.round(self.close * factor, 6)
+
+
+def add_split(series: YahooSeries, day: str, num: int, den: int) -> None:
+    """A split on `day`: Yahoo's split-adjusted closes before it are divided by num/den."""
+    i = int(series.days.get_loc(pd.Timestamp(day)))
+    series.close = series.close.copy()
+    series.close[:i] = np.round(series.close[:i] * den / num, 4)
+    series.splits = {**series.splits, day: (num, den)}
 
 
 def make_yahoo_series(
@@ -464,7 +475,28 @@ def binance_handler(seen: Seen) -> tuple[int, dict[str, str], bytes]:
 # ---------------------------------------------------------------- polygon.io aggregates
 
 
+# ticker -> execution dates of its splits (tests add one and remove it again)
+POLYGON_SPLITS: dict[str, list[str]] = {}
+
+
+def polygon_splits(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+    """`GET /v3/reference/splits?ticker=&execution_date.gte=&execution_date.lt=`."""
+    ticker = seen.params.get("ticker", "")
+    lo = seen.params.get("execution_date.gte", "0000-00-00")
+    hi = seen.params.get("execution_date.lt", "9999-99-99")
+    results = [
+        {"execution_date": d, "split_from": 1, "split_to": 4, "ticker": ticker, "id": f"E{d}"}
+        for d in POLYGON_SPLITS.get(ticker, [])
+        if lo <= d < hi
+    ]
+    return _json(200, {"results": results, "status": "OK", "request_id": "stub"})
+
+
 def polygon_handler(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+    if seen.path.rstrip("/") == "/v3/reference/splits":
+        if seen.params.get("apiKey") != "test-key":
+            return _json(401, {"status": "ERROR", "request_id": "x", "error": "Unknown API Key"})
+        return polygon_splits(seen)
     parts = seen.path.strip("/").split("/")
     # v2/aggs/ticker/{ticker}/range/{mult}/{span}/{from}/{to}
     if len(parts) != 9 or parts[:3] != ["v2", "aggs", "ticker"]:

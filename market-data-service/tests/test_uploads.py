@@ -201,3 +201,56 @@ async def test_upload_for_unknown_user_is_404(client: httpx.AsyncClient, clean_d
     assert "does not exist" in r.json()["detail"]
     r = await client.get("/uploads", headers={"X-User-Id": "not-a-uuid"})
     assert r.status_code == 422
+
+
+def _pandas_frame(tz: str | None = None) -> pd.DataFrame:
+    idx = pd.date_range("2024-01-02", periods=4, freq="B", tz=tz)
+    return pd.DataFrame(
+        {
+            "Open": [10.0, 10.5, 11.0, 11.5],
+            "High": [11.0, 11.5, 12.0, 12.0],
+            "Low": [9.0, 10.0, 10.5, 11.0],
+            "Close": [10.5, 11.0, 11.5, 11.8],
+            "Volume": [1000, 1200, 900, 1100],
+        },
+        index=idx,
+    )
+
+
+@pytest.mark.parametrize("tz", [None, "UTC"])
+async def test_upload_accepts_pandas_default_csv(
+    client: httpx.AsyncClient, clean_db: str, tz: str | None
+) -> None:
+    """`df.to_csv()` writes the date index as an unnamed first column: it is the timestamp."""
+    alice = make_user(clean_db)
+    content = _pandas_frame(tz).to_csv()
+    assert content.startswith(",Open")
+    r = await upload(client, alice, content)
+    assert r.status_code == 201, r.text
+    r = await client.get(
+        "/ohlcv", params={"symbol": "MY_SERIES"}, headers={"X-User-Id": str(alice)}
+    )
+    f = OHLCVFrame.model_validate_json(r.content)
+    assert f.close == [10.5, 11.0, 11.5, 11.8]
+    assert f.timestamps[0].isoformat().startswith("2024-01-02")
+
+
+async def test_upload_accepts_parquet_with_an_unnamed_date_index(
+    client: httpx.AsyncClient, clean_db: str
+) -> None:
+    alice = make_user(clean_db)
+    buf = io.BytesIO()
+    _pandas_frame().to_parquet(buf)
+    r = await upload(client, alice, buf.getvalue(), name="bars.parquet")
+    assert r.status_code == 201, r.text
+    assert r.json()["rows"] == 4
+
+
+async def test_upload_with_a_row_number_first_column_says_so(
+    client: httpx.AsyncClient, clean_db: str
+) -> None:
+    alice = make_user(clean_db)
+    content = _pandas_frame().reset_index(drop=True).to_csv()
+    r = await upload(client, alice, content)
+    assert r.status_code == 422
+    assert "row numbers" in r.json()["detail"]

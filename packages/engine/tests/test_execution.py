@@ -207,6 +207,14 @@ def test_staged_take_profit() -> None:
     assert t1.exit_time == df.index[4]
     assert t2.exit_time == df.index[6]
     assert final(res) == pytest.approx(100_000 + 500 * 15 + 500 * 30)
+    # the two partial exits are one round trip: one trade in the statistics
+    assert t1.round_trip == t2.round_trip == 0
+    st = res.summary_stats
+    assert st.trade_count == 1
+    assert st.win_rate_pct == pytest.approx(100.0)
+    assert st.expectancy == pytest.approx(t1.pnl + t2.pnl)
+    committed = t1.entry_price * t1.size + t2.entry_price * t2.size
+    assert st.expectancy_pct == pytest.approx((t1.pnl + t2.pnl) / committed * 100)
 
 
 def test_stop_beats_take_profit_in_same_bar() -> None:
@@ -509,3 +517,59 @@ def test_kelly_uses_fallback_then_kelly() -> None:
         t6 = trades[5]
         prev_eq = eq[idx[idx.index(t6.entry_time) - 1]]
         assert t6.size * t6.entry_price == pytest.approx(k * prev_eq, rel=0.05, abs=1e-6)
+
+
+def test_kelly_counts_round_trips_not_partial_exits() -> None:
+    """A staged take-profit closes a position in two parts: one round trip for Kelly's
+    min_trades and its win rate / payoff inputs."""
+    df = ohlcv(400, seed=13)
+    cross = {"left": {"kind": "indicator", "id": "f"}, "right": {"kind": "indicator", "id": "s"}}
+    s = StrategySpec.model_validate(
+        {
+            "name": "kelly staged",
+            "universe": {"symbols": ["AAA"]},
+            "indicators": [
+                {"kind": "sma", "id": "f", "window": 3},
+                {"kind": "sma", "id": "s", "window": 8},
+            ],
+            "entry": {"kind": "crosses_above", **cross},
+            "exit": {"kind": "crosses_below", **cross},
+            "risk": {"take_profit": [{"gain_pct": 0.5, "fraction": 0.5}, {"gain_pct": 60}]},
+            "sizing": {
+                "kind": "kelly",
+                "fraction": 0.5,
+                "max_percent": 100,
+                "min_trades": 5,
+                "fallback_percent": 10,
+            },
+            "costs": {"commission_pct": 0, "slippage_pct": 0},
+            "execution": {"fractional_units": True},
+        }
+    )
+    res = run_backtest(s, {"AAA": df})
+    trips: dict[int, list[Any]] = {}
+    for t in res.trades:
+        trips.setdefault(int(t.round_trip or 0), []).append(t)
+    ordered = [trips[k] for k in sorted(trips)]
+    assert sum(len(rt) > 1 for rt in ordered[:5]) >= 2  # partial exits early on
+    eq = dict(zip(res.equity_curve.timestamps, res.equity_curve.values, strict=True))
+    idx = list(res.equity_curve.timestamps)
+
+    def entry_value(rt: list[Any]) -> tuple[float, float]:
+        prev_eq = eq[idx[idx.index(rt[0].entry_time) - 1]]
+        return sum(t.size for t in rt) * rt[0].entry_price, prev_eq
+
+    for rt in ordered[:5]:  # five round trips on the fallback, however many exits they had
+        value, prev_eq = entry_value(rt)
+        assert value == pytest.approx(0.10 * prev_eq, rel=0.05)
+    rets = np.array(
+        [sum(t.pnl for t in rt) / sum(t.size * t.entry_price for t in rt) for rt in ordered[:5]]
+    )
+    w = (rets > 0).mean()
+    if 0 < w < 1:
+        payoff = rets[rets > 0].mean() / -rets[rets <= 0].mean()
+        kf = min(max(0.5 * (w - (1 - w) / payoff), 0.0), 1.0)
+    else:
+        kf = 0.5 if w == 1 else 0.0
+    value, prev_eq = entry_value(ordered[5])
+    assert value == pytest.approx(kf * prev_eq, rel=0.05, abs=1e-6)

@@ -160,3 +160,41 @@ def test_gates_default_and_custom() -> None:
     assert g2["min_trades"].passed
     assert g2["max_drawdown"].passed
     assert g2["out_of_sample"].passed
+
+
+def test_walk_forward_boundaries_charge_the_exit_of_open_positions() -> None:
+    """Always long: a position is open at every window boundary. The next window starts flat,
+    so the position is closed at the window's last close WITH commission and slippage (no free
+    liquidation); the last window keeps its open position marked to market like a backtest."""
+    from engine_helpers import price_entry_spec
+
+    comm, slip = 0.002, 0.001
+    spec = price_entry_spec(
+        0.0,
+        costs={"commission_pct": comm * 100, "slippage_pct": slip * 100, "commission_fixed": 1.0},
+    )
+    cfg = WalkForwardConfig(
+        parameters={"risk.max_holding_bars": [5000]}, in_sample_bars=200, out_of_sample_bars=100
+    )
+    res = run_backtest(
+        spec.model_copy(update={"risk": spec.risk.model_copy(update={"max_holding_bars": 5000})}),
+        {"AAA": DF},
+        walk_forward=cfg,
+    )
+    wf = res.walk_forward
+    assert wf is not None
+    assert len(wf.windows) >= 3
+    closes = DF["close"]
+    for w in wf.windows[:-1]:
+        assert w.boundary_exit_cost > 0
+        # the window's held units, closed at its last close: slippage + commission + fixed fee
+        px = float(closes.loc[w.out_of_sample_end])
+        units = (w.boundary_exit_cost - 1.0) / (px * slip + px * (1 - slip) * comm)
+        assert units == pytest.approx(round(units), abs=1e-6)
+        assert units > 0
+    assert wf.windows[-1].boundary_exit_cost == 0.0
+    # the stitched equity shows the cost on the boundary bar
+    eq = np.asarray(wf.oos_equity.values, dtype=float)
+    chained = np.prod([1 + w.out_of_sample_return_pct / 100 for w in wf.windows])
+    assert wf.oos_total_return_pct == pytest.approx((chained - 1) * 100)
+    assert eq[-1] == pytest.approx(spec.initial_capital * chained)

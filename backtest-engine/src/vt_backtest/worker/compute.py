@@ -130,6 +130,7 @@ def sandbox_problem(exc: Exception) -> JobFailed:
         "runtime_error": "Strategy code raised an error",
         "bad_output": "Strategy code returned unusable signals",
         "output_too_large": "Strategy code printed too much",
+        "look_ahead": "Strategy code looks ahead",
     }
     if code == "sandbox_failure":
         return fail(
@@ -143,7 +144,9 @@ def sandbox_problem(exc: Exception) -> JobFailed:
         422,
         f"sandbox-{code.replace('_', '-')}",
         titles.get(code, "Strategy code failed"),
-        f"Your strategy code did not run in the sandbox ({code}): {message}",
+        f"Your strategy code was refused ({code}): {message}"
+        if code == "look_ahead"
+        else f"Your strategy code did not run in the sandbox ({code}): {message}",
         errors=errors or None,
     )
 
@@ -157,13 +160,18 @@ def code_signals(
     *,
     cpu_seconds: float,
     wall_seconds: float,
+    lookahead: bool = True,
+    names: list[str] | None = None,
 ) -> list[SignalArrays]:
     """Signals of custom code for every (frame, params) pair -- symbols of one run, or the
-    parameter sets of a sweep or walk-forward -- computed in ONE sandboxed child process.
+    parameter sets of a sweep or walk-forward -- computed in ONE sandboxed child process,
+    then (``lookahead``) all of them checked for look-ahead in ONE more
+    (`vt_sandbox.probe_lookahead_batch`; ``names`` label the runs in its refusal).
 
-    The budgets are per call (what one `run_strategy` would get), summed for the child. Raises
-    `SandboxError` (the caller turns it into a problem)."""
-    from vt_sandbox import SandboxLimits, run_strategy_batch
+    The budgets are per call (what one `run_strategy` would get), summed for the child (the
+    probe scales them by its share of the work). Raises `SandboxError` (the caller turns it
+    into a problem)."""
+    from vt_sandbox import SandboxLimits, probe_lookahead_batch, run_strategy_batch
 
     calls = max(1, len(runs))
     limits = SandboxLimits(
@@ -171,14 +179,14 @@ def code_signals(
         wall_seconds=wall_seconds * calls,
         max_rows=SandboxLimits().max_rows * calls,
     )
-    return [
-        (s.entries, s.exits, s.short_entries, s.short_exits)
-        for s in run_strategy_batch(source, runs, limits)
-    ]
+    signals = run_strategy_batch(source, runs, limits)
+    if lookahead:
+        probe_lookahead_batch(source, runs, signals, limits, names=names)
+    return [(s.entries, s.exits, s.short_entries, s.short_exits) for s in signals]
 
 
 def engine_compute(job: ComputeJob) -> BacktestResult:
-    """Run the job on vt_engine; custom code runs only through `vt_sandbox.run_strategy`."""
+    """Run the job on vt_engine; custom code runs only through the sandbox (`code_signals`)."""
     import vt_engine
     from vt_engine.errors import EngineError
     from vt_sandbox import SandboxError
@@ -200,12 +208,15 @@ def engine_compute(job: ComputeJob) -> BacktestResult:
         assert code is not None
 
         def signals_for_all(frames: Mapping[str, pd.DataFrame]) -> dict[str, SignalArrays]:
+            # every symbol in one sandboxed child, then all of them probed for look-ahead in
+            # one more
             symbols = list(frames)
             runs = code_signals(
                 code.code,
                 [(frames[s], dict(code.params)) for s in symbols],
                 cpu_seconds=job.sandbox_cpu_seconds,
                 wall_seconds=job.sandbox_wall_seconds,
+                names=symbols,
             )
             return dict(zip(symbols, runs, strict=True))
 

@@ -435,11 +435,13 @@ class Worker:
                     symbols.append(ind.symbol)
             timeframe, start, end = spec.universe.timeframe, spec.period.start, spec.period.end
             bench_symbol = spec.benchmark.symbol
+            adjust = spec.universe.adjust != "raw"
         else:
             assert code is not None
             symbols = list(code.symbols)
             timeframe, start, end = code.timeframe, code.start, code.end
             bench_symbol = None
+            adjust = True
         wanted = symbols + ([bench_symbol] if bench_symbol and bench_symbol not in symbols else [])
         done = 0
 
@@ -447,7 +449,7 @@ class Worker:
             nonlocal done
             assert self._market is not None
             frame = await self._market.fetch(
-                symbol, timeframe=timeframe, start=start, end=end, user_id=user_id
+                symbol, timeframe=timeframe, start=start, end=end, user_id=user_id, adjust=adjust
             )
             done += 1
             tracker.value = P_CLAIMED + (P_DATA - P_CLAIMED) * done / len(wanted)

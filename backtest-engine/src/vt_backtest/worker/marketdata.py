@@ -71,8 +71,13 @@ class MarketDataClient:
         start: date | None,
         end: date | None,
         user_id: str | None,
+        adjust: bool = True,
     ) -> LoadedFrame:
-        params: dict[str, Any] = {"symbol": symbol, "timeframe": timeframe, "adjust": "true"}
+        params: dict[str, Any] = {
+            "symbol": symbol,
+            "timeframe": timeframe,
+            "adjust": "true" if adjust else "false",
+        }
         if start is not None:
             params["start"] = start.isoformat()
         if end is not None:

@@ -7,6 +7,7 @@ import { LinesChart, PriceChart, type LineDef } from "@/components/charts";
 import { MarkerLegend } from "@/components/charts/marker-legend";
 import { MetricsPanel } from "@/components/backtest/metrics-panel";
 import { GateReport } from "@/components/backtest/gate-report";
+import { RobustnessReport } from "@/components/backtest/robustness-report";
 import { TradeLog } from "@/components/backtest/trade-log";
 import { ExportButtons } from "@/components/backtest/export-buttons";
 import { ProblemAlert } from "@/components/problem";
@@ -90,6 +91,9 @@ export function BacktestDashboard({ result, name }: { result: BacktestResult; na
         <Card>
           <CardContent className="pt-4 sm:pt-5">
             <GateReport gates={result.gates ?? []} />
+            <div className="mt-4">
+              <RobustnessReport robustness={result.robustness} />
+            </div>
           </CardContent>
         </Card>
       </div>

@@ -41,7 +41,9 @@ export function MetricsPanel({ stats }: { stats: SummaryStats }) {
           const tone = m.tone ? toneOf(m.tone(stats)) : "flat";
           return (
             <div key={m.key} className="rounded-xl border bg-card p-3">
-              <p className="text-xs text-muted-foreground">{m.label}</p>
+              <p className="text-xs text-muted-foreground" title={m.key === "cagr_pct" ? (stats.cagr_null_reason ?? m.hint) : m.hint}>
+                {m.label}
+              </p>
               <p className={cn("tabular mt-1 text-xl font-semibold sm:text-2xl", tone === "pos" && "text-success", tone === "neg" && "text-destructive")}>
                 {m.fmt(stats)}
               </p>

@@ -691,6 +691,8 @@ export interface components {
             provenance: components["schemas"]["Provenance"];
             /** @description Per-bar strategy returns, fraction. */
             returns: components["schemas"]["Series"];
+            /** @description Bootstrap of the trades and Deflated Sharpe Ratio. */
+            robustness?: components["schemas"]["Robustness"] | null;
             summary_stats: components["schemas"]["SummaryStats"];
             /** Trades */
             trades: components["schemas"]["Trade"][];
@@ -1047,6 +1049,48 @@ export interface components {
             timeframe?: string | null;
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * DeflatedSharpeReport
+         * @description Deflated Sharpe Ratio (Bailey & Lopez de Prado, 2014): the probability that the true
+         *     Sharpe ratio beats the best one expected from luck alone over `n_trials` variants, given
+         *     the skewness and fat tails of the bar returns.
+         */
+        DeflatedSharpeReport: {
+            /**
+             * Deflated Sharpe
+             * @description Probability that the true Sharpe ratio is above expected_max_sharpe_annual.
+             */
+            deflated_sharpe: number;
+            /**
+             * Expected Max Sharpe Annual
+             * @description Best annualised Sharpe expected from n_trials strategies without edge.
+             */
+            expected_max_sharpe_annual: number;
+            /**
+             * Kurtosis
+             * @description Kurtosis of the bar returns (3 for normal returns).
+             */
+            kurtosis: number;
+            /**
+             * N Trials
+             * @description Variants of the strategy counted as tried (1: this run only; earlier versions and sweeps are not counted yet).
+             */
+            n_trials: number;
+            /**
+             * Observations
+             * @description Bar returns used.
+             */
+            observations: number;
+            /**
+             * Probabilistic Sharpe
+             * @description Probability that the true Sharpe ratio is above 0 (one trial).
+             */
+            probabilistic_sharpe: number;
+            /** Sharpe Annual */
+            sharpe_annual: number;
+            /** Skewness */
+            skewness: number;
         };
         /**
          * Derivation
@@ -1795,6 +1839,15 @@ export interface components {
             trailing_stop?: components["schemas"]["TrailingStop"] | null;
         };
         /**
+         * Robustness
+         * @description How much of the result could be luck: a bootstrap of the trades and the Deflated Sharpe
+         *     Ratio. Null parts need more data (two closed trades; three bars with varying returns).
+         */
+        Robustness: {
+            bootstrap?: components["schemas"]["TradeBootstrap"] | null;
+            deflated_sharpe?: components["schemas"]["DeflatedSharpeReport"] | null;
+        };
+        /**
          * ROC
          * @description Rate of change / return over `window` bars, in percent: 100 * (price / price `window` bars ago - 1).
          */
@@ -2197,7 +2250,15 @@ export interface components {
             benchmark_return_pct: number | null;
             /** Beta */
             beta: number | null;
-            /** Cagr Pct */
+            /**
+             * Cagr Null Reason
+             * @description Why cagr_pct and calmar_ratio are null (e.g. less than a year of data).
+             */
+            cagr_null_reason?: string | null;
+            /**
+             * Cagr Pct
+             * @description Compound annual growth rate over calendar time (first bar to last), percent; null under one year (see cagr_null_reason).
+             */
             cagr_pct: number | null;
             /** Calmar Ratio */
             calmar_ratio: number | null;
@@ -2353,7 +2414,8 @@ export interface components {
         };
         /**
          * Trade
-         * @description One closed (or still-open-at-end) round trip.
+         * @description One exit of a position (or the position still open at the end). A position closed in
+         *     several parts (staged take-profit) is one round trip with several exits: see `round_trip`.
          */
         Trade: {
             /**
@@ -2401,12 +2463,90 @@ export interface components {
              */
             return_pct: number;
             /**
+             * Round Trip
+             * @description Round trip (position) this exit belongs to, numbered from 0 in order of entry. The partial exits of a staged take-profit share one; trade statistics (trade_count, win rate, p-value) count round trips.
+             */
+            round_trip?: number | null;
+            /**
              * Size
              * @description Units traded (absolute).
              */
             size: number;
             /** Symbol */
             symbol: string;
+        };
+        /**
+         * TradeBootstrap
+         * @description Bootstrap of the closed round trips' P&L: many alternative trade sequences drawn with
+         *     replacement (seeded, reproducible), showing how much of the result is the order and luck
+         *     of the trades.
+         */
+        TradeBootstrap: {
+            /**
+             * After Trade
+             * @description Trade numbers (1-based) the equity band points are taken after (at most 500 points).
+             */
+            after_trade: number[];
+            /**
+             * Band High Pct
+             * @description Upper percentile of the bands, e.g. 95.
+             */
+            band_high_pct: number;
+            /**
+             * Band Low Pct
+             * @description Lower percentile of the bands, e.g. 5.
+             */
+            band_low_pct: number;
+            /**
+             * Equity High
+             * @description Equity band, upper percentile.
+             */
+            equity_high: number[];
+            /**
+             * Equity Low
+             * @description Equity band, lower percentile, account currency.
+             */
+            equity_low: number[];
+            /** Equity Median */
+            equity_median: number[];
+            /** Final Return Pct High */
+            final_return_pct_high: number;
+            /** Final Return Pct Low */
+            final_return_pct_low: number;
+            /** Final Return Pct Median */
+            final_return_pct_median: number;
+            /**
+             * Max Drawdown Pct High
+             * @description Upper percentile of the resampled maximum drawdowns, percent (a drawdown to plan for).
+             */
+            max_drawdown_pct_high: number;
+            /** Max Drawdown Pct Median */
+            max_drawdown_pct_median: number;
+            /**
+             * Observed Max Drawdown Pct
+             * @description Maximum drawdown of the observed trade sequence (trade by trade), percent.
+             */
+            observed_max_drawdown_pct: number;
+            /**
+             * Paths
+             * @description Resampled trade sequences.
+             */
+            paths: number;
+            /**
+             * Prob Drawdown At Least Observed
+             * @description Share of resampled sequences with a drawdown at least as deep as the observed one.
+             */
+            prob_drawdown_at_least_observed: number;
+            /**
+             * Prob Loss
+             * @description Share of resampled sequences that lose money.
+             */
+            prob_loss: number;
+            /**
+             * Trades
+             * @description Closed round trips resampled.
+             */
+            trades: number;
         };
         /**
          * TrailingStop
@@ -2424,6 +2564,13 @@ export interface components {
          * @description What is traded, on which market, at which bar size.
          */
         Universe: {
+            /**
+             * Adjust
+             * @description Equity prices used. 'adjusted' (default): split- and dividend-adjusted, so returns are total returns, but past price levels are rescaled by later splits and dividends, which makes absolute levels (close > 100), fixed commissions and whole-share rounding use information from the future. 'raw': prices as traded on the day (a split shows as a jump in price; dividends are not credited as cash). Crypto is the same either way.
+             * @default adjusted
+             * @enum {string}
+             */
+            adjust: "adjusted" | "raw";
             /**
              * Market
              * @description Market of the symbols. Decides the trading calendar, whether fractional units are allowed (crypto) and annualisation (252 trading days for equities, 365 days for crypto).
@@ -2662,6 +2809,12 @@ export interface components {
                 [key: string]: number;
             };
             /**
+             * Boundary Exit Cost
+             * @description Commission and slippage of closing, at the window's last close, the positions still open at its end (the next window starts flat, so they are sold, not handed over for free). 0 for the last window, whose open position is marked to market like a backtest's.
+             * @default 0
+             */
+            boundary_exit_cost: number;
+            /**
              * In Sample End
              * Format: date-time
              */
@@ -2678,7 +2831,10 @@ export interface components {
              * Format: date-time
              */
             out_of_sample_end: string;
-            /** Out Of Sample Return Pct */
+            /**
+             * Out Of Sample Return Pct
+             * @description Return of the out-of-sample window, percent, after boundary_exit_cost.
+             */
             out_of_sample_return_pct: number;
             /**
              * Out Of Sample Start

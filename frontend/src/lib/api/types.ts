@@ -56,6 +56,7 @@ export interface SummaryStats {
   final_equity: number;
   total_return_pct: number;
   cagr_pct: number | null;
+  cagr_null_reason?: string | null;
   volatility_annual_pct: number | null;
   sharpe_ratio: number | null;
   sortino_ratio: number | null;
@@ -97,6 +98,7 @@ export interface Trade {
   fees: number;
   duration_bars: number;
   is_open?: boolean;
+  round_trip?: number | null;
 }
 
 export interface GateResult {
@@ -116,6 +118,41 @@ export interface Provenance {
   data_sources?: Record<string, string>;
 }
 
+export interface TradeBootstrap {
+  paths: number;
+  trades: number;
+  band_low_pct: number;
+  band_high_pct: number;
+  after_trade: number[];
+  equity_low: number[];
+  equity_median: number[];
+  equity_high: number[];
+  final_return_pct_low: number;
+  final_return_pct_median: number;
+  final_return_pct_high: number;
+  max_drawdown_pct_median: number;
+  max_drawdown_pct_high: number;
+  observed_max_drawdown_pct: number;
+  prob_drawdown_at_least_observed: number;
+  prob_loss: number;
+}
+
+export interface DeflatedSharpeReport {
+  sharpe_annual: number;
+  expected_max_sharpe_annual: number;
+  n_trials: number;
+  observations: number;
+  skewness: number;
+  kurtosis: number;
+  probabilistic_sharpe: number;
+  deflated_sharpe: number;
+}
+
+export interface Robustness {
+  bootstrap?: TradeBootstrap | null;
+  deflated_sharpe?: DeflatedSharpeReport | null;
+}
+
 export interface BacktestResult {
   summary_stats: SummaryStats;
   equity_curve: Series;
@@ -126,6 +163,7 @@ export interface BacktestResult {
   gates?: GateResult[];
   provenance: Provenance;
   walk_forward?: unknown;
+  robustness?: Robustness | null;
   warnings?: string[];
 }
 

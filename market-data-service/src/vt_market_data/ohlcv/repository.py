@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,6 +56,58 @@ async def coverage(session: AsyncSession, key: SeriesKey) -> list[tuple[int, int
         ).where(_key_filter(MarketCacheCoverage, key))
     )
     return [(dt_to_ns(a), dt_to_ns(b), dict(m or {})) for a, b, m in rows.all()]
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    id: int
+    start: int
+    end: int
+    meta: dict[str, Any]
+    fetched_at: int
+
+    @property
+    def checked_at(self) -> int:
+        """Time (ns) through which the corporate actions of this range were known."""
+        return int(self.meta.get("actions_checked_at", self.fetched_at))
+
+
+async def coverage_rows(session: AsyncSession, key: SeriesKey) -> list[CoverageRow]:
+    rows = await session.execute(
+        select(
+            MarketCacheCoverage.id,
+            MarketCacheCoverage.start_ts,
+            MarketCacheCoverage.end_ts,
+            MarketCacheCoverage.meta,
+            MarketCacheCoverage.fetched_at,
+        ).where(_key_filter(MarketCacheCoverage, key))
+    )
+    return [
+        CoverageRow(int(i), dt_to_ns(a), dt_to_ns(b), dict(m or {}), dt_to_ns(f))
+        for i, a, b, m, f in rows.all()
+    ]
+
+
+async def drop_ranges(session: AsyncSession, key: SeriesKey, rows: list[CoverageRow]) -> None:
+    """Forget covered ranges and their bars (they are fetched again when next asked for)."""
+    for r in rows:
+        await session.execute(
+            delete(MarketCacheBar).where(
+                _key_filter(MarketCacheBar, key),
+                MarketCacheBar.ts >= ns_to_dt(r.start),
+                MarketCacheBar.ts < ns_to_dt(r.end),
+            )
+        )
+        await session.execute(delete(MarketCacheCoverage).where(MarketCacheCoverage.id == r.id))
+
+
+async def mark_checked(session: AsyncSession, rows: list[CoverageRow], checked_at: int) -> None:
+    for r in rows:
+        await session.execute(
+            update(MarketCacheCoverage)
+            .where(MarketCacheCoverage.id == r.id)
+            .values(meta={**r.meta, "actions_checked_at": checked_at})
+        )
 
 
 async def read_bars(session: AsyncSession, key: SeriesKey, start_ns: int, end_ns: int) -> Bars:

@@ -20,7 +20,7 @@ from vt_market_data.core.calendars import MarketInfo, market_info
 from vt_market_data.core.quality import quality_report
 from vt_market_data.core.resample import resample
 from vt_market_data.core.timeframes import TF_NS, can_derive, parse_timeframe
-from vt_market_data.ohlcv.cache import SeriesCache, SingleFlight
+from vt_market_data.ohlcv.cache import Freshness, SeriesCache, SingleFlight
 from vt_market_data.ohlcv.frames import frame_bytes
 from vt_market_data.ohlcv.ranges import now_ns, parse_range
 from vt_market_data.ohlcv.repository import SeriesKey
@@ -28,6 +28,7 @@ from vt_market_data.ohlcv.schemas import OhlcvQuery
 from vt_market_data.providers.base import (
     FetchResult,
     Guard,
+    ListsCorporateActions,
     Provider,
     ProviderError,
     to_problem,
@@ -176,6 +177,16 @@ async def remote_frame(md: MarketData, info: SymbolInfo, q: OhlcvQuery, tf: str)
     async def fetch(a: int, b: int) -> FetchResult:
         return await guard.call(lambda: provider.fetch(info, native, a, b, adjusted))
 
+    freshness: Freshness | None = None
+    if adjusted and info.provider != "ccxt":  # crypto has no corporate actions
+        lister = provider if isinstance(provider, ListsCorporateActions) else None
+
+        async def actions(a: int, b: int) -> list[int]:
+            assert lister is not None
+            return await guard.call(lambda: lister.actions(info, a, b))
+
+        freshness = Freshness(actions if lister is not None else None)
+
     async def build() -> bytes:
         fetch_end = min(end, now)
         issues: list[QualityIssue] = []
@@ -184,7 +195,7 @@ async def remote_frame(md: MarketData, info: SymbolInfo, q: OhlcvQuery, tf: str)
         else:
             try:
                 bars, issues = await md.cache.get(
-                    series_key, start, fetch_end, settled_before, fetch
+                    series_key, start, fetch_end, settled_before, fetch, freshness
                 )
             except ProviderError as exc:
                 log.warning("provider %s failed for %s: %s", exc.provider, info.symbol, exc.message)

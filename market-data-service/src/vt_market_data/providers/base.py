@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 from redis.asyncio import Redis
 
@@ -122,6 +122,15 @@ class Provider(Protocol):
         self, info: SymbolInfo, timeframe: str, start_ns: int, end_ns: int, adjusted: bool
     ) -> FetchResult:
         """Bars with start <= ts < end, normalised (UTC, sorted), unchanged otherwise."""
+        ...
+
+
+@runtime_checkable
+class ListsCorporateActions(Protocol):
+    """A provider that can list the corporate actions of a symbol (to keep adjusted bars right)."""
+
+    async def actions(self, info: SymbolInfo, start_ns: int, end_ns: int) -> list[int]:
+        """Timestamps (ns) of splits and dividends with start <= ts < end."""
         ...
 
 

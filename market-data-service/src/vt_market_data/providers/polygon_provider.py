@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pandas as pd
 
 from vt_kit.http import make_client
 from vt_market_data.core.bars import Bars
@@ -78,6 +79,38 @@ class PolygonProvider:
             msg = body.get("error") or body.get("message") or f"HTTP {r.status_code}"
             raise ProviderBadResponse(NAME, f"polygon.io answered with an error: {msg}")
         return body
+
+    async def actions(self, info: SymbolInfo, start_ns: int, end_ns: int) -> list[int]:
+        """Timestamps (the exchange day's midnight, like polygon's daily bars) of the splits with
+        start <= execution date < end; polygon's adjusted bars adjust for splits only."""
+        if not self.api_key:
+            raise ProviderNotConfigured(
+                NAME, "POLYGON_API_KEY is not set, so polygon.io cannot be used."
+            )
+        tz = info.timezone or "America/New_York"
+        lo = pd.Timestamp(start_ns, tz="UTC").tz_convert(tz).date().isoformat()
+        hi = (pd.Timestamp(end_ns, tz="UTC").tz_convert(tz) + pd.Timedelta(days=1)).date()
+        url = "/v3/reference/splits"
+        params: dict[str, Any] | None = {
+            "ticker": info.native,
+            "execution_date.gte": lo,
+            "execution_date.lt": hi.isoformat(),
+            "limit": 1000,
+        }
+        found: list[int] = []
+        for _page in range(100):
+            body = await self._get(url, params)
+            for row in body.get("results") or []:
+                day = row.get("execution_date")
+                if isinstance(day, str):
+                    t = int(pd.Timestamp(day).tz_localize(tz).tz_convert("UTC").value)
+                    if start_ns <= t < end_ns:
+                        found.append(t)
+            next_url = body.get("next_url")
+            if not next_url:
+                break
+            url, params = str(next_url), None
+        return sorted(found)
 
     async def fetch(
         self, info: SymbolInfo, timeframe: str, start_ns: int, end_ns: int, adjusted: bool

@@ -178,6 +178,27 @@ class YFinanceProvider:
         bars, issue = drop_incomplete(bars.between(start_ns, end_ns))
         return FetchResult(bars, [issue] if issue else [])
 
+    def _actions_sync(self, info: SymbolInfo, start_ns: int, end_ns: int) -> list[int]:
+        try:
+            df = self._history(info.native, "1d", start_ns, end_ns)
+        except YFPricesMissingError:
+            return []
+        except Exception as exc:
+            raise _classify(exc) from exc
+        if not len(df):
+            return []
+        ts = pd.DatetimeIndex(df.index).tz_convert("UTC").as_unit("ns").asi8
+        has = np.zeros(len(df), dtype=bool)
+        for col in ("Dividends", "Stock Splits"):
+            if col in df.columns:
+                v = df[col].to_numpy(dtype=np.float64)
+                has |= np.isfinite(v) & (v != 0)
+        return [int(t) for t in ts[has]]
+
+    async def actions(self, info: SymbolInfo, start_ns: int, end_ns: int) -> list[int]:
+        """Timestamps of the splits and dividends with start <= ts < end."""
+        return await asyncio.to_thread(self._actions_sync, info, start_ns, end_ns)
+
     async def fetch(
         self, info: SymbolInfo, timeframe: str, start_ns: int, end_ns: int, adjusted: bool
     ) -> FetchResult:

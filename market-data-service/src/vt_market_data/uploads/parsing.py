@@ -15,6 +15,9 @@ from vt_market_data.core.timeframes import TF_NS
 
 TIME_NAMES = ("timestamp", "datetime", "date", "time", "ts", "open_time")
 REQUIRED = ("open", "high", "low", "close", "volume")
+# What an unnamed index becomes: `df.to_csv()` writes an empty header ("Unnamed: 0" once read),
+# `reset_index()` of a Parquet file's unnamed index names it "index".
+UNNAMED = ("", "unnamed: 0", "index")
 
 
 def _bad(detail: str) -> Unprocessable:
@@ -42,6 +45,12 @@ def read_table(content: bytes, filename: str) -> pd.DataFrame:
 
 def _row(i: int, csv_like: bool) -> str:
     return f"row {i + 1}" + (f" (line {i + 2} of the file)" if csv_like else "")
+
+
+def _is_row_number(col: pd.Series) -> bool:
+    """A pandas RangeIndex written out: 0, 1, 2, ... (epoch seconds would never look like that)."""
+    num = pd.to_numeric(col.astype(str).str.strip(), errors="coerce").to_numpy(dtype=np.float64)
+    return bool(len(num)) and bool(np.array_equal(num, np.arange(len(num), dtype=np.float64)))
 
 
 def _parse_times(col: pd.Series, name: str, csv_like: bool) -> pd.DatetimeIndex:
@@ -84,6 +93,14 @@ def parse_ohlcv(content: bytes, filename: str) -> Bars:
     by_lower = {str(c).strip().lower(): c for c in df.columns}
     found = ", ".join(str(c) for c in df.columns) or "none"
     time_col = next((by_lower[n] for n in TIME_NAMES if n in by_lower), None)
+    if time_col is None and len(df.columns) and str(df.columns[0]).strip().lower() in UNNAMED:
+        time_col = df.columns[0]
+        if _is_row_number(df[time_col]):
+            raise _bad(
+                "the first, unnamed column holds row numbers 0, 1, 2, ..., not dates: the frame "
+                "had no date index. Write it with its dates as the index (`df.set_index('date')"
+                ".to_csv()`) or as a 'timestamp' column."
+            )
     if time_col is None:
         raise _bad(
             f"column 'timestamp' is missing (also accepted: {', '.join(TIME_NAMES[1:])}); found columns: {found}."

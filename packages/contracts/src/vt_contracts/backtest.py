@@ -119,7 +119,8 @@ ExitReason = Literal[
 
 
 class Trade(Contract):
-    """One closed (or still-open-at-end) round trip."""
+    """One exit of a position (or the position still open at the end). A position closed in
+    several parts (staged take-profit) is one round trip with several exits: see `round_trip`."""
 
     symbol: str
     direction: Literal["long", "short"]
@@ -136,6 +137,11 @@ class Trade(Contract):
     is_open: bool = Field(
         default=False, description="Still open at the end of the data (marked to the last close)."
     )
+    round_trip: int | None = Field(
+        default=None,
+        ge=0,
+        description="Round trip (position) this exit belongs to, numbered from 0 in order of entry. The partial exits of a staged take-profit share one; trade statistics (trade_count, win rate, p-value) count round trips.",
+    )
 
 
 class SummaryStats(Contract):
@@ -147,7 +153,13 @@ class SummaryStats(Contract):
     initial_capital: float
     final_equity: float
     total_return_pct: float
-    cagr_pct: float | None
+    cagr_pct: float | None = Field(
+        description="Compound annual growth rate over calendar time (first bar to last), percent; null under one year (see cagr_null_reason)."
+    )
+    cagr_null_reason: str | None = Field(
+        default=None,
+        description="Why cagr_pct and calmar_ratio are null (e.g. less than a year of data).",
+    )
     volatility_annual_pct: float | None
     sharpe_ratio: float | None
     sortino_ratio: float | None
@@ -201,7 +213,14 @@ class WalkForwardWindow(Contract):
     out_of_sample_end: AwareDatetime
     best_params: dict[str, float]
     in_sample_score: float | None
-    out_of_sample_return_pct: float
+    out_of_sample_return_pct: float = Field(
+        description="Return of the out-of-sample window, percent, after boundary_exit_cost."
+    )
+    boundary_exit_cost: float = Field(
+        default=0.0,
+        ge=0,
+        description="Commission and slippage of closing, at the window's last close, the positions still open at its end (the next window starts flat, so they are sold, not handed over for free). 0 for the last window, whose open position is marked to market like a backtest's.",
+    )
 
 
 class WalkForwardReport(Contract):
@@ -232,6 +251,74 @@ class Provenance(Contract):
     )
 
 
+class TradeBootstrap(Contract):
+    """Bootstrap of the closed round trips' P&L: many alternative trade sequences drawn with
+    replacement (seeded, reproducible), showing how much of the result is the order and luck
+    of the trades."""
+
+    paths: int = Field(description="Resampled trade sequences.")
+    trades: int = Field(description="Closed round trips resampled.")
+    band_low_pct: float = Field(description="Lower percentile of the bands, e.g. 5.")
+    band_high_pct: float = Field(description="Upper percentile of the bands, e.g. 95.")
+    after_trade: list[int] = Field(
+        description="Trade numbers (1-based) the equity band points are taken after (at most 500 points)."
+    )
+    equity_low: list[float] = Field(description="Equity band, lower percentile, account currency.")
+    equity_median: list[float]
+    equity_high: list[float] = Field(description="Equity band, upper percentile.")
+    final_return_pct_low: float
+    final_return_pct_median: float
+    final_return_pct_high: float
+    max_drawdown_pct_median: float
+    max_drawdown_pct_high: float = Field(
+        description="Upper percentile of the resampled maximum drawdowns, percent (a drawdown to plan for)."
+    )
+    observed_max_drawdown_pct: float = Field(
+        description="Maximum drawdown of the observed trade sequence (trade by trade), percent."
+    )
+    prob_drawdown_at_least_observed: float = Field(
+        ge=0,
+        le=1,
+        description="Share of resampled sequences with a drawdown at least as deep as the observed one.",
+    )
+    prob_loss: float = Field(
+        ge=0, le=1, description="Share of resampled sequences that lose money."
+    )
+
+
+class DeflatedSharpeReport(Contract):
+    """Deflated Sharpe Ratio (Bailey & Lopez de Prado, 2014): the probability that the true
+    Sharpe ratio beats the best one expected from luck alone over `n_trials` variants, given
+    the skewness and fat tails of the bar returns."""
+
+    sharpe_annual: float
+    expected_max_sharpe_annual: float = Field(
+        description="Best annualised Sharpe expected from n_trials strategies without edge."
+    )
+    n_trials: int = Field(
+        description="Variants of the strategy counted as tried (1: this run only; earlier versions and sweeps are not counted yet)."
+    )
+    observations: int = Field(description="Bar returns used.")
+    skewness: float
+    kurtosis: float = Field(description="Kurtosis of the bar returns (3 for normal returns).")
+    probabilistic_sharpe: float = Field(
+        ge=0, le=1, description="Probability that the true Sharpe ratio is above 0 (one trial)."
+    )
+    deflated_sharpe: float = Field(
+        ge=0,
+        le=1,
+        description="Probability that the true Sharpe ratio is above expected_max_sharpe_annual.",
+    )
+
+
+class Robustness(Contract):
+    """How much of the result could be luck: a bootstrap of the trades and the Deflated Sharpe
+    Ratio. Null parts need more data (two closed trades; three bars with varying returns)."""
+
+    bootstrap: TradeBootstrap | None = None
+    deflated_sharpe: DeflatedSharpeReport | None = None
+
+
 class BacktestResult(Contract):
     """Everything a backtest produced."""
 
@@ -243,6 +330,9 @@ class BacktestResult(Contract):
     trades: list[Trade]
     gates: list[GateResult] = Field(default_factory=list)
     walk_forward: WalkForwardReport | None = None
+    robustness: Robustness | None = Field(
+        default=None, description="Bootstrap of the trades and Deflated Sharpe Ratio."
+    )
     provenance: Provenance
     warnings: list[str] = Field(default_factory=list)
 

@@ -73,6 +73,10 @@ class Universe(Contract):
         default=None,
         description="Target capital weight per symbol for baskets (fractions summing to at most 1). Omit for equal weights.",
     )
+    adjust: Literal["adjusted", "raw"] = Field(
+        default="adjusted",
+        description="Equity prices used. 'adjusted' (default): split- and dividend-adjusted, so returns are total returns, but past price levels are rescaled by later splits and dividends, which makes absolute levels (close > 100), fixed commissions and whole-share rounding use information from the future. 'raw': prices as traded on the day (a split shows as a jump in price; dividends are not credited as cash). Crypto is the same either way.",
+    )
 
     @model_validator(mode="after")
     def _check_weights(self) -> Universe:
@@ -754,6 +758,15 @@ def iter_operands(cond: Condition) -> list[Operand]:
     if isinstance(cond, AllOf | AnyOf):
         return [op for sub in cond.conditions for op in iter_operands(sub)]
     return iter_operands(cond.condition)
+
+
+def iter_conditions(cond: Condition) -> list[Condition]:
+    """A condition and every condition nested in it, depth first."""
+    if isinstance(cond, AllOf | AnyOf):
+        return [cond, *(c for sub in cond.conditions for c in iter_conditions(sub))]
+    if isinstance(cond, Not | ForNBars):
+        return [cond, *iter_conditions(cond.condition)]
+    return [cond]
 
 
 def slugify(text: str) -> str:

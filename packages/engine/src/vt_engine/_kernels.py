@@ -142,6 +142,9 @@ def simulate_nb(
     kel_w = 0
     kel_sw = 0.0
     kel_sl = 0.0
+    # P&L and capital of a position's earlier partial exits: Kelly counts round trips
+    kel_pnl = np.zeros(k)
+    kel_cap = np.zeros(k)
 
     cash = init_cash
     for c in range(k):
@@ -227,7 +230,9 @@ def simulate_nb(
                                 nt += 1
                             else:
                                 overflow = True
-                            r = pnl / (u * avg[c])
+                            r = (kel_pnl[c] + pnl) / (kel_cap[c] + u * avg[c])
+                            kel_pnl[c] = 0.0
+                            kel_cap[c] = 0.0
                             kel_n += 1
                             if r > 0:
                                 kel_w += 1
@@ -299,16 +304,20 @@ def simulate_nb(
                                 nt += 1
                             else:
                                 overflow = True
-                            r = pnl / (u * avg[c])
-                            kel_n += 1
-                            if r > 0:
-                                kel_w += 1
-                                kel_sw += r
-                            else:
-                                kel_sl += -r
+                            kel_pnl[c] += pnl
+                            kel_cap[c] += u * avg[c]
                             efees[c] -= alloc
                             pos[c] -= d * u
                             if abs(pos[c]) < 1e-12:
+                                r = kel_pnl[c] / kel_cap[c]
+                                kel_pnl[c] = 0.0
+                                kel_cap[c] = 0.0
+                                kel_n += 1
+                                if r > 0:
+                                    kel_w += 1
+                                    kel_sw += r
+                                else:
+                                    kel_sl += -r
                                 pos[c] = 0.0
                                 efees[c] = 0.0
                                 pend[c] = P_NONE
@@ -410,7 +419,9 @@ def simulate_nb(
                         nt += 1
                     else:
                         overflow = True
-                    r = pnl / (u * avg[cc])
+                    r = (kel_pnl[cc] + pnl) / (kel_cap[cc] + u * avg[cc])
+                    kel_pnl[cc] = 0.0
+                    kel_cap[cc] = 0.0
                     kel_n += 1
                     if r > 0:
                         kel_w += 1

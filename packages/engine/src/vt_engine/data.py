@@ -9,7 +9,18 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from vt_contracts.strategy import SpreadZScore, StrategySpec
+from vt_contracts.strategy import (
+    Compare,
+    ConstOperand,
+    CrossesAbove,
+    CrossesBelow,
+    IndicatorOperand,
+    Operand,
+    PriceOperand,
+    SpreadZScore,
+    StrategySpec,
+    iter_conditions,
+)
 from vt_engine.errors import EngineError
 
 COLUMNS = ("open", "high", "low", "close", "volume")
@@ -93,6 +104,52 @@ def extra_symbols(spec: StrategySpec) -> list[str]:
     return found
 
 
+# indicators whose values are prices (or price differences): rescaled by every adjustment
+PRICE_SCALED = frozenset({"sma", "ema", "wma", "bbands", "donchian", "vwap", "atr", "macd"})
+
+
+def _price_scaled(op: Operand, kinds: Mapping[str, tuple[str, str]]) -> bool:
+    if isinstance(op, PriceOperand):
+        return op.field != "volume"
+    if isinstance(op, IndicatorOperand) and op.id in kinds:
+        kind, source = kinds[op.id]
+        return kind in PRICE_SCALED and source != "volume"
+    return False
+
+
+def absolute_price_levels(spec: StrategySpec) -> list[str]:
+    """Conditions that compare a price (or a price-scaled indicator) with a fixed number."""
+    kinds = {i.id: (i.kind, str(getattr(i, "source", "close"))) for i in spec.indicators}
+    found: list[str] = []
+    for where, cond in spec.conditions():
+        for c in iter_conditions(cond):
+            if isinstance(c, Compare | CrossesAbove | CrossesBelow):
+                pairs = ((c.left, c.right), (c.right, c.left))
+                for a, b in pairs:
+                    if _price_scaled(a, kinds) and isinstance(b, ConstOperand):
+                        found.append(f"{where} compares with the fixed level {b.value:g}")
+    return found
+
+
+def adjustment_warnings(spec: StrategySpec) -> list[str]:
+    """Warnings when adjusted (back-rescaled) prices meet things that need prices as traded."""
+    if spec.universe.adjust != "adjusted" or spec.universe.market == "crypto":
+        return []
+    out = [
+        f"{what} of split/dividend-adjusted prices: past levels are rescaled by later splits and "
+        "dividends, so this uses information from the future; set universe.adjust to 'raw' "
+        "to compare with prices as traded"
+        for what in absolute_price_levels(spec)
+    ]
+    if spec.costs.commission_fixed > 0:
+        out.append(
+            "a fixed commission per order on split/dividend-adjusted prices: the share counts "
+            "(and so the cost per share) differ from those traded on the day; universe.adjust "
+            "'raw' uses prices as traded"
+        )
+    return out
+
+
 def align(frames: dict[str, pd.DataFrame], symbols: list[str]) -> tuple[pd.Index, list[str]]:
     """Common bars of the traded symbols (intersection) and warnings about dropped bars."""
     warnings: list[str] = []
@@ -143,6 +200,7 @@ def prepare_data(
             )
         frames[s] = clean_frame(s, data[s])
     idx, warnings = align(frames, traded)
+    warnings += adjustment_warnings(spec)
     if len(idx) == 0:
         raise EngineError(
             "empty_data", "the traded symbols have no timestamps in common; check the data"

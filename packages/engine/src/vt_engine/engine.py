@@ -36,6 +36,7 @@ from vt_contracts.strategy import (
 )
 from vt_engine import indicators as ind
 from vt_engine import metrics as mx
+from vt_engine import rigour
 from vt_engine.compiler import Signals, compile_frames, pair_key, period_bounds, period_mask
 from vt_engine.data import align, clean_frame, hash_frames, prepare_data, slice_dates
 from vt_engine.errors import EngineError
@@ -255,9 +256,10 @@ def build_trades(sim: SimResult, stamps: Any) -> list[Trade]:
         t["fees"].tolist(),
         t["reason"].tolist(),
         t["is_open"].tolist(),
+        mx.round_trip_ids(t).tolist(),
         strict=True,
     )
-    for c, d, eb, ep, xb, xp, size, pnl, ret, fees, reason, is_open in rows:
+    for c, d, eb, ep, xb, xp, size, pnl, ret, fees, reason, is_open, rt in rows:
         # values are already typed (str, datetime, float, int, bool): skip re-validation
         trades.append(
             Trade.model_construct(
@@ -274,6 +276,7 @@ def build_trades(sim: SimResult, stamps: Any) -> list[Trade]:
                 duration_bars=max(int(xb - eb), 0),
                 exit_reason=REASONS[int(reason)],  # type: ignore[arg-type]
                 is_open=bool(is_open),
+                round_trip=rt,
             )
         )
     trades.sort(key=lambda tr: (tr.entry_time, tr.symbol))
@@ -535,6 +538,9 @@ def assemble(
         trades=build_trades(sim, stamps),
         gates=g,
         walk_forward=wf,
+        robustness=rigour.robustness(
+            sim.trades, mx.bar_returns(sim.equity, cfg.init_cash), cfg.init_cash, ppy
+        ),
         provenance=Provenance(
             spec_hash=spec_hash,
             data_hash=data_hash,

@@ -5,9 +5,14 @@ Conventions:
 - Sharpe = mean(r) / std(r, ddof=1) * sqrt(periods_per_year), risk-free rate 0;
 - Sortino = mean(r) / sqrt(mean(min(r, 0)^2)) * sqrt(periods_per_year);
 - volatility = std(r, ddof=1) * sqrt(periods_per_year) * 100;
-- CAGR = (final / initial) ** (periods_per_year / bars) - 1 (time measured in bars);
+- CAGR = (final / initial) ** (1 / years) - 1 with years of CALENDAR time from the open of the
+  first bar to the close of the last (365.25-day years), so bars dropped by a basket's alignment
+  or missing sessions do not inflate it; null (with `cagr_null_reason`) under one year, where an
+  annualised figure extrapolates a few months; Calmar = CAGR / max drawdown, null alike;
 - drawdown from the running peak (the initial capital counts as the first peak);
-- trade statistics over CLOSED trades (an open trade at the end is listed but not counted);
+- trade statistics over CLOSED ROUND TRIPS: the exits of one position (the partial exits of a
+  staged take-profit, then the rest) are one round trip with the summed P&L and the
+  capital-weighted return; a round trip with a part still open at the end is not counted;
 - alpha/beta: OLS of strategy bar returns on benchmark bar returns; alpha annualised
   (mean excess per bar x periods_per_year), percent.
 Undefined values are None, never NaN/inf.
@@ -69,6 +74,8 @@ def sortino(r: np.ndarray, ppy: float) -> float | None:
 
 
 def cagr_pct(final: float, init_cash: float, bars: int, ppy: float) -> float | None:
+    """Growth rate with time counted in bars (ranks in-sample runs of equal length; the
+    reported CAGR uses calendar time: `annualised_return`)."""
     if bars <= 0 or init_cash <= 0 or final <= 0:
         return None
     years = bars / ppy
@@ -76,6 +83,41 @@ def cagr_pct(final: float, init_cash: float, bars: int, ppy: float) -> float | N
         return num(((final / init_cash) ** (1.0 / years) - 1.0) * 100.0)
     except OverflowError:
         return None
+
+
+YEAR_DAYS = 365.25
+# "one year" with a week's slack: a calendar year of daily bars runs from its first to its last
+# session, a few days short of 365 (and walk-forward years are cut on bar counts)
+MIN_CAGR_DAYS = 358.0
+
+
+def calendar_years(index: pd.DatetimeIndex) -> float:
+    """Calendar span of the bars in years: first bar's open to the last bar's end (the last bar
+    lasts the typical spacing of the bars)."""
+    if len(index) == 0:
+        return 0.0
+    ns = index.as_unit("ns").asi8
+    bar = float(np.median(np.diff(ns))) if len(ns) > 1 else 0.0
+    return (float(ns[-1] - ns[0]) + bar) / (YEAR_DAYS * 86_400e9)
+
+
+def annualised_return(
+    final: float, init_cash: float, index: pd.DatetimeIndex
+) -> tuple[float | None, str | None]:
+    """(CAGR percent from calendar time, None) or (None, the reason it is not given)."""
+    years = calendar_years(index)
+    days = years * YEAR_DAYS
+    if days < MIN_CAGR_DAYS:
+        return None, (
+            f"the backtest spans {days:.0f} days, less than a year: an annualised return "
+            "(and Calmar) would extrapolate it; see total_return_pct"
+        )
+    if init_cash <= 0 or final <= 0:
+        return None, "equity ended at or below zero: no compound growth rate exists"
+    try:
+        return num(((final / init_cash) ** (1.0 / years) - 1.0) * 100.0), None
+    except OverflowError:
+        return None, "the growth rate overflows"
 
 
 def drawdown_stats(
@@ -112,8 +154,73 @@ def drawdown_stats(
     return mdd * 100.0, longest, longest_days, recovery
 
 
+_RT_KEYS = ("entry_bar", "col", "direction")
+
+
+def round_trip_ids(trades: pd.DataFrame) -> np.ndarray:
+    """Round-trip number of every trade row: rows of one position (same symbol column,
+    direction and entry bar) share it; numbered in order of entry. Without those columns every
+    row is its own round trip."""
+    n = len(trades)
+    if n == 0 or any(k not in trades.columns for k in _RT_KEYS):
+        return np.arange(n, dtype=np.int64)
+    keys = [trades[k].to_numpy(dtype=np.int64) for k in _RT_KEYS]
+    order = np.lexsort(keys[::-1])  # by entry bar, then column, then direction
+    sk = [k[order] for k in keys]
+    new = np.ones(n, dtype=bool)
+    new[1:] = np.logical_or.reduce([k[1:] != k[:-1] for k in sk])
+    ids = np.empty(n, dtype=np.int64)
+    ids[order] = np.cumsum(new) - 1
+    return ids
+
+
+def round_trips(trades: pd.DataFrame) -> pd.DataFrame:
+    """One row per round trip: pnl (sum), return_pct (weighted by the capital committed to each
+    exit's part), exits (rows), is_open (any part still open)."""
+    ids = round_trip_ids(trades)
+    pnl = trades["pnl"].to_numpy(dtype=np.float64)
+    ret = trades["return_pct"].to_numpy(dtype=np.float64)
+    is_open = trades["is_open"].to_numpy(dtype=bool)
+    m = int(ids.max()) + 1 if len(ids) else 0
+    if m == len(ids):  # no partial exits: the rows are the round trips (ordered by entry)
+        out = np.empty(m, dtype=np.int64)
+        out[ids] = np.arange(m)
+        return pd.DataFrame(
+            {
+                "pnl": pnl[out],
+                "return_pct": ret[out],
+                "exits": np.ones(m, dtype=np.int64),
+                "is_open": is_open[out],
+            }
+        )
+    if "entry_price" in trades.columns and "size" in trades.columns:
+        w = np.abs(
+            trades["entry_price"].to_numpy(dtype=np.float64)
+            * trades["size"].to_numpy(dtype=np.float64)
+        )
+    else:
+        w = np.ones(len(ids))
+    wsum = np.bincount(ids, weights=w, minlength=m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wret = np.bincount(ids, weights=ret * w, minlength=m) / wsum
+    mean_ret = np.bincount(ids, weights=ret, minlength=m) / np.bincount(ids, minlength=m)
+    return pd.DataFrame(
+        {
+            "pnl": np.bincount(ids, weights=pnl, minlength=m),
+            "return_pct": np.where(wsum > 0, wret, mean_ret),
+            "exits": np.bincount(ids, minlength=m),
+            "is_open": np.bincount(ids, weights=is_open.astype(np.float64), minlength=m) > 0,
+        }
+    )
+
+
 def trade_stats(trades: pd.DataFrame) -> dict[str, Any]:
-    closed = trades[~trades["is_open"].to_numpy(dtype=bool)] if len(trades) else trades
+    """Win rate, profit factor, expectancy, p-value... over closed round trips."""
+    if len(trades):
+        rt = round_trips(trades)
+        closed = rt[~rt["is_open"].to_numpy(dtype=bool)]
+    else:
+        closed = trades
     count = len(closed)
     out: dict[str, Any] = {
         "trade_count": count,
@@ -189,7 +296,7 @@ def summary(
     r = bar_returns(equity, init_cash)
     final = float(equity[-1]) if n else init_cash
     mdd, longest, longest_days, recovery = drawdown_stats(equity, init_cash, index)
-    cagr = cagr_pct(final, init_cash, n, ppy)
+    cagr, cagr_reason = annualised_return(final, init_cash, index) if n else (None, None)
     sd = float(np.std(r, ddof=1)) if n > 1 else float("nan")
     bench_ret = None
     alpha = beta = None
@@ -205,6 +312,7 @@ def summary(
         "final_equity": final,
         "total_return_pct": (final / init_cash - 1.0) * 100.0,
         "cagr_pct": cagr,
+        "cagr_null_reason": cagr_reason,
         "volatility_annual_pct": num(sd * math.sqrt(ppy) * 100.0),
         "sharpe_ratio": sharpe(r, ppy),
         "sortino_ratio": sortino(r, ppy),

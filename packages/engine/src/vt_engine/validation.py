@@ -100,6 +100,29 @@ def objective_value(
     return float(v) if v is not None else float("-inf")
 
 
+def exit_cost(trades: pd.DataFrame, last_close: np.ndarray, cfg: Any) -> float:
+    """Commission and slippage of closing every open position at `last_close` (per column),
+    the way the simulator fills an exit: fill = close -/+ slippage, fee = units x fill x
+    commission + the fixed fee per order."""
+    if len(trades) == 0:
+        return 0.0
+    open_ = trades[trades["is_open"].to_numpy(dtype=bool)]
+    total = 0.0
+    for c, d, u in zip(
+        open_["col"].to_numpy(dtype=np.int64),
+        open_["direction"].to_numpy(dtype=np.int64),
+        open_["size"].to_numpy(dtype=np.float64),
+        strict=True,
+    ):
+        px = float(last_close[c])
+        units = abs(float(u))
+        if units == 0.0 or not np.isfinite(px):
+            continue
+        fill = px * (1.0 - cfg.slippage) if d > 0 else px * (1.0 + cfg.slippage)
+        total += units * px * cfg.slippage + units * fill * cfg.commission + cfg.commission_fixed
+    return total
+
+
 def run_walk_forward(
     spec: StrategySpec,
     data: Mapping[str, pd.DataFrame],
@@ -114,7 +137,8 @@ def run_walk_forward(
     Windows roll forward by ``out_of_sample_bars`` over the spec's period. Signals are
     computed on the full history (indicators are causal, so the in-sample run never sees
     its out-of-sample future); each window starts flat with the capital the stitched
-    out-of-sample equity has reached."""
+    out-of-sample equity has reached, so positions open at a window's end are closed at its
+    last close with their exit costs (`boundary_exit_cost`)."""
     from vt_engine.engine import prepare, sim_inputs
     from vt_engine.simulator import simulate
 
@@ -170,7 +194,15 @@ def run_walk_forward(
         combo, ps, sigs = compiled[best[1]]
         inp = sim_inputs(ps, sigs, oos_lo, oos_hi)
         sim = simulate(inp, replace(ps.cfg, init_cash=capital))
-        ret = float(sim.equity[-1] / capital - 1.0) * 100.0
+        equity = sim.equity
+        cost = 0.0
+        if w0 != starts[-1]:
+            # the next window starts flat: what is still open is sold at this window's last close
+            cost = exit_cost(sim.trades, inp.close[-1], ps.cfg)
+            if cost > 0.0:
+                equity = equity.copy()
+                equity[-1] -= cost
+        ret = float(equity[-1] / capital - 1.0) * 100.0
         windows.append(
             WalkForwardWindow(
                 in_sample_start=p.index[is_lo].to_pydatetime(),
@@ -180,11 +212,12 @@ def run_walk_forward(
                 best_params={k: float(v) for k, v in combo.items()},
                 in_sample_score=mx.num(best[0]),
                 out_of_sample_return_pct=ret,
+                boundary_exit_cost=cost,
             )
         )
-        eq_parts.append(sim.equity)
+        eq_parts.append(equity)
         idx_parts.append(inp.index)
-        capital = float(sim.equity[-1])
+        capital = float(equity[-1])
         step += 1
         if progress:
             progress(step / total_steps)

@@ -4,7 +4,8 @@
 Sequence: read the whole input frame from stdin -> check and compile the strategy -> import
 the trusted modules (already loaded when forked from the zygote) -> harden the process
 (netns, privilege drop, rlimits, Landlock, seccomp) -> execute once per call of the batch,
-each on fresh globals and a fresh copy of its data -> validate the outputs -> write one
+each on fresh globals and a fresh copy of its data (or of its first ``rows`` bars: the
+look-ahead probe) -> validate the outputs -> write one
 result frame to stdout -> ``os._exit``. Nothing from the strategy is trusted after it has
 run; the parent re-validates.
 """
@@ -159,6 +160,14 @@ def _run(blob: bytes, started: float, *, harden: bool = True) -> bytes:
     t0 = time.perf_counter()
     for number, call in enumerate(calls):
         index_ns, columns = datasets[int(call["data"])]
+        prefix = call.get("rows")
+        if prefix is not None:
+            # Look-ahead probe: this call sees only the first `rows` bars of its data; the
+            # parent compares its signals with the full run's over the same bars.
+            if not isinstance(prefix, int) or not 0 < prefix <= len(index_ns):
+                raise _Fail("sandbox_failure", f"bad prefix length {prefix!r}", call=number)
+            index_ns = index_ns[:prefix]
+            columns = {k: v[:prefix] for k, v in columns.items()}
         index = pd.DatetimeIndex(index_ns.view("M8[ns]"), tz="UTC")
         # A fresh frame (own copies of the arrays) and fresh globals for every call: one
         # call of the batch cannot change what the next one sees.

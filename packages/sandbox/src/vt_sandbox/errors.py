@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 #: Stable machine codes carried by :class:`SandboxError`.
 ERROR_CODES = frozenset(
@@ -16,6 +17,7 @@ ERROR_CODES = frozenset(
         "runtime_error",
         "output_too_large",
         "sandbox_failure",
+        "look_ahead",
     }
 )
 
@@ -58,6 +60,9 @@ class SandboxError(Exception):
         code: str,
         message: str,
         violations: list[SandboxViolation] | None = None,
+        *,
+        bar: Any = None,
+        call: int | None = None,
     ) -> None:
         if code not in ERROR_CODES:
             raise ValueError(f"unknown sandbox error code {code!r}")
@@ -65,3 +70,8 @@ class SandboxError(Exception):
         self.code = code
         self.message = message
         self.violations: list[SandboxViolation] = list(violations or [])
+        #: look_ahead: the timestamp of the first bar whose signal changed (a pandas Timestamp)
+        self.bar = bar
+        #: the index of the failing call of a batch (``run_strategy_batch``, the look-ahead
+        #: probe of a batch), when the sandbox knows it
+        self.call = call

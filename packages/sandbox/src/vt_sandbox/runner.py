@@ -18,7 +18,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
 from vt_sandbox import launcher, protocol
@@ -67,6 +67,154 @@ def run_strategy_batch(
     return _run_batch(source, runs, limits or SandboxLimits())
 
 
+def probe_lookahead(
+    source: str,
+    data: pd.DataFrame,
+    full: StrategySignals,
+    params: dict[str, Any] | None = None,
+    limits: SandboxLimits | None = None,
+    *,
+    max_prefixes: int = 6,
+) -> list[int]:
+    """Refuse a strategy whose past signals change when the future is cut off.
+
+    ``full`` is the strategy's output on the whole of ``data``. In ONE extra sandboxed child
+    the strategy runs on a few prefixes of the data, ending on bars where it signalled (the
+    bars a look-ahead most likely decided with the future) and at the middle and three
+    quarters of the history; each prefix's signals must equal the full run's over the same
+    bars. Returns the prefix lengths checked; raises ``SandboxError("look_ahead")`` naming
+    the first bar whose signal changed (``.bar`` holds its timestamp)."""
+    return probe_lookahead_batch(
+        source, [(data, params)], [full], limits, max_prefixes=max_prefixes
+    )[0]
+
+
+def probe_lookahead_batch(
+    source: str,
+    runs: Sequence[tuple[pd.DataFrame, dict[str, Any] | None]],
+    fulls: Sequence[StrategySignals],
+    limits: SandboxLimits | None = None,
+    *,
+    names: Sequence[str] | None = None,
+    max_prefixes: int = 6,
+) -> list[list[int]]:
+    """:func:`probe_lookahead` for every ``(data, params)`` run of a batch (``fulls[i]`` is
+    run i's output on its whole data), all prefixes of all runs in ONE extra sandboxed child.
+
+    ``limits`` is the budget :func:`run_strategy_batch` had for the full runs; CPU and wall
+    clock are scaled by the prefixes' share of that work. ``names`` label the runs in
+    messages (e.g. the symbols; ``call i of n`` otherwise). Returns each run's prefix
+    lengths; raises ``SandboxError("look_ahead")`` for the first run that looks ahead
+    (``.call`` is its index)."""
+    import numpy as np
+
+    limits = limits or SandboxLimits()
+    if len(fulls) != len(runs) or (names is not None and len(names) != len(runs)):
+        raise SandboxError("bad_input", "runs, full signals and names must have one item each")
+    chosen = [
+        _choose_prefixes(full, len(data), max_prefixes)
+        for (data, _), full in zip(runs, fulls, strict=True)
+    ]
+    plan = [(r, p) for r, prefixes in enumerate(chosen) for p in prefixes]
+    if not plan:
+        return chosen
+
+    def label(r: int) -> str:
+        if names is not None:
+            return f"{names[r]}: "
+        return f"call {r + 1} of {len(runs)}: " if len(runs) > 1 else ""
+
+    # the prefixes hold `work` times the bars of the full runs: so much more time, not more
+    # memory (each prefix is a transient copy of its run's data, which is sent once)
+    full_rows = sum(len(data) for data, _ in runs)
+    work = max(1.0, sum(p for _, p in plan) / max(full_rows, 1))
+    probe_limits = replace(
+        limits,
+        cpu_seconds=limits.cpu_seconds * work,
+        wall_seconds=limits.wall_seconds * work,
+        max_rows=math.ceil(limits.max_rows * work),
+    )
+    try:
+        probed = _run_batch(
+            source,
+            [runs[r] for r, _ in plan],
+            probe_limits,
+            _rows=[p for _, p in plan],
+            _label_calls=False,
+        )
+    except SandboxError as exc:
+        if exc.code not in ("runtime_error", "bad_output", "cpu_limit", "timeout"):
+            raise
+        if exc.call is not None and 0 <= exc.call < len(plan):
+            r, p = plan[exc.call]
+            where = f"the first {p:,} of {len(runs[r][0]):,} bars"
+        else:
+            r = None
+            lengths = sorted(p for _, p in plan)
+            where = f"the first {lengths[0]:,} to {lengths[-1]:,} bars of its data"
+        raise SandboxError(
+            exc.code,
+            f"{label(r) if r is not None else ''}while checking for look-ahead, the strategy "
+            f"failed on {where} (a strategy must run on any part of its history that starts "
+            f"at its first bar): {exc.message}",
+            exc.violations,
+            call=r,
+        ) from None
+    for r, ((data, _), full) in enumerate(zip(runs, fulls, strict=True)):
+        n = len(data)
+        full_arrays = _named(full, n)
+        first: tuple[int, str, bool, int] | None = None  # (bar, signal, full value, prefix)
+        for (run, p), part in zip(plan, probed, strict=True):
+            if run != r:
+                continue
+            part_arrays = _named(part, p)
+            for name, whole in full_arrays.items():
+                diff = np.flatnonzero(whole[:p] != part_arrays[name])
+                if diff.size and (first is None or int(diff[0]) < first[0]):
+                    i = int(diff[0])
+                    first = (i, name, bool(whole[i]), p)
+        if first is not None:
+            i, name, was, p = first
+            bar = data.index[i]
+            raise SandboxError(
+                "look_ahead",
+                f"{label(r)}the strategy looks ahead: {name} on {bar.isoformat()} (bar {i + 1} "
+                f"of {n}) is {was} with the whole history but {not was} when the data ends on "
+                f"{data.index[p - 1].isoformat()}. A decision may only use bars up to the one "
+                "it is made on; shift(-1), centred rolling windows, bfill and statistics of "
+                "the whole series read the future.",
+                bar=bar,
+                call=r,
+            )
+    return chosen
+
+
+def _choose_prefixes(full: StrategySignals, n: int, k: int) -> list[int]:
+    import numpy as np
+
+    floor = min(n, max(10, n // 10))  # a causal strategy must run on a tenth of its history
+    fired = np.zeros(n, dtype=bool)
+    for arr in _named(full, n).values():
+        fired |= arr
+    bars = np.flatnonzero(fired[floor - 1 : n - 1]) + floor - 1  # the last bar is the full run
+    picks: set[int] = set()
+    if bars.size:
+        take = np.unique(np.linspace(0, bars.size - 1, num=min(k, bars.size)).round().astype(int))
+        picks.update(int(bars[j]) + 1 for j in take)
+    picks.update(p for p in (n // 2, (3 * n) // 4) if floor <= p < n)
+    return sorted(picks)
+
+
+def _named(signals: StrategySignals, n: int) -> dict[str, Any]:
+    import numpy as np
+
+    out = {"entries": signals.entries, "exits": signals.exits}
+    for name in ("short_entries", "short_exits"):
+        arr = getattr(signals, name)
+        out[name] = arr if arr is not None else np.zeros(n, dtype=bool)
+    return {k: np.asarray(v, dtype=bool) for k, v in out.items()}
+
+
 def sandbox_status() -> dict[str, object]:
     """How runs are made in this process: ``mode`` (zygote or fresh, and why), the zygote's
     pid, and the isolation layers the last child reported (``{}`` before the first run)."""
@@ -104,7 +252,12 @@ def _run_batch(
     _static_policy: bool = True,
     _mode: str = "restricted",
     _fresh: bool = False,
+    _rows: Sequence[int] | None = None,
+    _label_calls: bool = True,
 ) -> list[StrategySignals]:
+    # _rows (the look-ahead probe): call i sees only the first _rows[i] bars of its data.
+    # _label_calls=False leaves "call i of n: " off a failing call's message (the caller
+    # names it from SandboxError.call).
     if not isinstance(source, str):
         raise SandboxError("bad_input", "source must be a str")
     if len(source.encode("utf-8", "surrogatepass")) > limits.max_source_bytes:
@@ -116,6 +269,8 @@ def _run_batch(
         return []
     if len(runs) > MAX_BATCH_CALLS:
         raise SandboxError("bad_input", f"a batch holds at most {MAX_BATCH_CALLS:,} calls")
+    if _rows is not None and len(_rows) != len(runs):
+        raise SandboxError("bad_input", "one prefix length per call")
     if _static_policy:
         _check_policy(source)
     datasets: list[protocol.Dataset] = []
@@ -123,18 +278,24 @@ def _run_batch(
     calls: list[dict[str, Any]] = []
     rows: list[int] = []
     total_rows = 0
-    for data, params in runs:
+    for number, (data, params) in enumerate(runs):
         if id(data) not in slot:
             slot[id(data)] = len(datasets)
             datasets.append(_encode_data(data, limits))
         index = slot[id(data)]
         n = len(datasets[index][0])
+        call: dict[str, Any] = {"data": index, "params": json.loads(_check_params(params, limits))}
+        if _rows is not None:
+            prefix = int(_rows[number])
+            if not 0 < prefix <= n:
+                raise SandboxError("bad_input", f"prefix of {prefix:,} bars of {n:,}")
+            call["rows"] = n = prefix
         total_rows += n
         if total_rows > limits.max_rows:
             raise SandboxError(
                 "bad_input", f"the batch has more than {limits.max_rows:,} rows in total"
             )
-        calls.append({"data": index, "params": json.loads(_check_params(params, limits))})
+        calls.append(call)
         rows.append(n)
     header = {
         "source": source,
@@ -148,7 +309,9 @@ def _run_batch(
     started = time.perf_counter()
     blob, status, cpu_s, timed_out, stderr = _spawn(payload, limits, total_rows, _fresh)
     elapsed = time.perf_counter() - started
-    return _interpret(blob, status, cpu_s, timed_out, stderr, limits, rows, elapsed)
+    return _interpret(
+        blob, status, cpu_s, timed_out, stderr, limits, rows, elapsed, label_calls=_label_calls
+    )
 
 
 _PASSED: OrderedDict[bytes, None] = OrderedDict()  # digests of sources that passed
@@ -304,6 +467,8 @@ def _interpret(
     limits: SandboxLimits,
     rows: list[int],
     elapsed: float,
+    *,
+    label_calls: bool = True,
 ) -> list[StrategySignals]:
     if blob:
         try:
@@ -311,7 +476,7 @@ def _interpret(
         except protocol.FrameError as exc:
             raise SandboxError("sandbox_failure", f"invalid reply from sandbox: {exc}") from None
         if header.get("status") != "ok":
-            raise _child_error(header, len(rows))
+            raise _child_error(header, len(rows), label_calls=label_calls)
         isolation = header.get("hardening", {})
         if not isinstance(isolation, dict):
             isolation = {}
@@ -353,7 +518,7 @@ def _interpret(
     )
 
 
-def _child_error(head: dict[str, Any], n_calls: int) -> SandboxError:
+def _child_error(head: dict[str, Any], n_calls: int, *, label_calls: bool = True) -> SandboxError:
     code = head.get("code")
     message = head.get("message")
     if not isinstance(code, str) or code not in _CHILD_CODES:
@@ -361,14 +526,16 @@ def _child_error(head: dict[str, Any], n_calls: int) -> SandboxError:
     if not isinstance(message, str):
         message = "the sandbox reported an error without a message"
     call = head.get("call")
-    if n_calls > 1 and isinstance(call, int) and not isinstance(call, bool):
+    if not isinstance(call, int) or isinstance(call, bool) or not 0 <= call < n_calls:
+        call = None
+    if label_calls and n_calls > 1 and call is not None:
         message = f"call {call + 1} of {n_calls}: {message}"
     violations = []
     line = head.get("line")
     if code == "policy_violation" and isinstance(line, int) and not isinstance(line, bool):
         # A refusal by the runtime guards: surface it like a static finding.
         violations.append(SandboxViolation(line, 0, "runtime_guard", message))
-    return SandboxError(code, message, violations)
+    return SandboxError(code, message, violations, call=call)
 
 
 def _signals_from(
