@@ -8,6 +8,7 @@ unsupported prompt is right when the reply names what it cannot do.
 
 Scores:
 - blind set 1, first measured before any tuning: 37/66 (56.1%).
+- blind set 1 after the issue-19 parser work: 65/66 (98.5%); the test asserts >= 95%.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ai_blind_set_1 import CASES, UNSUPPORTED
 from vt_strategy_ai.nlp.parser import ParseResult, parse_message
 
 TODAY = date(2026, 11, 21)
-THRESHOLD = 0.0
+THRESHOLD = 0.95
 
 
 def _said(r: ParseResult) -> str:

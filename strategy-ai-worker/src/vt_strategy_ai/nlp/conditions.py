@@ -58,6 +58,13 @@ class Context:
     assumptions: list[str] = field(default_factory=list)
     last_left: Operand | None = None
     last_right: Operand | None = None
+    unparsed: list[str] = field(default_factory=list)
+    not_supported: list[str] = field(default_factory=list)
+
+    def not_understood(self, piece: str) -> None:
+        clean = " ".join(piece.split()).strip(" ,.;:")
+        if clean and has_content(clean) and clean not in self.unparsed:
+            self.unparsed.append(clean)
 
     def assume(self, text: str) -> None:
         if text not in self.assumptions:
@@ -71,6 +78,28 @@ def _window(num: str | None, unit: str | None, ctx: Context) -> int | None:
     if unit and unit.startswith(("week", "wk")):
         n *= ctx.week_bars
     return n
+
+
+_FILLER = set(
+    """a an the and or but then also only just please i we you me my our it its this that these those
+    is are be been being was were will would should could can to of on in at by for from with as
+    into onto when if once whenever while after before until so than per each every any all
+    strategy strategies trade trades trading system rule rules setup signal signals position positions
+    want like build create make give show test backtest run using use simple basic classic
+    bar bars daily day days candle candles chart session sessions data price prices
+    long longs short shorts buy buys sell sells entry entries exit exits enter go get out
+    back again new fresh there here now same other one both either goes go turns gets moves stays
+    remains has have had been up down mean reversion momentum trend following breakout swing
+    crossover contrarian idea approach style level levels value""".split()
+)
+
+
+def has_content(text: str) -> bool:
+    """True when a leftover piece holds a word that carries meaning (not filler, not a bare number)."""
+    for word in re.findall(r"[a-z][a-z'%+-]*", text.lower()):
+        if word.strip("'%+-") and word.strip("'%+-") not in _FILLER:
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,7 +261,8 @@ def _roc(m: re.Match[str], ctx: Context) -> Operand | None:
         int(m.group(3) or m.group(4)) if (m.group(3) or m.group(4)) else None
     )
     if window is None:
-        return None
+        known = [i for i in ctx.registry.items if i["kind"] == "roc"]
+        return _ind(str(known[0]["id"])) if len(known) == 1 else None
     return _ind(ctx.registry.add("roc", f"roc_{window}", window=window))
 
 
@@ -279,7 +309,17 @@ def _vix(m: re.Match[str], ctx: Context) -> Operand:
 
 
 def _number(m: re.Match[str], ctx: Context) -> Operand:
-    return {"kind": "const", "value": float(m.group(1))}
+    raw = m.group(1)
+    return {"kind": "const", "value": 0.0 if raw == "zero" else float(raw)}
+
+
+def _ma_of_vix(m: re.Match[str], ctx: Context) -> Operand | None:
+    window = _window(m.group(1), m.group(2), ctx)
+    if window is None:
+        return None
+    word = m.group(3)
+    kind = {"ema": "ema", "exponential moving average": "ema", "wma": "wma"}.get(word, "sma")
+    return _ind(ctx.registry.add(kind, f"vix_{kind}_{window}", window=window, symbol="^VIX"))
 
 
 _OPERANDS: list[tuple[re.Pattern[str], Callable[[re.Match[str], Context], Operand | None]]] = [
@@ -305,9 +345,10 @@ _OPERANDS: list[tuple[re.Pattern[str], Callable[[re.Match[str], Context], Operan
     (re.compile(rf"{_W}z[\s-]*scores?{_AFTER}"), _zscore),
     (re.compile(rf"{_W}(?:average|avg|mean)\s*(?:daily\s*)?volume"), _avg_volume),
     (re.compile(r"\bvolume\b"), _volume),
+    (re.compile(rf"{_W}(simple moving average|exponential moving average|moving average|sma|ema|wma|ma|average)\s*of\s*(?:the\s*)?\^?vix\b"), _ma_of_vix),
     (re.compile(r"\^?\bvix\b"), _vix),
     (re.compile(r"\b(yesterday'?s|previous|prior|last bar'?s|the previous|the prior|previous day'?s|prior day'?s)?\s*(price|close|closes|closing price|closed|closing|last price|open|opening price|opens|high|low)\b"), _price_word),
-    (re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?)\s*%?(?![\w.]*[\s-]*(?:day|bar|period|week|hour|month|sma|ema|wma|ma\b|moving|rsi|atr|adx))"), _number),
+    (re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?|zero)\s*%?(?![\w.]*[\s-]*(?:day|bar|period|week|hour|month|sma|ema|wma|ma\b|moving|rsi|atr|adx))"), _number),
 ]  # fmt: skip
 
 
@@ -332,7 +373,13 @@ def find_operands(phrase: str, ctx: Context) -> list[OperandHit]:
         for m in rx.finditer(phrase):
             if m.end() == m.start():
                 continue
-            hits.append(OperandHit(m.start(), m.end(), build, m))
+            if build is _price_word and re.search(
+                r"(?:sma|ema|wma|average|score|rsi|roc|change|volatility|vwap|bands?|macd)\s*(?:of|on)\s*(?:the\s*)?$",
+                phrase[: m.start()],
+            ):
+                continue  # "the 20-day z-score of the close": the close is the source, not an operand
+            end = m.start() + len(m.group(0).rstrip())
+            hits.append(OperandHit(m.start(), end, build, m))
     return hits
 
 
@@ -440,19 +487,42 @@ def parse_conditions(chunk: str, ctx: Context, *, role: str) -> ParsedConditions
     conds, rest = _consecutive(chunk, ctx)
     join = "any" if _OR.search(rest) and not re.search(r"\beither\b.*\band\b", rest) else "all"
     for piece in _split(rest):
+        n_bars = None
+        fm = _FOR_N.search(piece)
+        if fm:
+            n_bars = int(fm.group(1) or fm.group(2))
+            piece = piece[: fm.start()] + " " + piece[fm.end() :]
+        if _MULTIPLE.search(piece) and _CMP.search(piece):
+            ctx.not_supported.append(
+                f"I did not understand: '{_clean(piece)}' — comparing with a multiple of another value "
+                "(e.g. 'twice the average volume') is not supported yet."
+            )
+            continue
         m = _CMP.search(piece)
         if not m:
+            cond = _bare_rule(piece, ctx, role)
+            if cond is not None:
+                conds.append(_for_n(cond, n_bars))
+            else:
+                ctx.not_understood(piece)
             continue
         kind = m.lastgroup or ""
         left_txt, right_txt = piece[: m.start()], piece[m.end() :]
         left = last_operand(left_txt, ctx)
         if left is None and "close" in m.group(0):
             left = _price("close")
+        if left is not None and left.get("kind") == "const":
+            left = _window_as_ma(left, ctx) or left
         if left is None:
+            if has_content(_without_operands(left_txt, ctx)):
+                ctx.not_understood(piece)  # "when it gaps up more than 2%": not a rule on the close
+                continue
             left = ctx.last_left or _price("close")
         if left.get("kind") == "const":
             continue  # "2 standard deviations below ..." is not a rule on the number 2
         right = first_operand(right_txt, ctx)
+        if right is not None and right.get("kind") == "const" and kind in ("xa", "xb", "x"):
+            right = _window_as_ma(right, ctx) or right
         if right is None:
             zero = (kind in ("gt", "lt") and re.search(r"positive|negative", m.group(0))) or (
                 kind == "touch" and re.search(r"\b(?:mean|average|zero|middle)\b", right_txt)
@@ -465,10 +535,73 @@ def parse_conditions(chunk: str, ctx: Context, *, role: str) -> ParsedConditions
             elif pronoun and ctx.last_right is not None:
                 right = ctx.last_right  # "sell below it", "sell when it crosses back below"
             else:
+                ctx.not_understood(piece)
                 continue
         ctx.last_left, ctx.last_right = left, right
-        conds.append(_make(kind, left, right, role))
+        conds.append(_for_n(_make(kind, left, right, role), n_bars))
     return ParsedConditions(conds, join)
+
+
+_FOR_N = re.compile(
+    r"\bfor\s*(?:the\s*)?(?:last\s*|past\s*|at least\s*)?(\d+)\s*(?:consecutive\s*|straight\s*)?(?:days?|bars?|sessions?|candles?|weeks?|hours?|closes?)(?:\s*in\s*a\s*row)?"
+    r"|\b(\d+)\s*(?:consecutive\s*|straight\s*)?(?:days?|bars?|sessions?|candles?|closes?)\s*in\s*a\s*row"
+)
+_MULTIPLE = re.compile(r"\b(?:twice|double|triple|thrice|half of|\d+(?:\.\d+)?\s*(?:x|times))\b")
+_NOT_OPERAND = re.compile(r"\b(?:stock|share|shares|market|index|etf|asset|coin|token|ticker|it|its|they|them)\b")
+_HIGH_LOW = re.compile(
+    r"(?:\b(?:a|the)\s*)?(?:new\s*|fresh\s*)?(\d+)[\s-]*(d|day|days|bar|bars|period|periods|week|weeks|session|sessions|hour|hours)?[\s-]*(high|low)s?\b"
+)
+_AT_OPERAND = re.compile(r"^\s*(?:at|on|to)\s+(?:the\s+)?(.+)$")
+
+
+def _window_as_ma(op: Operand, ctx: Context) -> Operand | None:
+    """'the 50 crosses back below the 200': bare numbers naming moving averages already used."""
+    value = op["value"]
+    for item in ctx.registry.items:
+        if item["kind"] in ("sma", "ema", "wma") and item.get("window") == value:
+            return _ind(str(item["id"]))
+    return None
+
+
+def _without_operands(text: str, ctx: Context) -> str:
+    for hit in sorted(find_operands(text, ctx), key=lambda h: -h.start):
+        text = text[: hit.start] + " " + text[hit.end :]
+    return re.sub(_NOT_OPERAND, " ", text)
+
+
+def _clean(piece: str) -> str:
+    return " ".join(piece.split()).strip(" ,.;:")
+
+
+def _for_n(cond: Cond, n: int | None) -> Cond:
+    if n is None or n <= 1:
+        return cond
+    return {"kind": "for_n_bars", "condition": cond, "n": n}
+
+
+def _bare_rule(piece: str, ctx: Context, role: str) -> Cond | None:
+    """Rules written without a comparison word: 'on a new 55-day high', 'exit on a 20-day low',
+    'sell at the middle band'."""
+    hl = _HIGH_LOW.search(piece)
+    if hl:
+        window = _window(hl.group(1), hl.group(2), ctx)
+        if window:
+            ident = ctx.registry.add("donchian", f"donchian_{window}", window=window)
+            high = hl.group(3) == "high"
+            op = ">" if high else "<"
+            return {
+                "kind": "compare",
+                "left": _price("close"),
+                "op": op,
+                "right": _ind(ident, "upper" if high else "lower"),
+            }
+    at = _AT_OPERAND.match(piece)
+    if role == "exit" and at:
+        target = first_operand(at.group(1), ctx)
+        if target is not None and target.get("kind") == "indicator":
+            left = ctx.last_left or _price("close")
+            return {"kind": "compare", "left": left, "op": ">=", "right": target, "touch": True}
+    return None
 
 
 def _make(kind: str, left: Operand, right: Operand, role: str) -> Cond:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from vt_strategy_ai.catalog import (
     INDICATORS,
     SUPPORTED_TIMEFRAMES,
+    SYMBOL_ALIASES,
     UNSUPPORTED_INDICATORS,
     market_of,
 )
@@ -27,17 +28,26 @@ from vt_strategy_ai.nlp.conditions import (
     Context,
     IndicatorRegistry,
     Operand,
+    has_content,
     parse_conditions,
+)
+from vt_strategy_ai.nlp.coverage import (
+    find_trend_filters,
+    not_expressible,
+    not_understood_warnings,
 )
 from vt_strategy_ai.nlp.text import (
     CostsFound,
     RiskFound,
     Text,
+    BENCH_WORDS,
     find_benchmark_positions,
     find_capital,
     find_costs,
+    find_fill,
     find_period,
     find_risk,
+    find_scale_in,
     find_sizing,
     find_symbols,
     find_timeframe,
@@ -230,6 +240,10 @@ class _Draft:
     direction: str = "long"
     pair: tuple[str, str] | None = None
     warnings: list[str] = field(default_factory=list)
+    trend_filters: list[Cond] = field(default_factory=list)
+    scale_in: list[dict[str, float]] = field(default_factory=list)
+    fill: str | None = None
+    exit_said: bool = False
 
 
 def _global_params(text: Text, ctx: Context) -> None:
@@ -299,31 +313,47 @@ def _segments(work: str) -> list[tuple[str, str]]:
         if sentence[pos:].strip():
             items.append(("cond", sentence[pos:]))
         used: set[int] = set()
+        placed: list[tuple[int, str, str]] = []
         for i, (kind, _) in enumerate(items):
             if not kind.startswith("act:"):
                 continue
             role = kind[4:]
             chosen = None
-            if (
+            prev_ok = (
                 i > 0
                 and items[i - 1][0] == "cond"
                 and (i - 1) not in used
                 and _CONDITION_HINT.search(items[i - 1][1])
-            ):
+            )
+            next_ok = i + 1 < len(items) and items[i + 1][0] == "cond"
+            next_led = next_ok and _TRIGGER_START.match(items[i + 1][1])
+            prev_led = prev_ok and _TRIGGER_START.match(items[i - 1][1])
+            if next_led and not prev_led:
+                chosen = i + 1  # "EMA 12 crosses over EMA 26, exit when it crosses under"
+            elif prev_ok:
                 chosen = i - 1
-            elif i + 1 < len(items) and items[i + 1][0] == "cond":
+            elif next_ok:
                 chosen = i + 1
             if chosen is not None:
                 used.add(chosen)
-                out.append((role, items[chosen][1]))
+                placed.append((chosen, role, items[chosen][1]))
             else:
-                out.append((role, ""))
+                placed.append((i, role, ""))
+        for j, (kind, txt) in enumerate(items):
+            if kind == "cond" and j not in used:
+                placed.append((j, "none", txt))
+        out.extend((role, txt) for _, role, txt in sorted(placed, key=lambda x: x[0]))
     return out
 
 
+_TRIGGER_START = re.compile(r"^[\s,]*(?:when|if|once|whenever|as soon as|on|at|after)\b")
+
+
 def _strip_symbols(work: str, symbols: list[str]) -> str:
-    for sym in symbols:
-        work = re.sub(r"(?<![a-z0-9])" + re.escape(sym.lower()) + r"(?![a-z0-9])", " ", work)
+    names = {s.lower() for s in symbols}
+    names |= {a for a, sym in SYMBOL_ALIASES.items() if sym in symbols and not sym.startswith("^")}
+    for name in sorted(names, key=len, reverse=True):
+        work = re.sub(r"(?<![a-z0-9])" + re.escape(name) + r"(?![a-z0-9])", " ", work)
     return work
 
 
@@ -342,6 +372,9 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     if "^VIX" in draft.symbols and len(draft.symbols) > 1:
         draft.symbols.remove("^VIX")  # the VIX is read as a filter, not traded
     text.work = _strip_symbols(text.work, [h.symbol for h in hits])
+    if draft.benchmark:
+        text.take(BENCH_WORDS)
+    draft.warnings.extend(not_expressible(text))
     for alias in (
         "bitcoin",
         "ethereum",
@@ -359,6 +392,8 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     costs = find_costs(text)
     sizing = find_sizing(text)
     capital = find_capital(text)
+    draft.scale_in = find_scale_in(text)
+    draft.fill = find_fill(text)
     risk = find_risk(text)
     draft.timeframe, draft.bad_timeframe = find_timeframe(text)
     if (
@@ -367,9 +402,10 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
         and re.search(r"\bintraday\b|\bday[\s-]?trad", text.work)
     ):
         draft.bad_timeframe = "intraday (no bar size given)"
-    _global_params(text, ctx)
     if draft.timeframe == "1w":
         ctx.week_bars = 1
+    draft.trend_filters = find_trend_filters(text, ctx)
+    _global_params(text, ctx)
 
     symbols = draft.symbols
     if _PAIRS.search(text.work) and len(symbols) >= 2:
@@ -389,15 +425,33 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
                 if parsed.join == "any" and len(parsed.conditions) > 1:
                     draft.entry_join = "any"
         elif role in ("exit", "cover"):
+            draft.exit_said = True
+            if _REVERSE_CROSS.search(clause) and not _CMP_WORDS.search(
+                _REVERSE_CROSS.sub(" ", clause)
+            ):
+                target = draft.short_exit if role == "cover" else draft.exit
+                source = draft.short_entry if role == "cover" else draft.entry
+                target.extend(_mirror(c) for c in source if c["kind"].startswith("crosses"))
+                if target:
+                    continue
             parsed = parse_conditions(clause, ctx, role="exit")
             (draft.short_exit if role == "cover" else draft.exit).extend(parsed.conditions)
-        elif role == "none" and re.search(r"\b(?:when|if|once|whenever)\b", clause):
+        elif role == "none" and (
+            re.search(r"\b(?:when|if|once|whenever)\b", clause) or _CONDITION_HINT.search(clause)
+        ):
+            if draft.entry:
+                ctx.not_understood(clause)
+                continue
             parsed = parse_conditions(clause, ctx, role="entry")
-            if parsed.conditions and not draft.entry:
+            if parsed.conditions:
                 draft.entry.extend(parsed.conditions)
+                if parsed.join == "any" and len(parsed.conditions) > 1:
+                    draft.entry_join = "any"
                 assumptions.append(
                     "I read the condition without a buy/sell verb as the entry rule."
                 )
+        elif role == "none":
+            ctx.not_understood(clause)
 
     # direction
     w = text.work
@@ -406,7 +460,7 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     )
     both = bool(
         re.search(
-            r"\blong[\s/-]*(?:and|&|/)[\s-]*short\b|\bboth (?:directions|ways|sides)\b|\balways in the market\b|\breverse\b",
+            r"\blong[\s/-]*(?:and|&|/)[\s-]*short\b|\bboth (?:directions|ways|sides)\b|\balways in the market\b|\bstop[\s-]*and[\s-]*reverse\b|\breverse (?:the )?position\b",
             w,
         )
     )
@@ -432,18 +486,28 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
                 "Each side exits when the opposite entry signal fires (always in the market once started)."
             )
 
+    if draft.trend_filters:
+        if draft.direction == "short":
+            draft.filters.extend(_mirror(c) for c in draft.trend_filters)
+        else:
+            draft.filters.extend(draft.trend_filters)
+        if draft.direction == "both":
+            ctx.assume("The trend filter gates both long and short entries (filters apply to every entry).")
+
     # nothing to trade on?
     if not draft.entry:
-        if draft.filters:
+        if draft.filters and not draft.trend_filters:
             draft.entry, draft.filters = draft.filters, []
         else:
             return _clarify_missing(draft, text, unsupported, hits_exist=bool(symbols))
 
     _resolve_touch(draft)
 
-    # symmetric exits for crossovers; defaults for thresholds described one-sided
+    # symmetric exits for crossovers, only when the user described no exit at all
     if (
         not draft.exit
+        and not draft.exit_said
+        and not _has_risk_exit(risk)
         and all(c["kind"] == "crosses_above" for c in draft.entry)
         and len(draft.entry) == 1
     ):
@@ -458,9 +522,10 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
             "clarify",
             clarification="Which symbol should this trade? For example SPY, AAPL, 0700.HK, BTC/USDT, or an offline sample like SAMPLE:AAPL.",
             unsupported=unsupported,
+            warnings=list(draft.warnings) + not_understood_warnings(ctx),
         )
     spec = _assemble(draft, period, costs, sizing, capital, risk, today)
-    warnings = list(draft.warnings)
+    warnings = list(draft.warnings) + not_understood_warnings(ctx)
     if unsupported:
         warnings.append(
             unsupported_message(unsupported) + " I built the strategy from the parts I support."
@@ -471,6 +536,17 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
 
 
 def _clarify_missing(
+    draft: _Draft, text: Text, unsupported: list[str], *, hits_exist: bool
+) -> ParseResult:
+    result = _clarify_question(draft, text, unsupported, hits_exist=hits_exist)
+    notes = list(draft.warnings) + not_understood_warnings(draft.ctx)
+    result.warnings = notes + result.warnings
+    if notes and result.clarification:
+        result.clarification = " ".join(notes) + " " + result.clarification
+    return result
+
+
+def _clarify_question(
     draft: _Draft, text: Text, unsupported: list[str], *, hits_exist: bool
 ) -> ParseResult:
     if unsupported:
@@ -520,6 +596,27 @@ def _templates(text: Text, draft: _Draft) -> None:
             r"\bcross(?:es|ed)?\s+(?:above|below|over|under)|\babove\b|\bbelow\b|[<>]|\bunder\b", w
         )
     )
+    m = re.search(
+        r"\brsi\s*(?:\(\s*(\d+)\s*\)|(\d+)\s+)?\s*(?:of\s*|at\s*)?(\d{1,2}(?:\.\d+)?)\s*/\s*(\d{1,2}(?:\.\d+)?)\b", w
+    )
+    if m and not has_conditions:
+        window = int(m.group(1) or m.group(2) or 14)
+        low, high = sorted((float(m.group(3)), float(m.group(4))))
+        rsi: Operand = {
+            "kind": "indicator",
+            "id": reg.add("rsi", f"rsi_{window}", window=window),
+        }
+        draft.entry.append(
+            {"kind": "compare", "left": rsi, "op": "<", "right": {"kind": "const", "value": low}}
+        )
+        draft.exit.append(
+            {"kind": "compare", "left": rsi, "op": ">", "right": {"kind": "const", "value": high}}
+        )
+        ctx.assume(
+            f"RSI {low:g}/{high:g} read as: buy when RSI({window}) is below {low:g}, sell when it is above {high:g}."
+        )
+        text.take(re.escape(m.group(0)))
+        return
     if re.search(r"golden[\s-]*cross", w):
         if ctx.ma_pair is None:
             ctx.ma_pair = (50, 200)
@@ -688,6 +785,10 @@ def _assemble(
             spec["short_exit"] = _join(draft.short_exit, "any")
     if draft.filters:
         spec["filters"] = draft.filters
+    if draft.scale_in:
+        spec["scale_in"] = draft.scale_in
+    if draft.fill:
+        spec["execution"] = {"fill": draft.fill}
     if draft.pair:
         spec["pair"] = {"leg_a": draft.pair[0], "leg_b": draft.pair[1]}
     if period:
@@ -707,7 +808,29 @@ def _assemble(
     return spec
 
 
+def _has_risk_exit(risk: RiskFound) -> bool:
+    return bool(
+        risk.stop_pct is not None
+        or risk.atr_stop
+        or risk.trailing_pct is not None
+        or risk.take_profit
+        or risk.max_holding_bars
+    )
+
+
+_REVERSE_CROSS = re.compile(
+    r"\b(?:on\s*)?(?:the\s*)?(?:reverse|opposite|reversed|inverse)\s*(?:cross(?:over|ing)?|signal)\b"
+    r"|\bcross(?:es|ed|ing)?\s*back\b(?!\s*(?:above|below|over|under))|\bwhen\s*(?:it|the cross(?:over)?)\s*reverses\b|\bdeath\s*cross\b"
+)
+_CMP_WORDS = re.compile(r"\b(?:above|below|over|under)\b|[<>]|\d")
+
+
 def _join(conds: list[Cond], join: str) -> Cond:
+    unique: list[Cond] = []
+    for c in conds:
+        if c not in unique:
+            unique.append(c)
+    conds = unique
     if len(conds) == 1:
         return conds[0]
     return {"kind": join, "conditions": conds}
@@ -830,11 +953,16 @@ def _pairs(
 
     draft.symbols = [a, b]
     draft.pair = (a, b)
-    draft.direction = "both"
+    long_only = bool(
+        re.search(r"\b(?:buy|long|go long)\s*(?:the\s*)?spread\b", w)
+        and not re.search(r"\bshort|\bsell\s*(?:the\s*)?spread\b|\bboth\b", w)
+    )
+    draft.direction = "long" if long_only else "both"
     draft.entry = [c("<", -entry_z)]
     draft.exit = [c(">=", -exit_z)]
-    draft.short_entry = [c(">", entry_z)]
-    draft.short_exit = [c("<=", exit_z)]
+    if not long_only:
+        draft.short_entry = [c(">", entry_z)]
+        draft.short_exit = [c("<=", exit_z)]
     spec = _assemble(draft, period, costs, sizing, capital, risk, datetime.now(UTC).date())
     return ParseResult(
         "new",

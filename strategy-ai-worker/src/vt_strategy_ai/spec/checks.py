@@ -74,7 +74,7 @@ def check_spec(candidate: dict[str, Any], *, add_default_stop: bool = True) -> C
         spec = spec.model_copy(update={"risk": type(spec.risk).model_validate(risk)})
         spec = StrategySpec.model_validate(spec.model_dump(mode="json"))
         warnings.append(
-            f"No exit rule was given, so I added a protective {DEFAULT_STOP_PCT:g}% stop loss (risk.stop_loss). "
+            f"The strategy has no exit condition and no risk exit, so I added a protective {DEFAULT_STOP_PCT:g}% stop loss (risk.stop_loss). "
             "Tell me your exit (e.g. 'sell when RSI is above 70', 'take profit at 10%') or change the stop."
         )
     elif spec.exit is None:
