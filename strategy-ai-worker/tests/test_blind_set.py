@@ -17,9 +17,9 @@ from datetime import date
 from typing import Any
 
 import pytest
-
 from ai_blind_kit import compare, expected_spec, normalise
 from ai_blind_set_1 import CASES, UNSUPPORTED
+
 from vt_strategy_ai.nlp.parser import ParseResult, parse_message
 
 TODAY = date(2026, 11, 21)
@@ -27,7 +27,9 @@ THRESHOLD = 0.95
 
 
 def _said(r: ParseResult) -> str:
-    return " ".join([*r.warnings, *r.unsupported, *r.assumptions, r.clarification or "", r.answer or ""]).lower()
+    return " ".join(
+        [*r.warnings, *r.unsupported, *r.assumptions, r.clarification or "", r.answer or ""]
+    ).lower()
 
 
 def _check_case(c: dict[str, Any]) -> list[str]:

@@ -125,6 +125,25 @@ def _guess_symbol(message: str, current: dict[str, Any] | None) -> str | None:
     return hits[0].symbol if hits else None
 
 
+_CLARIFYING = ("clarify", "unsupported", "invalid")
+PENDING_TURNS = 4
+
+
+def _pending_request(stored: list[ConversationMessage]) -> list[str]:
+    """User messages of a request still being clarified: those answered by a clarifying question
+    (or a 'could not build' reply), most recent run only, oldest first."""
+    pending: list[str] = []
+    i = len(stored) - 1
+    while i >= 1 and len(pending) < PENDING_TURNS:
+        reply, asked = stored[i], stored[i - 1]
+        intent = (reply.payload or {}).get("intent") if reply.role == "assistant" else None
+        if intent not in _CLARIFYING or asked.role != "user":
+            break
+        pending.insert(0, asked.content[:MAX_MESSAGE_CHARS])
+        i -= 2
+    return pending
+
+
 async def chat_turn(
     session: AsyncSession,
     user_id: uuid.UUID,
@@ -143,6 +162,7 @@ async def chat_turn(
     conversation: Conversation | None = None
     strategy: Strategy | None = None
     history: list[tuple[str, str]] = []
+    pending: list[str] = []
     if request.conversation_id is not None:
         conversation = await repo.get_conversation(session, user_id, request.conversation_id)
         if conversation is None:
@@ -151,9 +171,12 @@ async def chat_turn(
             strategy = await repo.get_strategy(
                 session, user_id, conversation.strategy_id, lock=True
             )
-        for m in (await repo.messages_of(session, conversation.id))[-2 * HISTORY_TURNS :]:
+        stored = await repo.messages_of(session, conversation.id)
+        for m in stored[-2 * HISTORY_TURNS :]:
             if m.role in ("user", "assistant"):
                 history.append((m.role, m.content[:4000]))
+        if strategy is None:
+            pending = _pending_request(stored)
     current_spec = strategy.spec if strategy is not None else None
     message = request.message
 
@@ -165,7 +188,11 @@ async def chat_turn(
             if symbol:
                 insight = await clients.insight(symbol, str(user_id))
         turn = TurnInput(
-            message=message, current_spec=current_spec, history=history, insight=insight
+            message=message,
+            current_spec=current_spec,
+            history=history,
+            insight=insight,
+            pending=pending,
         )
         try:
             proposal = await provider.propose(turn, on_token, api_key)

@@ -26,6 +26,9 @@ class TurnInput:
     current_spec: dict[str, Any] | None = None
     history: list[tuple[str, str]] = field(default_factory=list)
     insight: dict[str, Any] | None = None
+    # earlier user messages of a strategy still being clarified (no spec yet): the answer to a
+    # clarifying question completes them instead of starting over
+    pending: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -55,6 +55,7 @@ class Context:
     macd: tuple[int, int, int] = (12, 26, 9)
     stoch: tuple[int, int, int] = (14, 3, 3)
     week_bars: int = 5
+    bar_minutes: int | None = None
     assumptions: list[str] = field(default_factory=list)
     last_left: Operand | None = None
     last_right: Operand | None = None
@@ -77,20 +78,186 @@ def _window(num: str | None, unit: str | None, ctx: Context) -> int | None:
     n = int(num)
     if unit and unit.startswith(("week", "wk")):
         n *= ctx.week_bars
+    elif unit and unit.startswith("h") and ctx.bar_minutes and ctx.bar_minutes != 60:
+        bars = max(1, round(n * 60 / ctx.bar_minutes))
+        ctx.assume(f"{n} hours on {ctx.bar_minutes}-minute bars is {bars} bars.")
+        n = bars
     return n
 
 
 _FILLER = set(
-    """a an the and or but then also only just please i we you me my our it its this that these those
-    is are be been being was were will would should could can to of on in at by for from with as
-    into onto when if once whenever while after before until so than per each every any all
-    strategy strategies trade trades trading system rule rules setup signal signals position positions
-    want like build create make give show test backtest run using use simple basic classic
-    bar bars daily day days candle candles chart session sessions data price prices
-    long longs short shorts buy buys sell sells entry entries exit exits enter go get out
-    back again new fresh there here now same other one both either goes go turns gets moves stays
-    remains has have had been up down mean reversion momentum trend following breakout swing
-    crossover contrarian idea approach style level levels value""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "then",
+        "also",
+        "only",
+        "just",
+        "please",
+        "i",
+        "we",
+        "you",
+        "me",
+        "my",
+        "our",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "is",
+        "are",
+        "be",
+        "been",
+        "being",
+        "was",
+        "were",
+        "will",
+        "would",
+        "should",
+        "could",
+        "can",
+        "to",
+        "of",
+        "on",
+        "in",
+        "at",
+        "by",
+        "for",
+        "from",
+        "with",
+        "as",
+        "into",
+        "onto",
+        "when",
+        "if",
+        "once",
+        "whenever",
+        "while",
+        "after",
+        "before",
+        "until",
+        "so",
+        "than",
+        "per",
+        "each",
+        "every",
+        "any",
+        "all",
+        "strategy",
+        "strategies",
+        "trade",
+        "trades",
+        "trading",
+        "system",
+        "rule",
+        "rules",
+        "setup",
+        "signal",
+        "signals",
+        "position",
+        "positions",
+        "want",
+        "like",
+        "build",
+        "create",
+        "make",
+        "give",
+        "show",
+        "test",
+        "backtest",
+        "run",
+        "using",
+        "use",
+        "simple",
+        "basic",
+        "classic",
+        "bar",
+        "bars",
+        "daily",
+        "day",
+        "days",
+        "candle",
+        "candles",
+        "chart",
+        "session",
+        "sessions",
+        "data",
+        "price",
+        "prices",
+        "long",
+        "longs",
+        "short",
+        "shorts",
+        "buy",
+        "buys",
+        "sell",
+        "sells",
+        "entry",
+        "entries",
+        "exit",
+        "exits",
+        "enter",
+        "go",
+        "get",
+        "out",
+        "back",
+        "again",
+        "new",
+        "fresh",
+        "there",
+        "here",
+        "now",
+        "same",
+        "other",
+        "one",
+        "both",
+        "either",
+        "goes",
+        "go",
+        "turns",
+        "gets",
+        "moves",
+        "stays",
+        "remains",
+        "has",
+        "have",
+        "had",
+        "been",
+        "up",
+        "down",
+        "mean",
+        "reversion",
+        "momentum",
+        "trend",
+        "following",
+        "breakout",
+        "swing",
+        "crossover",
+        "contrarian",
+        "idea",
+        "approach",
+        "style",
+        "level",
+        "levels",
+        "value",
+        "risk",
+        "sized",
+        "size",
+        "sizing",
+        "weighted",
+        "capital",
+        "equity",
+        "account",
+        "portfolio",
+        "bet",
+        "amount",
+    ]
 )
 
 
@@ -547,7 +714,9 @@ _FOR_N = re.compile(
     r"|\b(\d+)\s*(?:consecutive\s*|straight\s*)?(?:days?|bars?|sessions?|candles?|closes?)\s*in\s*a\s*row"
 )
 _MULTIPLE = re.compile(r"\b(?:twice|double|triple|thrice|half of|\d+(?:\.\d+)?\s*(?:x|times))\b")
-_NOT_OPERAND = re.compile(r"\b(?:stock|share|shares|market|index|etf|asset|coin|token|ticker|it|its|they|them)\b")
+_NOT_OPERAND = re.compile(
+    r"\b(?:stock|share|shares|market|index|etf|asset|coin|token|ticker|it|its|they|them)\b"
+)
 _HIGH_LOW = re.compile(
     r"(?:\b(?:a|the)\s*)?(?:new\s*|fresh\s*)?(\d+)[\s-]*(d|day|days|bar|bars|period|periods|week|weeks|session|sessions|hour|hours)?[\s-]*(high|low)s?\b"
 )

@@ -11,6 +11,7 @@ default is listed in `assumptions`.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -28,7 +29,6 @@ from vt_strategy_ai.nlp.conditions import (
     Context,
     IndicatorRegistry,
     Operand,
-    has_content,
     parse_conditions,
 )
 from vt_strategy_ai.nlp.coverage import (
@@ -37,10 +37,10 @@ from vt_strategy_ai.nlp.coverage import (
     not_understood_warnings,
 )
 from vt_strategy_ai.nlp.text import (
+    BENCH_WORDS,
     CostsFound,
     RiskFound,
     Text,
-    BENCH_WORDS,
     find_benchmark_positions,
     find_capital,
     find_costs,
@@ -346,6 +346,7 @@ def _segments(work: str) -> list[tuple[str, str]]:
     return out
 
 
+_BAR_MINUTES = {"1m": 1, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "4h": 240}
 _TRIGGER_START = re.compile(r"^[\s,]*(?:when|if|once|whenever|as soon as|on|at|after)\b")
 
 
@@ -404,6 +405,17 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
         draft.bad_timeframe = "intraday (no bar size given)"
     if draft.timeframe == "1w":
         ctx.week_bars = 1
+    if (
+        draft.timeframe is None
+        and not draft.bad_timeframe
+        and re.search(
+            r"\b\d+[\s-]*(?:hours?|hrs?|h)\b[\s-]*(?:rolling\s*)?(?:vwap|sma|ema|wma|ma|moving|rsi|high|low|average|return|change|vol)",
+            text.work,
+        )
+    ):
+        draft.timeframe = "1h"
+        ctx.assume("The rule is measured in hours, so I used hourly bars (1h).")
+    ctx.bar_minutes = _BAR_MINUTES.get(draft.timeframe or "1d")
     draft.trend_filters = find_trend_filters(text, ctx)
     _global_params(text, ctx)
 
@@ -492,7 +504,9 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
         else:
             draft.filters.extend(draft.trend_filters)
         if draft.direction == "both":
-            ctx.assume("The trend filter gates both long and short entries (filters apply to every entry).")
+            ctx.assume(
+                "The trend filter gates both long and short entries (filters apply to every entry)."
+            )
 
     # nothing to trade on?
     if not draft.entry:
@@ -597,7 +611,8 @@ def _templates(text: Text, draft: _Draft) -> None:
         )
     )
     m = re.search(
-        r"\brsi\s*(?:\(\s*(\d+)\s*\)|(\d+)\s+)?\s*(?:of\s*|at\s*)?(\d{1,2}(?:\.\d+)?)\s*/\s*(\d{1,2}(?:\.\d+)?)\b", w
+        r"\brsi\s*(?:\(\s*(\d+)\s*\)|(\d+)\s+)?\s*(?:of\s*|at\s*)?(\d{1,2}(?:\.\d+)?)\s*/\s*(\d{1,2}(?:\.\d+)?)\b",
+        w,
     )
     if m and not has_conditions:
         window = int(m.group(1) or m.group(2) or 14)
@@ -1000,7 +1015,15 @@ def _modify(
     hits = find_symbols(text)
     bench_pos = find_benchmark_positions(text.original)
     new_syms: list[str] = []
+    removing = {
+        m.group(1).upper()
+        for m in re.finditer(
+            r"\b(?:remove|drop|exclude|without)\s+([a-z0-9^./:-]+)", text.original, re.IGNORECASE
+        )
+    }
     for h in hits:
+        if h.symbol in removing:
+            continue
         if any(0 <= h.start - p <= 2 for p in bench_pos):
             spec.setdefault("benchmark", {})["symbol"] = h.symbol
         else:
@@ -1041,6 +1064,15 @@ def _modify(
         warnings.append(
             f"The timeframe '{bad_tf}' is not supported (supported: {', '.join(SUPPORTED_TIMEFRAMES)}); I kept {spec['universe'].get('timeframe', '1d')}."
         )
+    scale_in = find_scale_in(text)
+    if scale_in:
+        spec["scale_in"] = scale_in
+    fill = find_fill(text)
+    if fill:
+        spec["execution"] = {**spec.get("execution", {}), "fill": fill}
+    warnings.extend(not_expressible(text))
+    _edit_filters(text, spec, notes)
+    _edit_removals(text, spec, notes)
     w = text.work
 
     inds: list[dict[str, Any]] = spec.get("indicators", [])
@@ -1102,7 +1134,8 @@ def _modify(
         if not new_conds:
             continue
         for c in new_conds:
-            c.pop("touch", None)
+            if c.pop("touch", False) and spec.get("direction") == "short" and role == "exit":
+                c["op"] = "<="  # a short exits when the price falls back to the level
         _merge_indicators(spec, ctx)
         inds = spec.get("indicators", [])
         if spec.get(key) is not None and all(_replace_threshold(spec, key, c) for c in new_conds):
@@ -1116,7 +1149,21 @@ def _modify(
         else:
             spec[key] = joined
     # direction
-    if re.search(r"\bshort[\s-]*only\b|\bonly short\b", w):
+    flip = re.search(
+        r"\b(?:go|make it|trade it|switch to|change to|flip (?:it )?to|turn it into a)\s*(?:a\s*)?short(?:s|ing)?\b(?:\s*(?:instead|only|side))?|\bshort (?:it )?instead\b|\bflip (?:the )?direction\b",
+        w,
+    )
+    if flip and spec.get("direction", "long") == "long":
+        _flip_direction(spec, "short", warnings)
+    elif (
+        re.search(
+            r"\b(?:go|make it|trade it|switch to|change to|flip (?:it )?to)\s*long\b|\blong instead\b",
+            w,
+        )
+        and spec.get("direction") == "short"
+    ):
+        _flip_direction(spec, "long", warnings)
+    elif re.search(r"\bshort[\s-]*only\b|\bonly short\b", w):
         spec["direction"] = "short"
         spec.pop("short_entry", None)
         spec.pop("short_exit", None)
@@ -1135,6 +1182,9 @@ def _modify(
         notes.append("Short entries mirror the long entry rule.")
     if unsupported:
         warnings.append(unsupported_message(unsupported))
+    if spec == current and not warnings:
+        quoted = " ".join(text.original.split())[:200]
+        warnings.append(f"I did not understand: '{quoted}' as a change to the current strategy.")
     spec = _rename_ids(spec)
     spec["name"] = (
         auto_name(spec)
@@ -1144,6 +1194,142 @@ def _modify(
     return ParseResult(
         "modify", spec=spec, assumptions=notes, warnings=warnings, unsupported=unsupported
     )
+
+
+_MEAN_REVERSION_KINDS = ("rsi", "zscore", "stoch", "bbands", "spread_zscore")
+
+
+def _flip_direction(spec: dict[str, Any], direction: str, warnings: list[str]) -> None:
+    """'make it short': mirror the entry/exit rules and trend filters for the other side, and say
+    so when that turns a mean-reversion rule around."""
+    kinds = {i["id"]: i["kind"] for i in spec.get("indicators", [])}
+    entry = spec.get("entry") or {}
+    used = set(re.findall(r'"id": "([a-z0-9_]+)"', json.dumps(entry)))
+    spec["direction"] = direction
+    spec["entry"] = _reflect(entry, kinds)
+    if spec.get("exit"):
+        spec["exit"] = _reflect(spec["exit"], kinds)
+    spec["filters"] = [_reflect(f, kinds) for f in spec.get("filters") or []]
+    spec.pop("short_entry", None)
+    spec.pop("short_exit", None)
+    if any(kinds.get(i) in _MEAN_REVERSION_KINDS for i in used):
+        warnings.append(
+            f"Switching to {direction} inverted a mean-reversion rule: the strategy now "
+            f"{'sells short when the market is stretched up' if direction == 'short' else 'buys when the market is stretched down'}; "
+            "oscillator levels were reflected (RSI below 30 became above 70, a z-score below -2 became above 2, "
+            "the lower band became the upper band). Check the new levels."
+        )
+    else:
+        warnings.append(
+            f"Switched to {direction}: the entry, exit and filters were mirrored for the {direction} side."
+        )
+
+
+def _reflect(cond: Cond, kinds: dict[str, str]) -> Cond:
+    """The mirror of a rule for the other side, reflecting oscillator levels and band sides."""
+    out = _mirror(cond)
+
+    def walk(c: dict[str, Any]) -> None:
+        for sub in c.get("conditions", []):
+            walk(sub)
+        if "condition" in c:
+            walk(c["condition"])
+        for a, b in (("left", "right"), ("right", "left")):
+            op, other = c.get(a), c.get(b)
+            if not isinstance(op, dict) or op.get("kind") != "indicator":
+                continue
+            kind, output = kinds.get(str(op["id"])), op.get("output")
+            if kind == "bbands" and output in ("upper", "lower"):
+                op["output"] = "lower" if output == "upper" else "upper"
+            if isinstance(other, dict) and other.get("kind") == "const":
+                v = float(other["value"])
+                if kind in ("rsi", "stoch"):
+                    other["value"] = 100.0 - v
+                elif kind == "bbands" and output == "percent_b":
+                    other["value"] = 1.0 - v
+                elif kind in ("zscore", "spread_zscore", "roc", "macd"):
+                    other["value"] = -v
+
+    walk(out)
+    return out
+
+
+def _edit_filters(text: Text, spec: dict[str, Any], notes: list[str]) -> None:
+    """'add a 200-day trend filter', 'only trade when ADX is above 25', 'remove the ADX filter'."""
+    reg = IndicatorRegistry([copy.deepcopy(i) for i in spec.get("indicators", [])])
+    ctx = Context(reg)
+    filters: list[Cond] = list(spec.get("filters") or [])
+    removed = text.take(
+        r"\b(?:remove|drop|delete|no|without|get rid of)\s*(?:the\s*|all\s*(?:the\s*)?|any\s*)?(?:(adx|rsi|trend|ema|sma|moving average|volatility|vol|vix|regime|\d+[\s-]*(?:day|bar|week)s?)[\s-]*)?(?:trend\s*)?filters?\b"
+    )
+    for m in removed:
+        what = m.group(1)
+        if what is None:
+            filters = []
+            notes.append("Removed the filters.")
+            continue
+        keep = [f for f in filters if not _filter_matches(f, what, spec)]
+        if len(keep) != len(filters):
+            notes.append(f"Removed the {what} filter.")
+        filters = keep
+    if spec.get("direction") == "short":
+        trend = [_mirror(c) for c in find_trend_filters(text, ctx)]
+    else:
+        trend = find_trend_filters(text, ctx)
+    added = list(trend)
+    for role, clause in _segments(text.work):
+        if role == "filter":
+            added.extend(parse_conditions(clause, ctx, role="entry").conditions)
+            text.work = text.work.replace(clause, " " * len(clause), 1)
+    for c in added:
+        c.pop("touch", None)
+        if c not in filters:
+            filters.append(c)
+    if added:
+        _merge_indicators(spec, ctx)
+        notes.extend(a for a in ctx.assumptions if a not in notes)
+    if filters or spec.get("filters"):
+        spec["filters"] = filters
+
+
+def _filter_matches(f: Cond, what: str, spec: dict[str, Any]) -> bool:
+    kinds = {i["id"]: i for i in spec.get("indicators", [])}
+    ids = set(re.findall(r'"id": "([a-z0-9_]+)"', json.dumps(f)))
+    m = re.match(r"(\d+)", what)
+    for ident in ids:
+        ind = kinds.get(ident, {})
+        kind = str(ind.get("kind", ""))
+        if m and ind.get("window") == int(m.group(1)):
+            return True
+        if what in ("trend", "moving average", "regime") and kind in ("sma", "ema", "wma"):
+            return True
+        if what in (
+            kind,
+            "vol" if kind == "realized_vol" else "",
+            "volatility" if kind == "realized_vol" else "",
+        ):
+            return True
+        if what == "vix" and ind.get("symbol") == "^VIX":
+            return True
+    return False
+
+
+def _edit_removals(text: Text, spec: dict[str, Any], notes: list[str]) -> None:
+    """'remove the exit', 'drop MSFT' (from a basket)."""
+    if text.take(
+        r"\b(?:remove|drop|delete|no)\s*(?:the\s*)?exit(?:\s*(?:rule|condition|signal))?\b"
+    ):
+        spec.pop("exit", None)
+        notes.append("Removed the exit rule: positions close through the risk exits only.")
+    symbols = list(spec["universe"]["symbols"])
+    for m in re.finditer(
+        r"\b(?:remove|drop|exclude|without)\s+([a-z0-9^./:-]+)", text.original, re.IGNORECASE
+    ):
+        sym = m.group(1).upper()
+        if sym in symbols and len(symbols) > 1 and not spec.get("pair"):
+            symbols.remove(sym)
+            notes.append(f"Removed {sym} from the symbols.")
+    spec["universe"]["symbols"] = symbols
 
 
 def _merge_indicators(spec: dict[str, Any], ctx: Context) -> None:
@@ -1183,7 +1369,6 @@ _RENAMEABLE = ("sma", "ema", "wma", "rsi", "atr", "adx", "roc", "zscore", "vol",
 
 def _rename_ids(spec: dict[str, Any]) -> dict[str, Any]:
     """Keep readable ids honest after an edit: 'sma_50' whose window became 10 -> 'sma_10'."""
-    import json
 
     renames: dict[str, str] = {}
     taken = {str(i["id"]) for i in spec.get("indicators", [])}

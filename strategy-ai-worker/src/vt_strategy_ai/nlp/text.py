@@ -162,7 +162,10 @@ def _alias_ok(original: str, start: int, alias: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 _TIMEFRAME_PATTERNS: list[tuple[str, str]] = [
-    (r"\b(?:1|one)[\s-]*min(?:ute)?s?\b|\b1m\b|(?<![\d][\s-])(?<![\d])\bminute bars?\b|\bevery minute\b", "1m"),
+    (
+        r"\b(?:1|one)[\s-]*min(?:ute)?s?\b|\b1m\b|(?<![\d][\s-])(?<![\d])\bminute bars?\b|\bevery minute\b",
+        "1m",
+    ),
     (r"\b5[\s-]*min(?:ute)?s?\b|\b5m\b", "5m"),
     (r"\b15[\s-]*min(?:ute)?s?\b|\b15m\b", "15m"),
     (r"\b30[\s-]*min(?:ute)?s?\b|\b30m\b|\bhalf[\s-]hour(?:ly)?\b", "30m"),
@@ -351,7 +354,9 @@ def _leverage(text: Text) -> dict[str, float]:
 def find_scale_in(text: Text) -> list[dict[str, float]]:
     """Extra tranches: 'add half if the price falls 5% from the first fill'."""
     steps: list[dict[str, float]] = []
-    text.take(r"\bin\s*(?:2|two)\s*(?:halves|tranches|parts)\s*:?|\bhalf\s*at\s*(?:the\s*)?(?:signal|entry|first fill)\s*(?:and\s*)?")
+    text.take(
+        r"\bin\s*(?:2|two)\s*(?:halves|tranches|parts)\s*:?|\bhalf\s*at\s*(?:the\s*)?(?:signal|entry|first fill)\s*(?:and\s*)?"
+    )
     for m in text.take(
         rf"(?:add|buy|and)?\s*(?:another\s*|the\s*other\s*|a\s*second\s*|an?\s*extra\s*)?{_FRACTION_RE}\s*(?:more\s*)?(?:of\s*the\s*position\s*)?(?:tranche\s*)?"
         r"(?:if|when|once|on\s*a|after\s*a)\s*(?:the\s*)?(?:price\s*|it\s*)?"

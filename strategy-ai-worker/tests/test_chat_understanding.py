@@ -1,0 +1,298 @@
+"""Issue 19: every clause accounted for, the reported failures, and conversations that keep
+context (clarifications complete a request, follow-ups edit filters, exits, sizing, symbols,
+period and direction). Chat turns run against real PostgreSQL with the offline parser."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from ai_stubs import headers
+
+from vt_strategy_ai.nlp.parser import ParseResult, parse_message
+from vt_strategy_ai.spec.checks import check_spec
+
+TODAY = date(2026, 11, 21)
+
+
+def parse(text: str, current: dict[str, Any] | None = None) -> ParseResult:
+    return parse_message(text, current, today=TODAY)
+
+
+def ids_of(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {i["id"]: i for i in spec["indicators"]}
+
+
+# --------------------------------------------------------------------------------------------
+# The failures quoted in the issue
+# --------------------------------------------------------------------------------------------
+
+
+def test_adx_clause_becomes_a_filter() -> None:
+    r = parse(
+        "Buy SPY when RSI(14) is below 30 and sell when it is above 70, only when ADX(14) is above 25"
+    )
+    assert r.spec is not None
+    (f,) = r.spec["filters"]
+    ind = ids_of(r.spec)[f["left"]["id"]]
+    assert (ind["kind"], ind["window"], f["left"].get("output"), f["op"], f["right"]["value"]) == (
+        "adx",
+        14,
+        "adx",
+        ">",
+        25.0,
+    )
+
+
+def test_sell_at_the_middle_band_is_a_band_exit_not_an_invented_stop() -> None:
+    r = parse("buy AAPL when the close is below the lower Bollinger band, sell at the middle band")
+    assert r.spec is not None
+    ex = r.spec["exit"]
+    assert ex["kind"] == "compare"
+    assert ex["op"] in (">", ">=")
+    assert ex["right"]["output"] == "middle"
+    checked = check_spec(r.spec)
+    assert checked.spec is not None
+    assert checked.spec.risk.stop_loss is None
+    assert not any("exit" in w.lower() and "no " in w.lower() for w in checked.warnings)
+
+
+def test_buy_and_hold_comparison_sets_the_benchmark() -> None:
+    r = parse(
+        "Buy AAPL when RSI(14) < 30, sell when RSI > 70, compare against buying and holding SPY"
+    )
+    assert r.spec is not None
+    assert r.spec["universe"]["symbols"] == ["AAPL"]
+    assert r.spec["benchmark"] == {"symbol": "SPY"}
+    assert not r.warnings
+
+
+def test_risk_percent_stop_is_a_stop_not_sizing() -> None:
+    r = parse("Buy QQQ when the 20 SMA crosses above the 50 SMA, risk 2% stop")
+    assert r.spec is not None
+    assert r.spec["risk"]["stop_loss"] == {"kind": "percent", "percent": 2.0}
+    assert "sizing" not in r.spec
+    assert not r.warnings
+
+
+@pytest.mark.parametrize(
+    ("text", "check"),
+    [
+        (
+            "EMA 12 crosses over EMA 26 on AAPL, exit when it crosses under",
+            lambda s: (
+                s["entry"]["kind"] == "crosses_above"
+                and s["exit"]["kind"] == "crosses_below"
+                and sorted(i["window"] for i in s["indicators"]) == [12, 26]
+            ),
+        ),
+        (
+            "Buy SPY on a new 55-day high, exit on a 20-day low",
+            lambda s: (
+                s["entry"]["right"]["output"] == "upper"
+                and s["exit"]["right"]["output"] == "lower"
+                and sorted(i["window"] for i in s["indicators"]) == [20, 55]
+            ),
+        ),
+        (
+            "Buy BTC when price crosses above the 24-hour VWAP on hourly bars, sell when it crosses below",
+            lambda s: (
+                s["indicators"] == [{"id": "vwap_24", "kind": "vwap", "window": 24}]
+                and s["universe"]["timeframe"] == "1h"
+            ),
+        ),
+        (
+            "Buy SPY when RSI(2) < 10 with a 100-day EMA filter, sell when RSI(2) > 80",
+            lambda s: (
+                len(s["filters"]) == 1
+                and ids_of(s)[s["filters"][0]["right"]["id"]]
+                == {"id": "ema_100", "kind": "ema", "window": 100}
+            ),
+        ),
+        (
+            "Buy SPY when the close is above the 50-day SMA, sell when below, target 10% annual volatility",
+            lambda s: s["sizing"] == {"kind": "volatility_target", "target_vol_pct": 10.0},
+        ),
+        (
+            "RSI 30/70 sized with quarter Kelly on SPY",
+            lambda s: (
+                s["sizing"] == {"kind": "kelly", "fraction": 0.25}
+                and s["entry"]["right"]["value"] == 30.0
+                and s["exit"]["right"]["value"] == 70.0
+            ),
+        ),
+    ],
+)
+def test_frequent_phrasings(text: str, check: Any) -> None:
+    r = parse(text)
+    assert r.spec is not None, r.clarification
+    assert check(r.spec), r.spec
+    assert not [w for w in r.warnings if w.startswith("I did not understand")], r.warnings
+
+
+# --------------------------------------------------------------------------------------------
+# Nothing silently dropped
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        (
+            "Buy SPY when RSI(14) is below 30 and the moon is full, sell when RSI(14) is above 70",
+            "moon is full",
+        ),
+        ("Buy AAPL when it gaps up more than 2% at the open, sell at the close", "gaps up"),
+        (
+            "Buy SPY when RSI(14) is below 30 but not within 2 days of an FOMC meeting, sell above 60",
+            "fomc",
+        ),
+        ("Buy MSFT when volume is more than twice its 20-day average, sell after 5 days", "twice"),
+        ("Buy SPY every Monday and sell on Friday", "monday"),
+    ],
+)
+def test_clauses_not_understood_are_quoted(text: str, quoted: str) -> None:
+    r = parse(text)
+    said = " ".join([*r.warnings, r.clarification or ""]).lower()
+    assert "i did not understand" in said, (r.intent, r.warnings, r.clarification)
+    assert quoted in said, (r.intent, r.warnings, r.clarification)
+
+
+def test_unparsed_exit_is_reported_and_not_claimed_missing() -> None:
+    r = parse("Buy SPY when RSI(14) is below 30, sell when the moon is full")
+    assert r.spec is not None
+    assert any("moon is full" in w for w in r.warnings)
+    checked = check_spec(r.spec)
+    assert not any("No exit rule was given" in w for w in checked.warnings)
+
+
+def test_a_given_risk_exit_is_not_replaced_by_an_invented_signal_exit() -> None:
+    r = parse("Buy SPY when the 50-day SMA crosses above the 200-day SMA, 8% trailing stop")
+    assert r.spec is not None
+    assert "exit" not in r.spec
+    assert r.spec["risk"]["trailing_stop"] == {"percent": 8.0}
+
+
+# --------------------------------------------------------------------------------------------
+# Follow-ups edit the current strategy
+# --------------------------------------------------------------------------------------------
+
+
+BASE = "Buy SPY when RSI(14) is below 30, sell when it is above 70"
+
+
+def test_add_a_200_day_trend_filter() -> None:
+    base = parse(BASE).spec
+    r = parse("add a 200-day trend filter", base)
+    assert r.intent == "modify"
+    assert r.spec is not None
+    (f,) = r.spec["filters"]
+    assert ids_of(r.spec)[f["right"]["id"]]["window"] == 200
+    assert f["left"] == {"kind": "price", "field": "close"}
+    assert f["op"] == ">"
+    assert r.spec["entry"] == base["entry"]  # type: ignore[index]
+
+
+def test_follow_ups_add_and_remove_filters_and_change_sizing_symbols_direction() -> None:
+    spec = parse(BASE).spec
+    r = parse("only trade when ADX(14) is above 25", spec)
+    assert r.spec is not None
+    assert len(r.spec["filters"]) == 1
+    r = parse("remove the ADX filter", r.spec)
+    assert r.spec is not None
+    assert r.spec["filters"] == []
+    r = parse("use quarter Kelly sizing", r.spec)
+    assert r.spec is not None
+    assert r.spec["sizing"] == {"kind": "kelly", "fraction": 0.25}
+    r = parse("trade AAPL and MSFT instead", r.spec)
+    assert r.spec is not None
+    assert r.spec["universe"]["symbols"] == ["AAPL", "MSFT"]
+    r = parse("remove MSFT", r.spec)
+    assert r.spec is not None
+    assert r.spec["universe"]["symbols"] == ["AAPL"]
+    r = parse("since 2008", r.spec)
+    assert r.spec is not None
+    assert r.spec["period"]["start"] == "2008-01-01"
+    r = parse("make it short", r.spec)
+    assert r.spec is not None
+    assert r.spec["direction"] == "short"
+    assert r.spec["entry"]["op"] == ">"
+    assert r.spec["entry"]["right"]["value"] == 70.0
+    assert any("mean-reversion" in w for w in r.warnings)
+
+
+def test_a_message_that_changes_nothing_says_what_it_did_not_understand() -> None:
+    base = parse(BASE).spec
+    r = parse("make it more awesome", base)
+    assert any("did not understand" in w for w in r.warnings)
+
+
+# --------------------------------------------------------------------------------------------
+# Conversations (PostgreSQL)
+# --------------------------------------------------------------------------------------------
+
+
+async def chat(
+    client: httpx.AsyncClient, user: uuid.UUID, message: str, conversation: str | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"message": message}
+    if conversation:
+        body["conversation_id"] = conversation
+    r = await client.post("/chat", json=body, headers=headers(user))
+    assert r.status_code == 200, r.text
+    out: dict[str, Any] = r.json()
+    return out
+
+
+async def test_three_turn_clarification_completes_a_strategy(
+    client: httpx.AsyncClient, make_user: Any
+) -> None:
+    user = await make_user()
+    first = await chat(client, user, "I want a mean reversion strategy")
+    assert first["intent"] == "clarify"
+    assert first["spec"] is None
+    conv = first["conversation_id"]
+    second = await chat(
+        client, user, "buy when RSI(14) is below 30 and sell when it is above 70", conv
+    )
+    assert second["intent"] == "clarify"
+    assert second["spec"] is None
+    assert "symbol" in second["clarification"].lower()
+    third = await chat(client, user, "SPY", conv)
+    assert third["intent"] == "new", third["reply"]
+    spec = third["spec"]
+    assert spec["universe"]["symbols"] == ["SPY"]
+    assert spec["entry"]["op"] == "<"
+    assert spec["entry"]["right"]["value"] == 30.0
+    assert spec["exit"]["op"] == ">"
+    assert spec["exit"]["right"]["value"] == 70.0
+    assert third["conversation_id"] == conv
+
+
+async def test_symbol_first_then_rules(client: httpx.AsyncClient, make_user: Any) -> None:
+    user = await make_user()
+    first = await chat(client, user, "I'd like to trade AAPL")
+    assert first["intent"] == "clarify"
+    second = await chat(
+        client,
+        user,
+        "buy when the 20-day SMA crosses above the 50-day SMA",
+        first["conversation_id"],
+    )
+    assert second["intent"] == "new", second["reply"]
+    assert second["spec"]["universe"]["symbols"] == ["AAPL"]
+
+
+async def test_add_a_trend_filter_in_the_conversation(
+    client: httpx.AsyncClient, make_user: Any
+) -> None:
+    user = await make_user()
+    first = await chat(client, user, BASE)
+    second = await chat(client, user, "add a 200-day trend filter", first["conversation_id"])
+    assert second["intent"] == "modify"
+    assert second["version"] == 2
+    assert any(d["path"].startswith("filters") for d in second["diff"]), second["diff"]
+    assert "Nothing changed" not in second["reply"]
