@@ -296,3 +296,37 @@ async def test_add_a_trend_filter_in_the_conversation(
     assert second["version"] == 2
     assert any(d["path"].startswith("filters") for d in second["diff"]), second["diff"]
     assert "Nothing changed" not in second["reply"]
+
+
+async def test_an_unknown_symbol_creates_nothing_and_offers_matches(
+    client: httpx.AsyncClient, make_user: Any
+) -> None:
+    user = await make_user()
+    before = await client.get("/strategies", headers=headers(user))
+    assert before.json()["items"] == []
+    body = await chat(client, user, "Buy AAPLX when RSI(14) is below 30, sell when it is above 70")
+    assert body["intent"] == "clarify"
+    assert body["spec"] is None
+    assert body["strategy_id"] is None
+    assert "AAPLX" in body["reply"]
+    assert "AAPL" in body["clarification"].replace("AAPLX", "")
+    after = await client.get("/strategies", headers=headers(user))
+    assert after.json()["items"] == []
+    # the answer completes the request with the right symbol
+    fixed = await chat(client, user, "use AAPL", body["conversation_id"])
+    assert fixed["intent"] == "new", fixed["reply"]
+    assert fixed["spec"]["universe"]["symbols"] == ["AAPL"]
+    assert fixed["spec"]["entry"]["right"]["value"] == 30.0
+
+
+async def test_an_edit_to_an_unknown_symbol_keeps_the_strategy(
+    client: httpx.AsyncClient, make_user: Any
+) -> None:
+    user = await make_user()
+    first = await chat(client, user, BASE)
+    second = await chat(client, user, "trade QQQZ instead", first["conversation_id"])
+    assert second["spec"] is None
+    assert "QQQZ" in second["reply"]
+    got = await client.get(f"/strategies/{first['strategy_id']}", headers=headers(user))
+    assert got.json()["current_version"] == 1
+    assert got.json()["spec"]["universe"]["symbols"] == ["SPY"]

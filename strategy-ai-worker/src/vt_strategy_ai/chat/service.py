@@ -126,6 +126,35 @@ def _guess_symbol(message: str, current: dict[str, Any] | None) -> str | None:
 
 
 _CLARIFYING = ("clarify", "unsupported", "invalid")
+_UNKNOWN_MARK = "No market-data provider knows"
+_QUOTED = re.compile(r"'([^']+)'")
+
+
+def _symbols_of(spec: dict[str, Any]) -> set[str]:
+    """Every symbol a spec needs data for: traded, benchmark, indicator inputs, pair legs."""
+    out = set(spec.get("universe", {}).get("symbols", []))
+    bench = (spec.get("benchmark") or {}).get("symbol")
+    if bench:
+        out.add(bench)
+    for ind in spec.get("indicators", []):
+        for key in ("symbol", "leg_a", "leg_b"):
+            if ind.get(key):
+                out.add(ind[key])
+    return out
+
+
+def _unknown_symbols_question(unknown: list[str], matches: dict[str, list[str]]) -> str:
+    names = ", ".join(f"'{s}'" for s in unknown)
+    parts = [
+        f"{_UNKNOWN_MARK} {names}, so I did not save a strategy.",
+    ]
+    for sym in unknown:
+        if matches.get(sym):
+            parts.append(f"For {sym} did you mean: {', '.join(matches[sym])}?")
+    parts.append("Which symbol should I use instead?")
+    return " ".join(parts)
+
+
 PENDING_TURNS = 4
 
 
@@ -139,7 +168,14 @@ def _pending_request(stored: list[ConversationMessage]) -> list[str]:
         intent = (reply.payload or {}).get("intent") if reply.role == "assistant" else None
         if intent not in _CLARIFYING or asked.role != "user":
             break
-        pending.insert(0, asked.content[:MAX_MESSAGE_CHARS])
+        text = asked.content[:MAX_MESSAGE_CHARS]
+        if _UNKNOWN_MARK in reply.content:
+            sentence = reply.content[reply.content.index(_UNKNOWN_MARK) :].split(" so I ", 1)[0]
+            for sym in _QUOTED.findall(sentence):
+                text = re.sub(rf"(?<![\w^/:.]){re.escape(sym)}(?![\w/])", " ", text, flags=re.I)
+                base = sym.split("/")[0]
+                text = re.sub(rf"(?<![\w^/:.]){re.escape(base)}(?![\w/])", " ", text, flags=re.I)
+        pending.insert(0, text)
         i -= 2
     return pending
 
@@ -210,6 +246,20 @@ async def chat_turn(
     diff: list[DiffEntry] = []
     version_row: StrategyVersion | None = None
     intent = proposal.intent
+    prefetched: dict[str, Any] | None = None
+    if spec is not None and clients is not None and settings.check_symbols:
+        before = _symbols_of(strategy.spec) if strategy is not None else set()
+        fresh = [s for s in sorted(_symbols_of(spec.model_dump(mode="json"))) if s not in before]
+        check = await clients.check_symbols(spec, fresh, str(user_id))
+        prefetched = check.frames
+        warnings.extend(
+            f"I could not check the symbol '{sym}' ({why}); the backtest will tell whether data exists."
+            for sym, why in check.unverified.items()
+        )
+        if check.unknown:
+            question = _unknown_symbols_question(check.unknown, check.matches)
+            proposal.intent, proposal.reply, proposal.clarification = "clarify", question, question
+            intent, spec = "clarify", None
     if spec is not None:
         if intent == "modify" and strategy is None:
             intent = "new"
@@ -222,7 +272,11 @@ async def chat_turn(
         else:
             insight_task = None
         analysis = await analyse(
-            spec, clients=clients, user_id=str(user_id), frequency=settings.signal_frequency
+            spec,
+            clients=clients,
+            user_id=str(user_id),
+            frequency=settings.signal_frequency,
+            prefetched=prefetched,
         )
         if insight_task is not None:
             insight = await insight_task
