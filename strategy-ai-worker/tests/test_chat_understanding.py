@@ -330,3 +330,19 @@ async def test_an_edit_to_an_unknown_symbol_keeps_the_strategy(
     got = await client.get(f"/strategies/{first['strategy_id']}", headers=headers(user))
     assert got.json()["current_version"] == 1
     assert got.json()["spec"]["universe"]["symbols"] == ["SPY"]
+
+
+async def test_an_edited_spec_with_an_unknown_symbol_is_refused(
+    client: httpx.AsyncClient, make_user: Any
+) -> None:
+    user = await make_user()
+    first = await chat(client, user, BASE)
+    edited = dict(first["spec"], universe={**first["spec"]["universe"], "symbols": ["QQQZ"]})
+    r = await client.put(
+        f"/strategies/{first['strategy_id']}", json={"spec": edited}, headers=headers(user)
+    )
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "QQQZ" in r.json()["detail"]
+    got = await client.get(f"/strategies/{first['strategy_id']}", headers=headers(user))
+    assert got.json()["current_version"] == 1

@@ -173,6 +173,28 @@ class SymbolCheck:
     frames: dict[str, tuple[pd.DataFrame, str]] = field(default_factory=dict)
 
 
+def symbols_of(spec: dict[str, Any]) -> set[str]:
+    """Every symbol a spec needs data for: traded, benchmark, indicator inputs, pair legs."""
+    out = set(spec.get("universe", {}).get("symbols", []))
+    bench = (spec.get("benchmark") or {}).get("symbol")
+    if bench:
+        out.add(bench)
+    for ind in spec.get("indicators", []):
+        for key in ("symbol", "leg_a", "leg_b"):
+            if ind.get(key):
+                out.add(ind[key])
+    return out
+
+
+def unknown_symbols_text(unknown: list[str], matches: dict[str, list[str]]) -> str:
+    names = ", ".join(f"'{s}'" for s in unknown)
+    parts = [f"No market-data provider knows {names}, so I did not save a strategy."]
+    for sym in unknown:
+        if matches.get(sym):
+            parts.append(f"For {sym} did you mean: {', '.join(matches[sym])}?")
+    return " ".join(parts)
+
+
 def _ohlcv_params(spec: StrategySpec, symbol: str) -> dict[str, str]:
     params: dict[str, str] = {"symbol": symbol, "timeframe": spec.universe.timeframe}
     if spec.period.start:

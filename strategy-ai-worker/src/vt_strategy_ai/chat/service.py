@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vt_contracts import StrategySpec
 from vt_db.models import Conversation, ConversationMessage, Strategy, StrategyVersion
 from vt_kit import NotFound, Unavailable, UpstreamError, UpstreamTimeout
-from vt_strategy_ai.clients import UpstreamClients
+from vt_strategy_ai.clients import UpstreamClients, symbols_of, unknown_symbols_text
 from vt_strategy_ai.llm.base import Proposal, Provider, TokenSink, TurnInput
 from vt_strategy_ai.llm.providers import LLMUnavailable, OfflineProvider
 from vt_strategy_ai.nlp.parser import MAX_MESSAGE_CHARS, prescreen
@@ -126,36 +126,13 @@ def _guess_symbol(message: str, current: dict[str, Any] | None) -> str | None:
 
 
 _CLARIFYING = ("clarify", "unsupported", "invalid")
+PENDING_TURNS = 4
 _UNKNOWN_MARK = "No market-data provider knows"
 _QUOTED = re.compile(r"'([^']+)'")
 
 
-def _symbols_of(spec: dict[str, Any]) -> set[str]:
-    """Every symbol a spec needs data for: traded, benchmark, indicator inputs, pair legs."""
-    out = set(spec.get("universe", {}).get("symbols", []))
-    bench = (spec.get("benchmark") or {}).get("symbol")
-    if bench:
-        out.add(bench)
-    for ind in spec.get("indicators", []):
-        for key in ("symbol", "leg_a", "leg_b"):
-            if ind.get(key):
-                out.add(ind[key])
-    return out
-
-
 def _unknown_symbols_question(unknown: list[str], matches: dict[str, list[str]]) -> str:
-    names = ", ".join(f"'{s}'" for s in unknown)
-    parts = [
-        f"{_UNKNOWN_MARK} {names}, so I did not save a strategy.",
-    ]
-    for sym in unknown:
-        if matches.get(sym):
-            parts.append(f"For {sym} did you mean: {', '.join(matches[sym])}?")
-    parts.append("Which symbol should I use instead?")
-    return " ".join(parts)
-
-
-PENDING_TURNS = 4
+    return unknown_symbols_text(unknown, matches) + " Which symbol should I use instead?"
 
 
 def _pending_request(stored: list[ConversationMessage]) -> list[str]:
@@ -248,8 +225,8 @@ async def chat_turn(
     intent = proposal.intent
     prefetched: dict[str, Any] | None = None
     if spec is not None and clients is not None and settings.check_symbols:
-        before = _symbols_of(strategy.spec) if strategy is not None else set()
-        fresh = [s for s in sorted(_symbols_of(spec.model_dump(mode="json"))) if s not in before]
+        before = symbols_of(strategy.spec) if strategy is not None else set()
+        fresh = [s for s in sorted(symbols_of(spec.model_dump(mode="json"))) if s not in before]
         check = await clients.check_symbols(spec, fresh, str(user_id))
         prefetched = check.frames
         warnings.extend(
