@@ -133,8 +133,13 @@ def envelope_schema(spec_schema: dict[str, Any]) -> dict[str, Any]:
                 "anyOf": [{"$ref": "#/$defs/StrategySpec"}, {"type": "null"}],
                 "description": "The complete StrategySpec (for new or modify), otherwise null.",
             },
+            "unmapped": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Every clause of the trader's message that the spec does NOT express, quoted verbatim (empty when nothing was left out).",
+            },
         },
-        "required": ["reply", "intent", "clarification", "spec"],
+        "required": ["reply", "intent", "clarification", "spec", "unmapped"],
         "additionalProperties": False,
         "$defs": defs,
     }

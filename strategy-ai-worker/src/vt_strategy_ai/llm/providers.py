@@ -21,6 +21,7 @@ from vt_strategy_ai.llm.prompts import (
     response_schema,
     retry_feedback,
     system_prompt,
+    unmapped_warnings,
     user_content,
     validate_envelope,
 )
@@ -254,6 +255,7 @@ class AnthropicProvider:
                         reply=reply,
                         checked=checked,
                         clarification=clarification,
+                        warnings=unmapped_warnings(envelope),
                         provider=self.name,
                         model=self.model,
                         tokens_in=tokens_in,
@@ -445,6 +447,7 @@ class OpenAIProvider:
                         reply=reply,
                         checked=checked,
                         clarification=clarification,
+                        warnings=unmapped_warnings(envelope),
                         provider=self.name,
                         model=self.model,
                         tokens_in=tokens_in,

@@ -191,6 +191,19 @@ def explain(
         risk.append(
             f"Kelly sizing at {s.fraction:g} of full Kelly, capped at {s.max_percent:g}% of equity ({s.fallback_percent:g}% until {s.min_trades} trades have closed)."
         )
+    for step in spec.scale_in:
+        risk.append(
+            f"Scale in: add {step.fraction:.0%} of the full size when the price has moved {step.move_pct:+g}% from the first fill."
+        )
+    if spec.execution.fill == "close":
+        risk.append(
+            "Orders fill at the signal bar's close (a research shortcut: the close is only known once the bar is over)."
+        )
+    risk.append(
+        f"Benchmark: buy and hold {spec.benchmark.symbol}."
+        if spec.benchmark.symbol
+        else "Benchmark: buy and hold the traded symbols."
+    )
     c = spec.costs
     risk.append(
         f"Costs: {c.commission_pct:g}% commission{f' + {c.commission_fixed:g} fixed' if c.commission_fixed else ''} and {c.slippage_pct:g}% slippage per fill; starting capital {spec.initial_capital:,.0f} {spec.currency}."
