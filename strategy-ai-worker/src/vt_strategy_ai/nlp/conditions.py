@@ -261,10 +261,76 @@ _FILLER = set(
 )
 
 
+_FILLER |= set(
+    [
+        "i'd",
+        "i'm",
+        "i'll",
+        "let's",
+        "lets",
+        "like",
+        "no",
+        "wait",
+        "yes",
+        "ok",
+        "okay",
+        "hmm",
+        "actually",
+        "rather",
+        "instead",
+        "hkd",
+        "usd",
+        "usdt",
+        "eur",
+        "flat",
+        "otherwise",
+        "put",
+        "into",
+        "start",
+        "starting",
+        "dip",
+        "dips",
+        "happens",
+        "happen",
+        "occurs",
+        "occur",
+        "fires",
+        "fire",
+        "crypto",
+        "stock",
+        "stocks",
+        "etf",
+        "etfs",
+        "equity",
+        "equities",
+        "coin",
+        "coins",
+        "with",
+        "without",
+        "version",
+        "scale",
+        "scaling",
+        "tranche",
+        "tranches",
+        "pyramid",
+        "pyramiding",
+    ]
+)
+# indicator vocabulary: a leftover made only of these (and numbers) was read by a template
+_VOCAB = re.compile(
+    r"^(?:(?:sma|ema|wma|ma|dma|rsi|atr|adx|roc|macd|vwap)\d*|smas|emas|mas|moving|averages?|exponential|simple|weighted|"
+    r"bollinger|bands?|donchian|channels?|turtle|dual|golden|death|cross|crosses|crossover|crossovers|"
+    r"std|sd|sigma|standard|deviations?|stoch|stochastic|zscore|volatility|vol|period|periods|length|window|"
+    r"high|highs|low|lows|minute|minutes|hour|hours|hourly|week|weeks|weekly|month|months)$"
+)
+
+
 def has_content(text: str) -> bool:
-    """True when a leftover piece holds a word that carries meaning (not filler, not a bare number)."""
-    for word in re.findall(r"[a-z][a-z'%+-]*", text.lower()):
-        if word.strip("'%+-") and word.strip("'%+-") not in _FILLER:
+    """True when a leftover piece holds a word that carries meaning (not filler, not a number,
+    not indicator vocabulary a template already read)."""
+    for word in re.findall(r"[a-z][a-z0-9'%+-]*", text.lower()):
+        w = word.strip("'%+-")
+        if w and w not in _FILLER and not _VOCAB.match(w):
             return True
     return False
 

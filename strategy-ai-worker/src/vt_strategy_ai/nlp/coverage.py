@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from vt_strategy_ai.catalog import UNSUPPORTED_INDICATORS
 from vt_strategy_ai.nlp.conditions import Cond, Context
 from vt_strategy_ai.nlp.text import Text
 
@@ -78,6 +79,16 @@ def find_trend_filters(text: Text, ctx: Context) -> list[Cond]:
         phrase = m.group(0)
         if not (num or word or re.search(r"trend|regime", phrase)):
             continue
+        if not (num or word):
+            # "Trend filter: only buy when the 50-day EMA is above the 200-day EMA" is a label
+            rest = re.split(r"[.;!?\n]", text.work[m.end() :], maxsplit=1)[0]
+            if re.match(r"\s*(?::|-\s|only\b)", rest) and re.search(
+                r"\b(?:above|below|over|under)\b|[<>]", rest
+            ):
+                text.work = (
+                    text.work[: m.start()] + " " * (m.end() - m.start()) + text.work[m.end() :]
+                )
+                continue
         window = int(num) if num else 200
         if unit and unit.startswith("week"):
             window *= ctx.week_bars
@@ -108,4 +119,14 @@ def find_trend_filters(text: Text, ctx: Context) -> list[Cond]:
 
 
 def not_understood_warnings(ctx: Context) -> list[str]:
-    return list(ctx.not_supported) + [f"I did not understand: '{p}'." for p in ctx.unparsed]
+    """Quoted notes for what was left over, except pieces naming an unsupported indicator (those
+    get the 'X is not supported' answer instead)."""
+    left = [
+        p
+        for p in ctx.unparsed
+        if not any(
+            re.search(r"(?<![a-z])" + re.escape(k.strip()) + r"(?![a-z])", p)
+            for k in UNSUPPORTED_INDICATORS
+        )
+    ]
+    return list(ctx.not_supported) + [f"I did not understand: '{p}'." for p in left]

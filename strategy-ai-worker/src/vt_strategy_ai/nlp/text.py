@@ -269,7 +269,7 @@ def find_risk(text: Text) -> RiskFound:
         found.stop_pct = pct(m.group(1) or m.group(2) or m.group(3))
     # staged exits: "sell half at +15% and the rest at +30%"
     staged = text.take(
-        rf"(?:sell|take|close|exit|book|take profit on)\s*{_FRACTION_RE}\s*(?:of\s*(?:the|my)?\s*(?:position|shares|it))?\s*(?:at|when up|when it is up|at a gain of|on a)\s*\+?{NUM}\s*%(?:\s*(?:gain|profit|up))?"
+        rf"(?:sell|take|close|exit|book|take profit on)\s*{_FRACTION_RE}\s*(?:off\s*|out\s*)?(?:of\s*(?:the|my)?\s*(?:position|shares|it))?\s*(?:at|when up|when it is up|at a gain of|on a)\s*\+?{NUM}\s*%(?:\s*(?:gain|profit|up))?"
     )
     for m in staged:
         frac_raw = m.group(1).strip()
@@ -488,8 +488,29 @@ def _parse_date(raw: str, end: bool = False) -> date:
     return date(parts[0], 12, 31) if end else date(parts[0], 1, 1)
 
 
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+_MONTH_YEAR = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:(\d{1,2})(?:st|nd|rd|th)?,?\s+)?(\d{4})\b"
+)
+
+
+def _month_names(work: str) -> str:
+    """'january 2010' -> '2010-01', 'march 5, 2011' -> '2011-03-05' (same length or shorter)."""
+
+    def sub(m: re.Match[str]) -> str:
+        month = _MONTHS[m.group(1)[:3]]
+        day = f"-{int(m.group(2)):02d}" if m.group(2) else ""
+        return f"{m.group(3)}-{month:02d}{day}"
+
+    return _MONTH_YEAR.sub(sub, work)
+
+
 def find_period(text: Text, today: date) -> tuple[date | None, date | None] | None:
     """(start, end) when the text gives a date range."""
+    text.work = _month_names(text.work)
     try:
         for m in text.take(
             rf"(?:from|between)\s*{_DATE}\s*(?:to|until|till|through|thru|and|-)\s*{_DATE}|\b{_DATE}\s*(?:-|to)\s*{_DATE}\b(?!\s*(?:%|days?|bars?))"
