@@ -127,6 +127,54 @@ def test_risk_percent_stop_is_a_stop_not_sizing() -> None:
     ],
 )
 def test_frequent_phrasings(text: str, check: Any) -> None:
+    _check_phrasing(text, check)
+
+
+@pytest.mark.parametrize(
+    ("text", "check"),
+    [
+        (
+            "Buy SPY when RSI(14) is between 40 and 50, sell when it is above 70",
+            lambda s: [c["op"] for c in s["entry"]["conditions"]] == [">", "<"],
+        ),
+        (
+            "Buy IWM when the 20-day SMA is rising, sell when it is falling",
+            lambda s: s["entry"]["right"].get("shift") == 1 and s["exit"]["op"] == "<",
+        ),
+        (
+            "Buy SPY at the close when RSI(2) is below 5 and sell at the close when RSI(2) is above 60",
+            lambda s: s["execution"] == {"fill": "close"} and s["exit"]["right"]["value"] == 60.0,
+        ),
+        (
+            "Long ETH on 1h bars when the close is above the 20-period SMA; exit when it is below; max 48 bars",
+            lambda s: s["risk"]["max_holding_bars"] == 48,
+        ),
+        (
+            "Buy SPY when RSI(14) < 30, take half off at +5% and the rest at +10%",
+            lambda s: [t["gain_pct"] for t in s["risk"]["take_profit"]] == [5.0, 10.0],
+        ),
+        (
+            "Buy SPY when RSI(14) < 30, sell when RSI(14) > 70, from January 2010 to June 2012",
+            lambda s: s["period"] == {"start": "2010-01-01", "end": "2012-06-30"},
+        ),
+        (
+            "Short TSLA when it breaks below its 20-day low, cover on a 10-day high, 5% stop",
+            lambda s: s["direction"] == "short" and s["exit"]["right"]["output"] == "upper",
+        ),
+    ],
+)
+def test_more_phrasing_families(text: str, check: Any) -> None:
+    _check_phrasing(text, check)
+
+
+def test_a_percent_distance_is_reported_as_not_supported() -> None:
+    r = parse(
+        "Buy AAPL when the price is 5% below the 20-day SMA, sell when it is above the 20-day SMA"
+    )
+    assert any("5% below the 20-day sma" in w and "not supported" in w for w in r.warnings)
+
+
+def _check_phrasing(text: str, check: Any) -> None:
     r = parse(text)
     assert r.spec is not None, r.clarification
     assert check(r.spec), r.spec

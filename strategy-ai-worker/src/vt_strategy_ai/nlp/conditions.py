@@ -718,6 +718,8 @@ def _consecutive(chunk: str, ctx: Context) -> tuple[list[Cond], str]:
 def parse_conditions(chunk: str, ctx: Context, *, role: str) -> ParsedConditions:
     """Conditions in one clause; `role` is 'entry' or 'exit' (decides bare 'crosses')."""
     conds, rest = _consecutive(chunk, ctx)
+    # "between 40 and 50" -> "above 40 and below 50" (the second part reads the same operand)
+    rest = _BETWEEN.sub(r"above \1 and is below \2", rest)
     join = "any" if _OR.search(rest) and not re.search(r"\beither\b.*\band\b", rest) else "all"
     for piece in _split(rest):
         n_bars = None
@@ -752,7 +754,13 @@ def parse_conditions(chunk: str, ctx: Context, *, role: str) -> ParsedConditions
                 continue
             left = ctx.last_left or _price("close")
         if left.get("kind") == "const":
-            continue  # "2 standard deviations below ..." is not a rule on the number 2
+            # "5% below the 20-day SMA", "2 standard deviations below ...": not a rule on the number
+            ctx.not_supported.append(
+                f"I did not understand: '{_clean(piece)}' — a distance from another value "
+                "(e.g. '5% below the 20-day SMA') is not supported yet; compare with the value itself, "
+                "or use a z-score or Bollinger band."
+            )
+            continue
         right = first_operand(right_txt, ctx)
         if right is not None and right.get("kind") == "const" and kind in ("xa", "xb", "x"):
             right = _window_as_ma(right, ctx) or right
@@ -785,6 +793,10 @@ _NOT_OPERAND = re.compile(
 )
 _HIGH_LOW = re.compile(
     r"(?:\b(?:a|the)\s*)?(?:new\s*|fresh\s*)?(\d+)[\s-]*(d|day|days|bar|bars|period|periods|week|weeks|session|sessions|hour|hours)?[\s-]*(high|low)s?\b"
+)
+_BETWEEN = re.compile(r"\bbetween\s*(-?\d+(?:\.\d+)?)\s*(?:and|-|to)\s*(-?\d+(?:\.\d+)?)")
+_SLOPE = re.compile(
+    r"\b(?:is\s*|are\s*|starts?\s*|turns?\s*)?(rising|increasing|sloping up|turning up|going up|falling|decreasing|declining|sloping down|turning down|going down)\b"
 )
 _AT_OPERAND = re.compile(r"^\s*(?:at|on|to)\s+(?:the\s+)?(.+)$")
 
@@ -830,6 +842,14 @@ def _bare_rule(piece: str, ctx: Context, role: str) -> Cond | None:
                 "op": op,
                 "right": _ind(ident, "upper" if high else "lower"),
             }
+    slope = _SLOPE.search(piece)
+    if slope:
+        target = last_operand(piece[: slope.start()], ctx) or ctx.last_left
+        if target is not None and target.get("kind") != "const":
+            up = slope.group(1) in ("rising", "increasing", "sloping up", "turning up", "going up")
+            earlier = {**target, "shift": int(target.get("shift", 0)) + 1}
+            ctx.last_left = target
+            return {"kind": "compare", "left": target, "op": ">" if up else "<", "right": earlier}
     at = _AT_OPERAND.match(piece)
     if role == "exit" and at:
         target = first_operand(at.group(1), ctx)

@@ -88,7 +88,7 @@ _ACTION = re.compile(
     r"\b(?P<short>sell short|go short|short[\s-]?sell|short the spread|short it|short(?=\s+(?:when|if|once|on|whenever|after|the|it|\w+/\w+|[a-z]{2,5}\s+when)))\b"
     r"|\b(?P<cover>cover(?: the short| shorts?)?|buy to cover|close the short)\b"
     r"|\b(?P<long>buy(?:s|ing)?|go(?:es)? long|long(?=\s+(?:when|if|once|on|whenever|after))|enter(?: long| a long| a trade| the trade)?|get in|open a (?:long|position)|accumulate|purchase|invest)\b"
-    r"|\b(?P<exit>sell(?:s|ing)?|exit(?:s|ing)?|close (?:the |my |our )?(?:position|trade|long)s?|close (?:it|out)|close(?=\s+(?:when|if|once|whenever|after))|get out|take profits?|liquidate|flatten)\b"
+    r"|\b(?P<exit>sell(?:s|ing)?|exit(?:s|ing)?|close (?:the |my |our )?(?:position|trade|long)s?|close (?:it|out)|(?<!the )close(?=\s+(?:when|if|once|whenever|after))|get out|take profits?|liquidate|flatten)\b"
 )
 _CONDITION_HINT = re.compile(
     r"[<>]|\bcross|\babove\b|\bbelow\b|\bunder\b|\bover\b|in a row|consecutive|\bpositive\b|\bnegative\b|\bexceeds?\b|\bgreater\b|\bless than\b"
@@ -395,6 +395,10 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     capital = find_capital(text)
     draft.scale_in = find_scale_in(text)
     draft.fill = find_fill(text)
+    if draft.fill == "close":
+        ctx.assume(
+            "Orders fill at the signal bar's close, as you asked (execution.fill 'close', a research shortcut: live, the close is only known once the bar is over)."
+        )
     risk = find_risk(text)
     draft.timeframe, draft.bad_timeframe = find_timeframe(text)
     if (

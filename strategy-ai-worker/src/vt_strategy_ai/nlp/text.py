@@ -286,7 +286,7 @@ def find_risk(text: Text) -> RiskFound:
     ):
         found.take_profit.append((pct(m.group(1) or m.group(2) or m.group(3)), 1.0))
     for m in text.take(
-        r"(?:max(?:imum)?\s*(?:holding|hold)(?:\s*period|\s*time)?\s*(?:of|=|:|is)?\s*|hold(?:ing)?\s*(?:for\s*)?(?:at most|max(?:imum)?|no more than|up to)\s*|(?:exit|close|sell|get out|or|and)?\s*after\s*(?:holding\s*(?:for\s*)?)?|time\s*stop\s*(?:of|after)?\s*)(\d+)\s*(?:trading\s*)?(bars?|days?|sessions?|weeks?|hours?|candles?)\b(?!\s*(?:in a row|of|high|low))"
+        r"(?:max(?:imum)?\s*(?:holding|hold)(?:\s*period|\s*time)?\s*(?:of|=|:|is)?\s*|max(?:imum)?\s*(?:of\s*)?(?=\d+\s*(?:bars?|days?|sessions?|candles?)\b)|hold(?:ing)?\s*(?:for\s*)?(?:at most|max(?:imum)?|no more than|up to)\s*|(?:exit|close|sell|get out|or|and)?\s*after\s*(?:holding\s*(?:for\s*)?)?|time\s*stop\s*(?:of|after)?\s*)(\d+)\s*(?:trading\s*)?(bars?|days?|sessions?|weeks?|hours?|candles?)\b(?!\s*(?:in a row|of|high|low))"
     ):
         n = int(m.group(1))
         unit = m.group(2)
@@ -381,6 +381,17 @@ def find_fill(text: Text) -> str | None:
         r"(?:fill(?:ed)?|execute[d]?|trade[d]?|orders?\s*fill(?:ed)?)\s*(?:orders?\s*|trades?\s*)?(?:at|on)\s*(?:the\s*)?(?:same[\s-]*bar'?s?\s*|signal[\s-]*bar'?s?\s*)?close(?:\s*of\s*the\s*(?:signal|same)\s*bar)?"
         r"|\bsame[\s-]*bar\s*(?:close\s*)?fills?\b|\bfill\s*on\s*close\b"
     ):
+        return "close"
+    at_close = list(
+        re.finditer(
+            r"\b(?:buy|sell|enter|exit|cover|short)\s+(?:[a-z0-9/.:^]+\s+)?(at\s+the\s+close)\b(?!\s*(?:is|was|crosses|>|<|above|below))",
+            text.work,
+        )
+    )
+    for m in reversed(at_close):
+        a, b = m.span(1)
+        text.work = text.work[:a] + " " * (b - a) + text.work[b:]
+    if at_close:
         return "close"
     if text.take(
         r"(?:fill(?:ed)?|execute[d]?)\s*(?:orders?\s*)?(?:at|on)\s*(?:the\s*)?next\s*(?:bar'?s?\s*)?open"
