@@ -394,3 +394,40 @@ async def test_an_edited_spec_with_an_unknown_symbol_is_refused(
     assert "QQQZ" in r.json()["detail"]
     got = await client.get(f"/strategies/{first['strategy_id']}", headers=headers(user))
     assert got.json()["current_version"] == 1
+
+
+async def test_the_words_panel_edits_the_open_strategy(
+    client: httpx.AsyncClient, make_user: Any
+) -> None:
+    user = await make_user()
+    first = await chat(client, user, BASE)
+    sid = first["strategy_id"]
+    r = await client.post(
+        "/chat",
+        json={"message": "add a 200-day trend filter", "strategy_id": sid},
+        headers=headers(user),
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["intent"] == "modify"
+    assert body["strategy_id"] == sid
+    assert body["version"] == 2
+    assert body["conversation_id"] != first["conversation_id"]
+    # a full description in the panel is a new version of the same strategy, not a new one
+    r = await client.post(
+        "/chat",
+        json={
+            "message": "Buy QQQ when RSI(14) is below 25, sell when it is above 60",
+            "strategy_id": sid,
+        },
+        headers=headers(user),
+    )
+    assert r.json()["strategy_id"] == sid
+    assert r.json()["version"] == 3
+    listed = (await client.get("/strategies", headers=headers(user))).json()
+    assert [s["id"] for s in listed["items"]] == [sid]
+    other = await make_user()
+    denied = await client.post(
+        "/chat", json={"message": "make the stop 3%", "strategy_id": sid}, headers=headers(other)
+    )
+    assert denied.status_code == 404

@@ -190,6 +190,10 @@ async def chat_turn(
                 history.append((m.role, m.content[:4000]))
         if strategy is None:
             pending = _pending_request(stored)
+    elif request.strategy_id is not None:
+        strategy = await repo.get_strategy(session, user_id, request.strategy_id, lock=True)
+        if strategy is None:
+            raise NotFound(f"There is no strategy {request.strategy_id} for this user.")
     current_spec = strategy.spec if strategy is not None else None
     message = request.message
 
@@ -240,6 +244,8 @@ async def chat_turn(
     if spec is not None:
         if intent == "modify" and strategy is None:
             intent = "new"
+        if intent == "new" and strategy is not None and request.strategy_id is not None:
+            intent = "modify"  # the editor's words panel always edits the open strategy
         if intent not in ("new", "modify"):
             intent = "modify" if strategy is not None else "new"
         if insight is None and clients is not None:
