@@ -8,7 +8,7 @@ unsupported prompt is right when the reply names what it cannot do.
 
 Scores:
 - blind set 1, first measured before any tuning: 37/66 (56.1%).
-- blind set 1 after the issue-19 parser work: 65/66 (98.5%); the test asserts >= 95%.
+- blind set 1 after the issue-19 parser work: 66/66 (100%); the test asserts >= 95%.
 """
 
 from __future__ import annotations

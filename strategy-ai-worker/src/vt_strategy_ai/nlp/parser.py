@@ -86,7 +86,7 @@ _QUESTION_START = re.compile(
 )
 _ACTION = re.compile(
     r"\b(?P<short>sell short|go short|short[\s-]?sell|short the spread|short it|short(?=\s+(?:when|if|once|on|whenever|after|the|it|\w+/\w+|[a-z]{2,5}\s+when)))\b"
-    r"|\b(?P<cover>cover(?: the short| shorts?)?|buy to cover|close the short)\b"
+    r"|\b(?P<cover>cover(?: the short| shorts?)?|buy to cover|close (?:the |my |our |all )?shorts?)\b"
     r"|\b(?P<long>buy(?:s|ing)?|go(?:es)? long|long(?=\s+(?:when|if|once|on|whenever|after))|enter(?: long| a long| a trade| the trade)?|get in|open a (?:long|position)|accumulate|purchase|invest)\b"
     r"|\b(?P<exit>sell(?:s|ing)?|exit(?:s|ing)?|close (?:the |my |our )?(?:position|trade|long)s?|close (?:it|out)|(?<!the )close(?=\s+(?:when|if|once|whenever|after))|get out|take profits?|liquidate|flatten)\b"
 )
