@@ -431,3 +431,11 @@ async def test_the_words_panel_edits_the_open_strategy(
         "/chat", json={"message": "make the stop 3%", "strategy_id": sid}, headers=headers(other)
     )
     assert denied.status_code == 404
+
+
+def test_a_clarifying_question_repeats_what_was_understood() -> None:
+    r = parse("buy when RSI(14) is below 30 and sell when it is above 70")
+    assert r.intent == "clarify"
+    assert r.clarification is not None
+    assert "So far I have: Entry: the 14-bar RSI is below 30. Exit:" in r.clarification
+    assert "symbol" in r.clarification

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+from vt_contracts import StrategySpec
 from vt_strategy_ai.catalog import (
     INDICATORS,
     SUPPORTED_TIMEFRAMES,
@@ -52,6 +53,7 @@ from vt_strategy_ai.nlp.text import (
     find_symbols,
     find_timeframe,
 )
+from vt_strategy_ai.spec.explain import explain_rules
 
 Intent = Literal["new", "modify", "question", "clarify", "unsupported", "refuse"]
 
@@ -536,11 +538,20 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
         )
 
     if not symbols:
+        notes = list(draft.warnings) + not_understood_warnings(ctx)
+        so_far = _understood_so_far(draft, period, costs, sizing, capital, risk, today)
         return ParseResult(
             "clarify",
-            clarification="Which symbol should this trade? For example SPY, AAPL, 0700.HK, BTC/USDT, or an offline sample like SAMPLE:AAPL.",
+            clarification=" ".join(
+                [
+                    *notes,
+                    so_far,
+                    "Which symbol should this trade? For example SPY, AAPL, 0700.HK, BTC/USDT, or an offline sample like SAMPLE:AAPL.",
+                ]
+            ).strip(),
             unsupported=unsupported,
-            warnings=list(draft.warnings) + not_understood_warnings(ctx),
+            warnings=notes,
+            assumptions=list(ctx.assumptions),
         )
     spec = _assemble(draft, period, costs, sizing, capital, risk, today)
     warnings = list(draft.warnings) + not_understood_warnings(ctx)
@@ -551,6 +562,28 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     return ParseResult(
         "new", spec=spec, assumptions=assumptions, warnings=warnings, unsupported=unsupported
     )
+
+
+def _understood_so_far(
+    draft: _Draft,
+    period: tuple[date | None, date | None] | None,
+    costs: CostsFound,
+    sizing: dict[str, Any] | None,
+    capital: float | None,
+    risk: RiskFound,
+    today: date,
+) -> str:
+    """'So far: entry …; exit …' for a clarifying question, so the user sees what is kept."""
+    probe = copy.deepcopy(draft)
+    probe.symbols = ["SPY"]  # placeholder: only the rules are described
+    try:
+        spec = StrategySpec.model_validate(
+            _assemble(probe, period, costs, sizing, capital, copy.deepcopy(risk), today)
+        )
+    except ValueError:
+        return ""
+    rules = explain_rules(spec)
+    return ("So far I have: " + " ".join(rules)) if rules else ""
 
 
 def _clarify_missing(

@@ -118,16 +118,9 @@ def _style(spec: StrategySpec) -> str:
     return "trend"
 
 
-def explain(
-    spec: StrategySpec,
-    frequency: SignalFrequency,
-    insight: dict[str, Any] | None = None,
-) -> Explanation:
+def explain_rules(spec: StrategySpec) -> list[str]:
+    """The entry, exit and filter rules in words, e.g. 'Entry: the 14-bar RSI is below 30.'"""
     names = _names(spec)
-    syms = ", ".join(spec.universe.symbols)
-    side = {"long": "Buys", "short": "Sells short", "both": "Trades both directions on"}[
-        spec.direction
-    ]
     rules = [f"Entry: {describe(spec.entry, names)}."]
     if spec.exit is not None:
         rules.append(f"Exit: {describe(spec.exit, names)}.")
@@ -137,6 +130,19 @@ def explain(
         rules.append(f"Short exit: {describe(spec.short_exit, names)}.")
     for f in spec.filters:
         rules.append(f"Only enters while {describe(f, names)}.")
+    return rules
+
+
+def explain(
+    spec: StrategySpec,
+    frequency: SignalFrequency,
+    insight: dict[str, Any] | None = None,
+) -> Explanation:
+    syms = ", ".join(spec.universe.symbols)
+    side = {"long": "Buys", "short": "Sells short", "both": "Trades both directions on"}[
+        spec.direction
+    ]
+    rules = explain_rules(spec)
     summary = (
         f"{side} {syms} on {spec.universe.timeframe} bars ({spec.universe.market}). "
         + " ".join(rules)
