@@ -592,8 +592,14 @@ def _clarify_missing(
     result = _clarify_question(draft, text, unsupported, hits_exist=hits_exist)
     notes = list(draft.warnings) + not_understood_warnings(draft.ctx)
     result.warnings = notes + result.warnings
-    if notes and result.clarification:
-        result.clarification = " ".join(notes) + " " + result.clarification
+    kept = []
+    if draft.symbols:
+        kept.append(f"So far I have: {', '.join(draft.symbols)}")
+        if draft.timeframe:
+            kept[-1] += f" on {draft.timeframe} bars"
+        kept[-1] += "."
+    if (notes or kept) and result.clarification:
+        result.clarification = " ".join([*notes, *kept, result.clarification])
     return result
 
 
