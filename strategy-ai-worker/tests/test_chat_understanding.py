@@ -439,3 +439,18 @@ def test_a_clarifying_question_repeats_what_was_understood() -> None:
     assert r.clarification is not None
     assert "So far I have: Entry: the 14-bar RSI is below 30. Exit:" in r.clarification
     assert "symbol" in r.clarification
+
+
+async def test_levels_answered_after_an_rsi_question_apply_to_the_rsi(
+    client: httpx.AsyncClient, make_user: Any
+) -> None:
+    user = await make_user()
+    first = await chat(client, user, "RSI strategy on SPY")
+    assert first["intent"] == "clarify"
+    second = await chat(client, user, "buy below 30 and sell above 70", first["conversation_id"])
+    assert second["intent"] == "new", second["reply"]
+    spec = second["spec"]
+    assert spec["indicators"] == [
+        {"id": "rsi_14", "kind": "rsi", "source": "close", "window": 14, "symbol": None}
+    ]
+    assert spec["entry"]["left"]["id"] == "rsi_14"

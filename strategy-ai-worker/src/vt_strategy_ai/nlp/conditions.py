@@ -61,6 +61,7 @@ class Context:
     last_right: Operand | None = None
     unparsed: list[str] = field(default_factory=list)
     not_supported: list[str] = field(default_factory=list)
+    topic: Operand | None = None  # the one oscillator a message talks about ("RSI strategy")
 
     def not_understood(self, piece: str) -> None:
         clean = " ".join(piece.split()).strip(" ,.;:")
@@ -752,7 +753,7 @@ def parse_conditions(chunk: str, ctx: Context, *, role: str) -> ParsedConditions
             if has_content(_without_operands(left_txt, ctx)):
                 ctx.not_understood(piece)  # "when it gaps up more than 2%": not a rule on the close
                 continue
-            left = ctx.last_left or _price("close")
+            left = ctx.last_left or _subject(piece[m.end() :], ctx)
         if left.get("kind") == "const":
             # "5% below the 20-day SMA", "2 standard deviations below ...": not a rule on the number
             ctx.not_supported.append(
@@ -799,6 +800,28 @@ _SLOPE = re.compile(
     r"\b(?:is\s*|are\s*|starts?\s*|turns?\s*)?(rising|increasing|sloping up|turning up|going up|falling|decreasing|declining|sloping down|turning down|going down)\b"
 )
 _AT_OPERAND = re.compile(r"^\s*(?:at|on|to)\s+(?:the\s+)?(.+)$")
+
+
+def _subject(right_txt: str, ctx: Context) -> Operand:
+    """The left side of 'buy below 30' when nothing was named before it: the message's one
+    oscillator against a number, otherwise the close (said in the assumptions)."""
+    right = first_operand(right_txt, ctx)
+    if ctx.topic is not None and right is not None and right.get("kind") == "const":
+        return ctx.topic
+    if right is not None and right.get("kind") == "const":
+        ctx.assume(
+            f"'{_clean(right_txt)}' names no indicator, so I compared the close price with it."
+        )
+    return _price("close")
+
+
+def find_topic(text: str, ctx: Context) -> None:
+    """Set ctx.topic when the message names exactly one oscillator ('RSI strategy on SPY')."""
+    kinds = {_rsi: "rsi", _stoch_fix: "stoch", _zscore: "zscore", _roc: "roc", _percent_b: "bbands"}
+    hits = [h for h in find_operands(text, ctx) if h.build in kinds]
+    if len({kinds[h.build] for h in hits}) != 1:
+        return
+    ctx.topic = _materialise(sorted(hits, key=lambda h: -(h.end - h.start))[0], ctx)
 
 
 def _window_as_ma(op: Operand, ctx: Context) -> Operand | None:

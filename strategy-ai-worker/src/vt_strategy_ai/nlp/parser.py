@@ -30,6 +30,7 @@ from vt_strategy_ai.nlp.conditions import (
     Context,
     IndicatorRegistry,
     Operand,
+    find_topic,
     parse_conditions,
 )
 from vt_strategy_ai.nlp.coverage import (
@@ -424,6 +425,7 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     ctx.bar_minutes = _BAR_MINUTES.get(draft.timeframe or "1d")
     draft.trend_filters = find_trend_filters(text, ctx)
     _global_params(text, ctx)
+    find_topic(text.work, ctx)
 
     symbols = draft.symbols
     if _PAIRS.search(text.work) and len(symbols) >= 2:
