@@ -817,7 +817,13 @@ def _subject(right_txt: str, ctx: Context) -> Operand:
 
 def find_topic(text: str, ctx: Context) -> None:
     """Set ctx.topic when the message names exactly one oscillator ('RSI strategy on SPY')."""
-    kinds = {_rsi: "rsi", _stoch_fix: "stoch", _zscore: "zscore", _roc: "roc", _percent_b: "bbands"}
+    kinds: dict[Callable[[re.Match[str], Context], Operand | None], str] = {
+        _rsi: "rsi",
+        _stoch_fix: "stoch",
+        _zscore: "zscore",
+        _roc: "roc",
+        _percent_b: "bbands",
+    }
     hits = [h for h in find_operands(text, ctx) if h.build in kinds]
     if len({kinds[h.build] for h in hits}) != 1:
         return
