@@ -454,3 +454,11 @@ async def test_levels_answered_after_an_rsi_question_apply_to_the_rsi(
         {"id": "rsi_14", "kind": "rsi", "source": "close", "window": 14, "symbol": None}
     ]
     assert spec["entry"]["left"]["id"] == "rsi_14"
+
+
+def test_a_partly_understood_edit_quotes_the_rest() -> None:
+    base = parse(BASE).spec
+    r = parse("make the stop 3% and paint it blue", base)
+    assert r.spec is not None
+    assert r.spec["risk"]["stop_loss"]["percent"] == 3.0
+    assert r.warnings == ["I did not understand: 'paint it blue'."]

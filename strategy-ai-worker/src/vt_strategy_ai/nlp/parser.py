@@ -31,6 +31,7 @@ from vt_strategy_ai.nlp.conditions import (
     IndicatorRegistry,
     Operand,
     find_topic,
+    has_content,
     parse_conditions,
 )
 from vt_strategy_ai.nlp.coverage import (
@@ -1162,6 +1163,7 @@ def _modify(
             targets[0]["window"] = int(m.group(1) or m.group(2))
     # rules: "buy when RSI below 25" replaces the matching threshold, otherwise the whole rule
     also = bool(re.search(r"\b(?:also|add|and also)\b", w))
+    unread: list[str] = []
     for role, key in (
         ("long", "entry"),
         ("exit", "exit"),
@@ -1176,6 +1178,7 @@ def _modify(
                     clause, ctx, role="exit" if role in ("exit", "cover") else "entry"
                 )
                 new_conds.extend(parsed.conditions)
+        unread.extend(not_understood_warnings(ctx))
         if not new_conds:
             continue
         for c in new_conds:
@@ -1227,6 +1230,8 @@ def _modify(
         notes.append("Short entries mirror the long entry rule.")
     if unsupported:
         warnings.append(unsupported_message(unsupported))
+    warnings.extend(u for u in unread if u not in warnings)
+    warnings.extend(_leftover_edit_words(w, unread))
     if spec == current and not warnings:
         quoted = " ".join(text.original.split())[:200]
         warnings.append(f"I did not understand: '{quoted}' as a change to the current strategy.")
@@ -1242,6 +1247,30 @@ def _modify(
 
 
 _MEAN_REVERSION_KINDS = ("rsi", "zscore", "stoch", "bbands", "spread_zscore")
+
+
+_EDIT_FILLER = re.compile(
+    r"\b(?:instead|change|changes|changed|make|set|switch|use|add|remove|drop|increase|decrease|raise|lower|"
+    r"tighten|widen|update|replace|modify|adjust|put|move|also|now|try|tweak|allow|only|please|can|could|"
+    r"you|it|to|the|a|an|of|and|or|with|from|for|on|in|at|by|stop|loss|instead|rule|rules|position|"
+    r"sizing|size|capital|fees?|costs?|commission|slippage|benchmark|period|window|length|lookback|"
+    r"symbol|symbols|ticker|strategy|version|shorts?|longs?|long|direction|both|side|sides|threshold|"
+    r"thresholds|level|levels|filter|filters|exit|entry|bars?|timeframe|data|chart|trend|mirror|mirrored|"
+    r"flip|go|trade|trading|be|is|are|more|less|bit|little|tighter|wider|shorter|longer|faster|slower)\b"
+)
+
+
+def _leftover_edit_words(work: str, already: list[str]) -> list[str]:
+    """Clauses of an edit that no extractor or rule used, quoted (nothing silently dropped)."""
+    out: list[str] = []
+    for piece in re.split(r"[,;.!?\n]|\band\b|\bthen\b", work):
+        if _ACTION.search(piece) and _CONDITION_HINT.search(piece):
+            continue  # a rule clause: the rule parser reported what it could not read
+        rest = _EDIT_FILLER.sub(" ", piece)
+        clean = " ".join(piece.split())
+        if has_content(rest) and not any(clean in a for a in already):
+            out.append(f"I did not understand: '{clean}'.")
+    return out
 
 
 def _flip_direction(spec: dict[str, Any], direction: str, warnings: list[str]) -> None:
