@@ -32,6 +32,12 @@ _NOT_EXPRESSIBLE: list[tuple[re.Pattern[str], str]] = [
         ),
         "event filters (FOMC, CPI, NFP, earnings) are not supported yet",
     ),
+    (
+        re.compile(
+            r"\blimit (?:orders?|entries|entry|prices?)\b|\bstop[\s-]*(?:limit|entry|market) orders?\b"
+        ),
+        "order types (limit and stop entries) are not supported yet: orders fill at the next bar's open, or at the signal bar's close",
+    ),
 ]
 
 _CLAUSE_BREAK = re.compile(r"[,;.!?\n]|\bbut\b|\band\b(?=\s+(?:sell|exit|close|cover|buy|short))")

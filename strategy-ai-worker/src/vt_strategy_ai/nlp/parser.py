@@ -379,6 +379,10 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     text.work = _strip_symbols(text.work, [h.symbol for h in hits])
     if draft.benchmark:
         text.take(BENCH_WORDS)
+    elif text.take(
+        r"\b(?:compared?\s*(?:it\s*|this\s*|that\s*|results?\s*|performance\s*)?(?:to|with|against)|vs\.?|versus|against|benchmark(?:ed)?\s*(?:against|to|vs\.?|:)?)\s*(?:a\s*|the\s*|simple\s*|plain\s*)*buy(?:ing)?[\s-]*(?:and|&|n)[\s-]*hold(?:ing)?\b"
+    ):
+        ctx.assume("Compared with buying and holding the traded symbols (the default benchmark).")
     draft.warnings.extend(not_expressible(text))
     for alias in (
         "bitcoin",
