@@ -462,3 +462,15 @@ def test_a_partly_understood_edit_quotes_the_rest() -> None:
     assert r.spec is not None
     assert r.spec["risk"]["stop_loss"]["percent"] == 3.0
     assert r.warnings == ["I did not understand: 'paint it blue'."]
+
+
+def test_approximations_are_said() -> None:
+    r = parse("Buy SPY when RSI(14) < 30, sell when RSI(14) > 70, 3 ATR trailing stop")
+    assert r.spec is not None
+    assert r.spec["risk"]["stop_loss"]["kind"] == "atr"
+    assert any("trailing stops are by percent only" in w for w in r.warnings)
+    r = parse("Buy SPY when RSI(14) < 30, sell when RSI(14) > 70, risk 1% of equity per trade")
+    assert r.spec is not None
+    assert any("Risk-based sizing" in a for a in r.assumptions)
+    r = parse("Buy SPY when RSI(14) < 30, sell when RSI(14) > 70, using limit orders")
+    assert any("limit orders" in w and "not supported" in w for w in r.warnings)

@@ -399,7 +399,14 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
 
     period = find_period(text, today)
     costs = find_costs(text)
+    risk_words = re.search(r"\brisk(?:ing)?\s*(?:of\s*)?(\d+(?:\.\d+)?)\s*%(?!\s*stop)", text.work)
     sizing = find_sizing(text)
+    if risk_words and sizing and sizing.get("kind") == "percent_equity":
+        ctx.assume(
+            f"'risk {risk_words.group(1)}%' read as: each entry uses {risk_words.group(1)}% of equity. "
+            "Risk-based sizing (losing at most that share at the stop) is not available; say "
+            "'target N% volatility' or set a stop to bound the loss."
+        )
     capital = find_capital(text)
     draft.scale_in = find_scale_in(text)
     draft.fill = find_fill(text)
@@ -408,6 +415,7 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
             "Orders fill at the signal bar's close, as you asked (execution.fill 'close', a research shortcut: live, the close is only known once the bar is over)."
         )
     risk = find_risk(text)
+    draft.warnings.extend(risk.notes)
     draft.timeframe, draft.bad_timeframe = find_timeframe(text)
     if (
         draft.timeframe is None
@@ -1105,6 +1113,7 @@ def _modify(
     if capital:
         spec["initial_capital"] = capital
     risk = find_risk(text)
+    warnings.extend(risk.notes)
     if risk.any():
         spec["risk"] = _risk_dict(spec.get("risk", {}), risk)
     tf, bad_tf = find_timeframe(text)

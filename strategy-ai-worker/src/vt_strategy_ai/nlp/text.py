@@ -225,6 +225,7 @@ class RiskFound:
     remove_stop: bool = False
     remove_take_profit: bool = False
     remove_trailing: bool = False
+    notes: list[str] = field(default_factory=list)
 
     def any(self) -> bool:
         return bool(
@@ -261,6 +262,11 @@ def find_risk(text: Text) -> RiskFound:
         mult = float(m.group(1) or m.group(4))
         win = m.group(2) or m.group(3) or m.group(5) or m.group(6)
         found.atr_stop = (mult, int(win) if win else 14)
+        if "trail" in m.group(0):
+            found.notes.append(
+                f"'{' '.join(m.group(0).split())}': trailing stops are by percent only, so I used a fixed "
+                f"{mult:g} x ATR stop from the entry price instead; say e.g. '5% trailing stop' for a trailing one."
+            )
     for m in text.take(
         rf"(?:stop(?:[\s-]*loss)?|stop out|cut (?:my |the )?loss(?:es)?|sl)\s*(?:of|at|to|=|:|is|be|if (?:it |the price )?(?:drops|falls|loses))?\s*(?:-|minus\s*)?{NUM}\s*%"
         rf"|(?:-)?{NUM}\s*%\s*(?:hard\s*|protective\s*|fixed\s*)?(?:stop(?:[\s-]*loss)?|sl)\b"
