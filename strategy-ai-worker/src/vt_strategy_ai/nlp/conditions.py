@@ -7,6 +7,7 @@ draft, which gives them ids and de-duplicates them.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -86,237 +87,24 @@ def _window(num: str | None, unit: str | None, ctx: Context) -> int | None:
     return n
 
 
-_FILLER = set(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "then",
-        "also",
-        "only",
-        "just",
-        "please",
-        "i",
-        "we",
-        "you",
-        "me",
-        "my",
-        "our",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "is",
-        "are",
-        "be",
-        "been",
-        "being",
-        "was",
-        "were",
-        "will",
-        "would",
-        "should",
-        "could",
-        "can",
-        "to",
-        "of",
-        "on",
-        "in",
-        "at",
-        "by",
-        "for",
-        "from",
-        "with",
-        "as",
-        "into",
-        "onto",
-        "when",
-        "if",
-        "once",
-        "whenever",
-        "while",
-        "after",
-        "before",
-        "until",
-        "so",
-        "than",
-        "per",
-        "each",
-        "every",
-        "any",
-        "all",
-        "strategy",
-        "strategies",
-        "trade",
-        "trades",
-        "trading",
-        "system",
-        "rule",
-        "rules",
-        "setup",
-        "signal",
-        "signals",
-        "position",
-        "positions",
-        "want",
-        "like",
-        "build",
-        "create",
-        "make",
-        "give",
-        "show",
-        "test",
-        "backtest",
-        "run",
-        "using",
-        "use",
-        "simple",
-        "basic",
-        "classic",
-        "bar",
-        "bars",
-        "daily",
-        "day",
-        "days",
-        "candle",
-        "candles",
-        "chart",
-        "session",
-        "sessions",
-        "data",
-        "price",
-        "prices",
-        "long",
-        "longs",
-        "short",
-        "shorts",
-        "buy",
-        "buys",
-        "sell",
-        "sells",
-        "entry",
-        "entries",
-        "exit",
-        "exits",
-        "enter",
-        "go",
-        "get",
-        "out",
-        "back",
-        "again",
-        "new",
-        "fresh",
-        "there",
-        "here",
-        "now",
-        "same",
-        "other",
-        "one",
-        "both",
-        "either",
-        "goes",
-        "go",
-        "turns",
-        "gets",
-        "moves",
-        "stays",
-        "remains",
-        "has",
-        "have",
-        "had",
-        "been",
-        "up",
-        "down",
-        "mean",
-        "reversion",
-        "momentum",
-        "trend",
-        "following",
-        "breakout",
-        "swing",
-        "crossover",
-        "contrarian",
-        "idea",
-        "approach",
-        "style",
-        "level",
-        "levels",
-        "value",
-        "risk",
-        "sized",
-        "size",
-        "sizing",
-        "weighted",
-        "capital",
-        "equity",
-        "account",
-        "portfolio",
-        "bet",
-        "amount",
-    ]
-)
-
-
-_FILLER |= set(
-    [
-        "i'd",
-        "i'm",
-        "i'll",
-        "let's",
-        "lets",
-        "like",
-        "no",
-        "wait",
-        "yes",
-        "ok",
-        "okay",
-        "hmm",
-        "actually",
-        "rather",
-        "instead",
-        "hkd",
-        "usd",
-        "usdt",
-        "eur",
-        "flat",
-        "otherwise",
-        "put",
-        "into",
-        "start",
-        "starting",
-        "dip",
-        "dips",
-        "happens",
-        "happen",
-        "occurs",
-        "occur",
-        "fires",
-        "fire",
-        "crypto",
-        "stock",
-        "stocks",
-        "etf",
-        "etfs",
-        "equity",
-        "equities",
-        "coin",
-        "coins",
-        "with",
-        "without",
-        "version",
-        "scale",
-        "scaling",
-        "tranche",
-        "tranches",
-        "pyramid",
-        "pyramiding",
-    ]
-)
+# words that carry no rule on their own (a leftover made only of these is not reported)
+_FILLER_WORDS = """
+    a an the and or but then also only just please i we you me my our it its this that these
+    those is are be been being was were will would should could can to of on in at by for from
+    with as into onto when if once whenever while after before until so than per each every any
+    all strategy strategies trade trades trading system rule rules setup signal signals position
+    positions want like build create make give show test backtest run using use simple basic
+    classic bar bars daily day days candle candles chart session sessions data price prices long
+    longs short shorts buy buys sell sells entry entries exit exits enter go get out back again
+    new fresh there here now same other one both either goes turns gets moves stays remains has
+    have had up down mean reversion momentum trend following breakout swing crossover contrarian
+    idea approach style level levels value risk sized size sizing weighted capital equity
+    account portfolio bet amount i'd i'm i'll let's lets no wait yes ok okay hmm actually rather
+    instead hkd usd usdt eur flat otherwise put start starting dip dips happens happen occurs
+    occur fires fire crypto stock stocks etf etfs equities coin coins without version scale
+    scaling tranche tranches pyramid pyramiding
+"""
+_FILLER = frozenset(_FILLER_WORDS.split())
 # indicator vocabulary: a leftover made only of these (and numbers) was read by a template
 _VOCAB = re.compile(
     r"^(?:(?:sma|ema|wma|ma|dma|rsi|atr|adx|roc|macd|vwap)\d*|smas|emas|mas|moving|averages?|exponential|simple|weighted|"
@@ -904,3 +692,26 @@ def _make(kind: str, left: Operand, right: Operand, role: str) -> Cond:
         op = ">=" if role == "exit" else "<="
         return {"kind": "compare", "left": left, "op": op, "right": right, "touch": True}
     return {"kind": "compare", "left": left, "op": op, "right": right}
+
+
+def mirror(cond: Cond) -> Cond:
+    """The same rule for the other side: crosses and comparisons flipped."""
+    out = copy.deepcopy(cond)
+    kind = out["kind"]
+    if kind == "crosses_above":
+        out["kind"] = "crosses_below"
+    elif kind == "crosses_below":
+        out["kind"] = "crosses_above"
+    elif kind == "compare":
+        out["op"] = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "=="}[out["op"]]
+    elif kind == "for_n_bars":
+        out["condition"] = mirror(out["condition"])
+    return out
+
+
+def merge_indicators(spec: dict[str, Any], ctx: Context) -> None:
+    """Add the indicators a rule parsed for an edit registered to the spec."""
+    existing = {i["id"] for i in spec.get("indicators", [])}
+    for item in ctx.registry.items:
+        if item["id"] not in existing:
+            spec.setdefault("indicators", []).append(item)

@@ -31,7 +31,8 @@ from vt_strategy_ai.nlp.conditions import (
     IndicatorRegistry,
     Operand,
     find_topic,
-    has_content,
+    merge_indicators,
+    mirror,
     parse_conditions,
 )
 from vt_strategy_ai.nlp.coverage import (
@@ -39,6 +40,13 @@ from vt_strategy_ai.nlp.coverage import (
     not_expressible,
     not_understood_warnings,
 )
+from vt_strategy_ai.nlp.edits import (
+    edit_filters,
+    edit_removals,
+    flip_direction,
+    leftover_edit_words,
+)
+from vt_strategy_ai.nlp.segments import ACTION, CONDITION_HINT, segments
 from vt_strategy_ai.nlp.text import (
     BENCH_WORDS,
     CostsFound,
@@ -87,18 +95,6 @@ _CODE_REQUEST = re.compile(
 _QUESTION_START = re.compile(
     r"^\s*(?:what'?s|what|which|how|why|can|could|does|do|is|are|explain|tell me|help|should|when does|where)\b",
     re.IGNORECASE,
-)
-_ACTION = re.compile(
-    r"\b(?P<short>sell short|go short|short[\s-]?sell|short the spread|short it|short(?=\s+(?:when|if|once|on|whenever|after|the|it|\w+/\w+|[a-z]{2,5}\s+when)))\b"
-    r"|\b(?P<cover>cover(?: the short| shorts?)?|buy to cover|close (?:the |my |our |all )?shorts?)\b"
-    r"|\b(?P<long>buy(?:s|ing)?|go(?:es)? long|long(?=\s+(?:when|if|once|on|whenever|after))|enter(?: long| a long| a trade| the trade)?|get in|open a (?:long|position)|accumulate|purchase|invest)\b"
-    r"|\b(?P<exit>sell(?:s|ing)?|exit(?:s|ing)?|close (?:the |my |our )?(?:position|trade|long)s?|close (?:it|out)|(?<!the )close(?=\s+(?:when|if|once|whenever|after))|get out|take profits?|liquidate|flatten)\b"
-)
-_CONDITION_HINT = re.compile(
-    r"[<>]|\bcross|\babove\b|\bbelow\b|\bunder\b|\bover\b|in a row|consecutive|\bpositive\b|\bnegative\b|\bexceeds?\b|\bgreater\b|\bless than\b"
-)
-_FILTER = re.compile(
-    r"\b(?:only (?:trade|take (?:trades|entries|longs|signals)|buy|enter|go long|when|if|be long)|filter|as long as|provided that|regime filter|trend filter|but only)\b"
 )
 _EDIT_WORDS = re.compile(
     r"\b(?:instead|change|make|set|switch|use|add|remove|drop|increase|decrease|raise|lower|tighten|widen|update|replace|modify|adjust|put|move|also|now|try|let's|lets|tweak)\b"
@@ -159,9 +155,9 @@ def parse_message(
     if current is not None and _looks_like_edit(text.work, text.original):
         return _modify(text, current, today, unsupported)
     is_question = _QUESTION_START.match(text_raw) or (
-        text_raw.endswith("?") and not _ACTION.search(text.work)
+        text_raw.endswith("?") and not ACTION.search(text.work)
     )
-    describes_rules = bool(_ACTION.search(text.work) and _CONDITION_HINT.search(text.work))
+    describes_rules = bool(ACTION.search(text.work) and CONDITION_HINT.search(text.work))
     if is_question and not describes_rules:
         return _question(text_raw, current, unsupported)
     return _new(text, today, unsupported)
@@ -291,67 +287,7 @@ def _global_params(text: Text, ctx: Context) -> None:
         ctx.stoch = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
 
 
-def _segments(work: str) -> list[tuple[str, str]]:
-    """(role, clause) pairs: role in long/short/exit/cover/filter/none."""
-    out: list[tuple[str, str]] = []
-    for sentence in re.split(
-        r"(?<!\d)[.;!?\n]+(?!\d)|\bthen\b|,?\s*\b(?:and|but)?\s*(?=\bonly (?:trade|take|buy|enter|go|when|if|be)\b)",
-        work,
-    ):
-        if not sentence.strip():
-            continue
-        if _FILTER.search(sentence) and not re.search(r"\b(?:sell|exit|cover)\b", sentence):
-            out.append(("filter", sentence))
-            continue
-        marks = list(_ACTION.finditer(sentence))
-        if not marks:
-            out.append(("none", sentence))
-            continue
-        items: list[tuple[str, str]] = []
-        pos = 0
-        for mk in marks:
-            if sentence[pos : mk.start()].strip():
-                items.append(("cond", sentence[pos : mk.start()]))
-            items.append(("act:" + (mk.lastgroup or "long"), mk.group(0)))
-            pos = mk.end()
-        if sentence[pos:].strip():
-            items.append(("cond", sentence[pos:]))
-        used: set[int] = set()
-        placed: list[tuple[int, str, str]] = []
-        for i, (kind, _) in enumerate(items):
-            if not kind.startswith("act:"):
-                continue
-            role = kind[4:]
-            chosen = None
-            prev_ok = (
-                i > 0
-                and items[i - 1][0] == "cond"
-                and (i - 1) not in used
-                and _CONDITION_HINT.search(items[i - 1][1])
-            )
-            next_ok = i + 1 < len(items) and items[i + 1][0] == "cond"
-            next_led = next_ok and _TRIGGER_START.match(items[i + 1][1])
-            prev_led = prev_ok and _TRIGGER_START.match(items[i - 1][1])
-            if next_led and not prev_led:
-                chosen = i + 1  # "EMA 12 crosses over EMA 26, exit when it crosses under"
-            elif prev_ok:
-                chosen = i - 1
-            elif next_ok:
-                chosen = i + 1
-            if chosen is not None:
-                used.add(chosen)
-                placed.append((chosen, role, items[chosen][1]))
-            else:
-                placed.append((i, role, ""))
-        for j, (kind, txt) in enumerate(items):
-            if kind == "cond" and j not in used:
-                placed.append((j, "none", txt))
-        out.extend((role, txt) for _, role, txt in sorted(placed, key=lambda x: x[0]))
-    return out
-
-
 _BAR_MINUTES = {"1m": 1, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "4h": 240}
-_TRIGGER_START = re.compile(r"^[\s,]*(?:when|if|once|whenever|as soon as|on|at|after)\b")
 
 
 def _strip_symbols(work: str, symbols: list[str]) -> str:
@@ -445,7 +381,7 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
         return _pairs(text, draft, period, costs, sizing, capital, risk, unsupported)
 
     _templates(text, draft)
-    for role, clause in _segments(text.work):
+    for role, clause in segments(text.work):
         if role == "filter":
             parsed = parse_conditions(clause, ctx, role="entry")
             draft.filters.extend(parsed.conditions)
@@ -464,13 +400,13 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
             ):
                 target = draft.short_exit if role == "cover" else draft.exit
                 source = draft.short_entry if role == "cover" else draft.entry
-                target.extend(_mirror(c) for c in source if c["kind"].startswith("crosses"))
+                target.extend(mirror(c) for c in source if c["kind"].startswith("crosses"))
                 if target:
                     continue
             parsed = parse_conditions(clause, ctx, role="exit")
             (draft.short_exit if role == "cover" else draft.exit).extend(parsed.conditions)
         elif role == "none" and (
-            re.search(r"\b(?:when|if|once|whenever)\b", clause) or _CONDITION_HINT.search(clause)
+            re.search(r"\b(?:when|if|once|whenever)\b", clause) or CONDITION_HINT.search(clause)
         ):
             if draft.entry:
                 ctx.not_understood(clause)
@@ -508,10 +444,10 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     elif draft.short_entry or both:
         draft.direction = "both"
         if not draft.short_entry and draft.entry:
-            draft.short_entry = [_mirror(c) for c in draft.entry]
+            draft.short_entry = [mirror(c) for c in draft.entry]
             assumptions.append("Short entries mirror the long entry rule.")
         if not draft.short_exit and draft.exit:
-            draft.short_exit = [_mirror(c) for c in draft.exit]
+            draft.short_exit = [mirror(c) for c in draft.exit]
         if not draft.short_exit and not draft.exit:
             draft.exit = list(draft.short_entry)
             draft.short_exit = list(draft.entry)
@@ -521,7 +457,7 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
 
     if draft.trend_filters:
         if draft.direction == "short":
-            draft.filters.extend(_mirror(c) for c in draft.trend_filters)
+            draft.filters.extend(mirror(c) for c in draft.trend_filters)
         else:
             draft.filters.extend(draft.trend_filters)
         if draft.direction == "both":
@@ -790,20 +726,6 @@ def _templates(text: Text, draft: _Draft) -> None:
         )
 
 
-def _mirror(cond: Cond) -> Cond:
-    out = copy.deepcopy(cond)
-    kind = out["kind"]
-    if kind == "crosses_above":
-        out["kind"] = "crosses_below"
-    elif kind == "crosses_below":
-        out["kind"] = "crosses_above"
-    elif kind == "compare":
-        out["op"] = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "=="}[out["op"]]
-    elif kind == "for_n_bars":
-        out["condition"] = _mirror(out["condition"])
-    return out
-
-
 def _resolve_touch(draft: _Draft) -> None:
     for group, role in ((draft.exit, "exit"), (draft.entry, "entry"), (draft.short_exit, "exit")):
         for cond in group:
@@ -1059,7 +981,7 @@ def _looks_like_edit(work: str, original: str) -> bool:
     if not find_symbols(Text(original)):
         return True
     # short messages that only adjust a parameter ("5% stop", "hourly", "since 2015")
-    return len(work.split()) <= 8 and not _ACTION.search(work)
+    return len(work.split()) <= 8 and not ACTION.search(work)
 
 
 def _modify(
@@ -1130,8 +1052,8 @@ def _modify(
     if fill:
         spec["execution"] = {**spec.get("execution", {}), "fill": fill}
     warnings.extend(not_expressible(text))
-    _edit_filters(text, spec, notes)
-    _edit_removals(text, spec, notes)
+    edit_filters(text, spec, notes)
+    edit_removals(text, spec, notes)
     w = text.work
 
     inds: list[dict[str, Any]] = spec.get("indicators", [])
@@ -1185,7 +1107,7 @@ def _modify(
     ):
         new_conds: list[Cond] = []
         ctx = Context(IndicatorRegistry([copy.deepcopy(i) for i in inds]))
-        for seg_role, clause in _segments(w):
+        for seg_role, clause in segments(w):
             if seg_role == role and clause.strip():
                 parsed = parse_conditions(
                     clause, ctx, role="exit" if role in ("exit", "cover") else "entry"
@@ -1197,7 +1119,7 @@ def _modify(
         for c in new_conds:
             if c.pop("touch", False) and spec.get("direction") == "short" and role == "exit":
                 c["op"] = "<="  # a short exits when the price falls back to the level
-        _merge_indicators(spec, ctx)
+        merge_indicators(spec, ctx)
         inds = spec.get("indicators", [])
         if spec.get(key) is not None and all(_replace_threshold(spec, key, c) for c in new_conds):
             continue
@@ -1215,7 +1137,7 @@ def _modify(
         w,
     )
     if flip and spec.get("direction", "long") == "long":
-        _flip_direction(spec, "short", warnings)
+        flip_direction(spec, "short", warnings)
     elif (
         re.search(
             r"\b(?:go|make it|trade it|switch to|change to|flip (?:it )?to)\s*long\b|\blong instead\b",
@@ -1223,7 +1145,7 @@ def _modify(
         )
         and spec.get("direction") == "short"
     ):
-        _flip_direction(spec, "long", warnings)
+        flip_direction(spec, "long", warnings)
     elif re.search(r"\bshort[\s-]*only\b|\bonly short\b", w):
         spec["direction"] = "short"
         spec.pop("short_entry", None)
@@ -1237,14 +1159,14 @@ def _modify(
         and spec.get("direction") == "long"
     ):
         spec["direction"] = "both"
-        spec["short_entry"] = _mirror(spec["entry"])
+        spec["short_entry"] = mirror(spec["entry"])
         if spec.get("exit"):
-            spec["short_exit"] = _mirror(spec["exit"])
+            spec["short_exit"] = mirror(spec["exit"])
         notes.append("Short entries mirror the long entry rule.")
     if unsupported:
         warnings.append(unsupported_message(unsupported))
     warnings.extend(u for u in unread if u not in warnings)
-    warnings.extend(_leftover_edit_words(w, unread))
+    warnings.extend(leftover_edit_words(w, unread))
     if spec == current and not warnings:
         quoted = " ".join(text.original.split())[:200]
         warnings.append(f"I did not understand: '{quoted}' as a change to the current strategy.")
@@ -1257,173 +1179,6 @@ def _modify(
     return ParseResult(
         "modify", spec=spec, assumptions=notes, warnings=warnings, unsupported=unsupported
     )
-
-
-_MEAN_REVERSION_KINDS = ("rsi", "zscore", "stoch", "bbands", "spread_zscore")
-
-
-_EDIT_FILLER = re.compile(
-    r"\b(?:instead|change|changes|changed|make|set|switch|use|add|remove|drop|increase|decrease|raise|lower|"
-    r"tighten|widen|update|replace|modify|adjust|put|move|also|now|try|tweak|allow|only|please|can|could|"
-    r"you|it|to|the|a|an|of|and|or|with|from|for|on|in|at|by|stop|loss|instead|rule|rules|position|"
-    r"sizing|size|capital|fees?|costs?|commission|slippage|benchmark|period|window|length|lookback|"
-    r"symbol|symbols|ticker|strategy|version|shorts?|longs?|long|direction|both|side|sides|threshold|"
-    r"thresholds|level|levels|filter|filters|exit|entry|bars?|timeframe|data|chart|trend|mirror|mirrored|"
-    r"flip|go|trade|trading|be|is|are|more|less|bit|little|tighter|wider|shorter|longer|faster|slower)\b"
-)
-
-
-def _leftover_edit_words(work: str, already: list[str]) -> list[str]:
-    """Clauses of an edit that no extractor or rule used, quoted (nothing silently dropped)."""
-    out: list[str] = []
-    for piece in re.split(r"[,;.!?\n]|\band\b|\bthen\b", work):
-        if _ACTION.search(piece) and _CONDITION_HINT.search(piece):
-            continue  # a rule clause: the rule parser reported what it could not read
-        rest = _EDIT_FILLER.sub(" ", piece)
-        clean = " ".join(piece.split())
-        if has_content(rest) and not any(clean in a for a in already):
-            out.append(f"I did not understand: '{clean}'.")
-    return out
-
-
-def _flip_direction(spec: dict[str, Any], direction: str, warnings: list[str]) -> None:
-    """'make it short': mirror the entry/exit rules and trend filters for the other side, and say
-    so when that turns a mean-reversion rule around."""
-    kinds = {i["id"]: i["kind"] for i in spec.get("indicators", [])}
-    entry = spec.get("entry") or {}
-    used = set(re.findall(r'"id": "([a-z0-9_]+)"', json.dumps(entry)))
-    spec["direction"] = direction
-    spec["entry"] = _reflect(entry, kinds)
-    if spec.get("exit"):
-        spec["exit"] = _reflect(spec["exit"], kinds)
-    spec["filters"] = [_reflect(f, kinds) for f in spec.get("filters") or []]
-    spec.pop("short_entry", None)
-    spec.pop("short_exit", None)
-    if any(kinds.get(i) in _MEAN_REVERSION_KINDS for i in used):
-        warnings.append(
-            f"Switching to {direction} inverted a mean-reversion rule: the strategy now "
-            f"{'sells short when the market is stretched up' if direction == 'short' else 'buys when the market is stretched down'}; "
-            "oscillator levels were reflected (RSI below 30 became above 70, a z-score below -2 became above 2, "
-            "the lower band became the upper band). Check the new levels."
-        )
-    else:
-        warnings.append(
-            f"Switched to {direction}: the entry, exit and filters were mirrored for the {direction} side."
-        )
-
-
-def _reflect(cond: Cond, kinds: dict[str, str]) -> Cond:
-    """The mirror of a rule for the other side, reflecting oscillator levels and band sides."""
-    out = _mirror(cond)
-
-    def walk(c: dict[str, Any]) -> None:
-        for sub in c.get("conditions", []):
-            walk(sub)
-        if "condition" in c:
-            walk(c["condition"])
-        for a, b in (("left", "right"), ("right", "left")):
-            op, other = c.get(a), c.get(b)
-            if not isinstance(op, dict) or op.get("kind") != "indicator":
-                continue
-            kind, output = kinds.get(str(op["id"])), op.get("output")
-            if kind == "bbands" and output in ("upper", "lower"):
-                op["output"] = "lower" if output == "upper" else "upper"
-            if isinstance(other, dict) and other.get("kind") == "const":
-                v = float(other["value"])
-                if kind in ("rsi", "stoch"):
-                    other["value"] = 100.0 - v
-                elif kind == "bbands" and output == "percent_b":
-                    other["value"] = 1.0 - v
-                elif kind in ("zscore", "spread_zscore", "roc", "macd"):
-                    other["value"] = -v
-
-    walk(out)
-    return out
-
-
-def _edit_filters(text: Text, spec: dict[str, Any], notes: list[str]) -> None:
-    """'add a 200-day trend filter', 'only trade when ADX is above 25', 'remove the ADX filter'."""
-    reg = IndicatorRegistry([copy.deepcopy(i) for i in spec.get("indicators", [])])
-    ctx = Context(reg)
-    filters: list[Cond] = list(spec.get("filters") or [])
-    removed = text.take(
-        r"\b(?:remove|drop|delete|no|without|get rid of)\s*(?:the\s*|all\s*(?:the\s*)?|any\s*)?(?:(adx|rsi|trend|ema|sma|moving average|volatility|vol|vix|regime|\d+[\s-]*(?:day|bar|week)s?)[\s-]*)?(?:trend\s*)?filters?\b"
-    )
-    for m in removed:
-        what = m.group(1)
-        if what is None:
-            filters = []
-            notes.append("Removed the filters.")
-            continue
-        keep = [f for f in filters if not _filter_matches(f, what, spec)]
-        if len(keep) != len(filters):
-            notes.append(f"Removed the {what} filter.")
-        filters = keep
-    if spec.get("direction") == "short":
-        trend = [_mirror(c) for c in find_trend_filters(text, ctx)]
-    else:
-        trend = find_trend_filters(text, ctx)
-    added = list(trend)
-    for role, clause in _segments(text.work):
-        if role == "filter":
-            added.extend(parse_conditions(clause, ctx, role="entry").conditions)
-            text.work = text.work.replace(clause, " " * len(clause), 1)
-    for c in added:
-        c.pop("touch", None)
-        if c not in filters:
-            filters.append(c)
-    if added:
-        _merge_indicators(spec, ctx)
-        notes.extend(a for a in ctx.assumptions if a not in notes)
-    if filters or spec.get("filters"):
-        spec["filters"] = filters
-
-
-def _filter_matches(f: Cond, what: str, spec: dict[str, Any]) -> bool:
-    kinds = {i["id"]: i for i in spec.get("indicators", [])}
-    ids = set(re.findall(r'"id": "([a-z0-9_]+)"', json.dumps(f)))
-    m = re.match(r"(\d+)", what)
-    for ident in ids:
-        ind = kinds.get(ident, {})
-        kind = str(ind.get("kind", ""))
-        if m and ind.get("window") == int(m.group(1)):
-            return True
-        if what in ("trend", "moving average", "regime") and kind in ("sma", "ema", "wma"):
-            return True
-        if what in (
-            kind,
-            "vol" if kind == "realized_vol" else "",
-            "volatility" if kind == "realized_vol" else "",
-        ):
-            return True
-        if what == "vix" and ind.get("symbol") == "^VIX":
-            return True
-    return False
-
-
-def _edit_removals(text: Text, spec: dict[str, Any], notes: list[str]) -> None:
-    """'remove the exit', 'drop MSFT' (from a basket)."""
-    if text.take(
-        r"\b(?:remove|drop|delete|no)\s*(?:the\s*)?exit(?:\s*(?:rule|condition|signal))?\b"
-    ):
-        spec.pop("exit", None)
-        notes.append("Removed the exit rule: positions close through the risk exits only.")
-    symbols = list(spec["universe"]["symbols"])
-    for m in re.finditer(
-        r"\b(?:remove|drop|exclude|without)\s+([a-z0-9^./:-]+)", text.original, re.IGNORECASE
-    ):
-        sym = m.group(1).upper()
-        if sym in symbols and len(symbols) > 1 and not spec.get("pair"):
-            symbols.remove(sym)
-            notes.append(f"Removed {sym} from the symbols.")
-    spec["universe"]["symbols"] = symbols
-
-
-def _merge_indicators(spec: dict[str, Any], ctx: Context) -> None:
-    existing = {i["id"] for i in spec.get("indicators", [])}
-    for item in ctx.registry.items:
-        if item["id"] not in existing:
-            spec.setdefault("indicators", []).append(item)
 
 
 def _replace_threshold(spec: dict[str, Any], key: str, new: Cond) -> bool:
