@@ -474,3 +474,14 @@ def test_approximations_are_said() -> None:
     assert any("Risk-based sizing" in a for a in r.assumptions)
     r = parse("Buy SPY when RSI(14) < 30, sell when RSI(14) > 70, using limit orders")
     assert any("limit orders" in w and "not supported" in w for w in r.warnings)
+
+
+async def test_a_complete_new_request_after_a_question_stands_alone(
+    client: httpx.AsyncClient, make_user: Any
+) -> None:
+    user = await make_user()
+    first = await chat(client, user, "I'd like to trade AAPL")
+    assert first["intent"] == "clarify"
+    second = await chat(client, user, BASE, first["conversation_id"])
+    assert second["intent"] == "new"
+    assert second["spec"]["universe"]["symbols"] == ["SPY"]

@@ -91,13 +91,14 @@ class OfflineProvider:
     def propose_sync(self, turn: TurnInput) -> Proposal:
         started = time.perf_counter()
         parsed = parse_message(turn.message, turn.current_spec, today=self.today)
-        if turn.pending and turn.current_spec is None and parsed.intent != "refuse":
-            # answering a clarifying question: read the whole request so far as one message
-            combined = parse_message(
-                "\n".join([*turn.pending, turn.message]), None, today=self.today
-            )
-            if combined.spec is not None or parsed.intent in ("clarify", "unsupported"):
-                parsed = combined
+        if (
+            turn.pending
+            and turn.current_spec is None
+            and parsed.intent in ("clarify", "unsupported")
+        ):
+            # answering a clarifying question (the message alone is not a complete request):
+            # read the whole request so far as one message
+            parsed = parse_message("\n".join([*turn.pending, turn.message]), None, today=self.today)
         checked = None
         intent: str = parsed.intent
         reply = parsed.answer or parsed.clarification or ""
