@@ -2,8 +2,9 @@
 missing exits, supported markets/timeframes, and the default protective stop.
 
 Decision (documented in docs/strategy-ai.md): a spec with no exit condition and no risk exit
-gets a protective 10% stop loss, and the reply SAYS so in `warnings`. A crossover entry with no
-exit gets the opposite cross as exit (listed in the assumptions by the parser).
+gets a protective 10% stop loss, and the reply SAYS so in `warnings`. A crossover entry for which
+the user described no exit at all (no exit clause, no stop/take-profit/holding limit) gets the
+opposite cross as exit (listed in the assumptions by the parser).
 """
 
 from __future__ import annotations
