@@ -647,6 +647,8 @@ def _for_n(cond: Cond, n: int | None) -> Cond:
 def _bare_rule(piece: str, ctx: Context, role: str) -> Cond | None:
     """Rules written without a comparison word: 'on a new 55-day high', 'exit on a 20-day low',
     'sell at the middle band'."""
+    if re.search(r"%|\bwithin\b|\bnear\b|\bclose to\b|\baway\b|\bof its\b", piece):
+        return None  # "within 5% of its 52-week high" is not a breakout
     hl = _HIGH_LOW.search(piece)
     if hl:
         window = _window(hl.group(1), hl.group(2), ctx)

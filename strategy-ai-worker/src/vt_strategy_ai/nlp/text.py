@@ -399,6 +399,17 @@ def find_fill(text: Text) -> str | None:
         text.work = text.work[:a] + " " * (b - a) + text.work[b:]
     if at_close:
         return "close"
+    # "buy at the open" / "sell at the next open" is the default fill: nothing to change
+    for m in reversed(
+        list(
+            re.finditer(
+                r"\b(?:buy|sell|enter|exit|cover|short)\s+(?:[a-z0-9/.:^]+\s+)?(at\s+the\s+(?:next\s+(?:bar'?s?\s+)?)?open)\b(?!\s*(?:is|was|>|<|above|below))",
+                text.work,
+            )
+        )
+    ):
+        a, b = m.span(1)
+        text.work = text.work[:a] + " " * (b - a) + text.work[b:]
     if text.take(
         r"(?:fill(?:ed)?|execute[d]?)\s*(?:orders?\s*)?(?:at|on)\s*(?:the\s*)?next\s*(?:bar'?s?\s*)?open"
     ):
