@@ -152,6 +152,18 @@ async def test_unmapped_clauses_from_the_model_become_quoted_warnings() -> None:
     assert "unmapped" in script.received[0]["messages"][0]["content"]
 
 
+async def test_what_the_model_left_unmapped_is_cross_checked() -> None:
+    script = Script([VALID])  # the model lists nothing as unmapped
+    with StubServer(openai_app(script)) as url:
+        provider = OpenAIProvider("gpt-test", api_key=SecretStr("sk-test"), base_url=url + "/v1")
+        proposal = await provider.propose(
+            TurnInput(message="sma cross spy, but not within 2 days of FOMC"), None
+        )
+    assert len(proposal.warnings) == 1
+    assert "fomc" in proposal.warnings[0]
+    assert "not supported" in proposal.warnings[0]
+
+
 async def test_openai_compatible_tool_calls_retry(openai_stub: tuple[str, Script]) -> None:
     url, script = openai_stub
     script.answers[:] = [INVALID, VALID]

@@ -25,6 +25,7 @@ from vt_strategy_ai.llm.prompts import (
     user_content,
     validate_envelope,
 )
+from vt_strategy_ai.nlp.coverage import cross_check
 from vt_strategy_ai.nlp.parser import parse_message
 from vt_strategy_ai.spec.checks import check_spec
 
@@ -50,6 +51,12 @@ class LLMUnavailable(Exception):
         self.provider = provider
         self.message = message
         self.status = status
+
+
+def _model_warnings(message: str, envelope: Any) -> list[str]:
+    """The model's own unmapped clauses, plus what StrategySpec cannot express that it missed."""
+    own = unmapped_warnings(envelope)
+    return own + cross_check(message, own)
 
 
 def _give_up(provider: str, model: str | None, errors: list[str], attempts: int) -> Proposal:
@@ -256,7 +263,7 @@ class AnthropicProvider:
                         reply=reply,
                         checked=checked,
                         clarification=clarification,
-                        warnings=unmapped_warnings(envelope),
+                        warnings=_model_warnings(turn.message, envelope),
                         provider=self.name,
                         model=self.model,
                         tokens_in=tokens_in,
@@ -448,7 +455,7 @@ class OpenAIProvider:
                         reply=reply,
                         checked=checked,
                         clarification=clarification,
-                        warnings=unmapped_warnings(envelope),
+                        warnings=_model_warnings(turn.message, envelope),
                         provider=self.name,
                         model=self.model,
                         tokens_in=tokens_in,

@@ -59,6 +59,23 @@ def not_expressible(text: Text) -> list[str]:
     return warnings
 
 
+def cross_check(message: str, warnings: list[str]) -> list[str]:
+    """For a model's answer: the not-expressible clauses of the message its own `unmapped` list
+    did not mention (the platform checks the model instead of trusting it)."""
+    said = " ".join(warnings).lower()
+    out: list[str] = []
+    text = Text(message)
+    for rx, why in _NOT_EXPRESSIBLE:
+        for m in rx.finditer(text.work):
+            if m.group(0).strip() not in said:
+                start, end = _clause_bounds(text.work, m.start(), m.end())
+                quoted = " ".join(text.work[start:end].split())
+                note = f"I did not understand: '{quoted}' — {why}."
+                if note not in out:
+                    out.append(note)
+    return out
+
+
 def _clause_bounds(work: str, start: int, end: int) -> tuple[int, int]:
     left = 0
     for m in _CLAUSE_BREAK.finditer(work, 0, start):
