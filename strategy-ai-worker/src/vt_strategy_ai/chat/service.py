@@ -241,6 +241,8 @@ async def chat_turn(
             question = _unknown_symbols_question(check.unknown, check.matches)
             proposal.intent, proposal.reply, proposal.clarification = "clarify", question, question
             intent, spec = "clarify", None
+            # the checks' notes were about a spec that is not saved
+            warnings = list(proposal.warnings) + [w for w in warnings if "could not check" in w]
     if spec is not None:
         if intent == "modify" and strategy is None:
             intent = "new"
