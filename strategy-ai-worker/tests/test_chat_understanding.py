@@ -485,3 +485,35 @@ async def test_a_complete_new_request_after_a_question_stands_alone(
     second = await chat(client, user, BASE, first["conversation_id"])
     assert second["intent"] == "new"
     assert second["spec"]["universe"]["symbols"] == ["SPY"]
+
+
+@pytest.mark.parametrize(
+    ("text", "negated"),
+    [
+        ("Buy SPY when RSI(14) < 30 unless VIX is above 40, sell when RSI(14) > 70", True),
+        (
+            "Buy SPY when RSI(14) < 30 but not when ADX(14) is above 30, sell when RSI(14) > 70",
+            True,
+        ),
+        (
+            "Buy SPY when RSI(14) < 30 except when the close is below the 200-day SMA, sell when RSI(14) > 70",
+            True,
+        ),
+        (
+            "Buy SPY when RSI(14) < 30 as long as the close is above the 200-day SMA, sell when RSI(14) > 70",
+            False,
+        ),
+    ],
+)
+def test_conditions_joined_by_unless_and_as_long_as(text: str, negated: bool) -> None:
+    r = parse(text)
+    assert r.spec is not None
+    first, second = r.spec["entry"]["conditions"]
+    assert first["left"]["id"] == "rsi_14"
+    assert (second["kind"] == "not") is negated
+    assert not r.warnings
+
+
+def test_an_unused_tail_of_a_comparison_is_reported() -> None:
+    r = parse("Buy SPY when RSI(14) is above 30 if the market is calm, sell when RSI(14) > 70")
+    assert any("market is calm" in w for w in r.warnings)

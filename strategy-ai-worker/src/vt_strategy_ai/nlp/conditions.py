@@ -89,7 +89,7 @@ def _window(num: str | None, unit: str | None, ctx: Context) -> int | None:
 
 # words that carry no rule on their own (a leftover made only of these is not reported)
 _FILLER_WORDS = """
-    hi hello hey thanks thank cheers great cool test tested testing see check
+    hi hello hey thanks thank cheers great cool test tested testing see check line lines
     a an the and or but then also only just please i we you me my our it its this that these
     those is are be been being was were will would should could can to of on in at by for from
     with as into onto when if once whenever while after before until so than per each every any
@@ -510,69 +510,88 @@ def parse_conditions(chunk: str, ctx: Context, *, role: str) -> ParsedConditions
     conds, rest = _consecutive(chunk, ctx)
     # "between 40 and 50" -> "above 40 and below 50" (the second part reads the same operand)
     rest = _BETWEEN.sub(r"above \1 and is below \2", rest)
+    # "unless X" / "except when X" / "but not when X" -> NOT X; "as long as X" -> AND X
+    rest = _NEGATED.sub(f" , {_NOT_MARK} ", rest)
+    rest = _ALSO_REQUIRED.sub(" , ", rest)
     join = "any" if _OR.search(rest) and not re.search(r"\beither\b.*\band\b", rest) else "all"
     for piece in _split(rest):
-        n_bars = None
-        fm = _FOR_N.search(piece)
-        if fm:
-            n_bars = int(fm.group(1) or fm.group(2))
-            piece = piece[: fm.start()] + " " + piece[fm.end() :]
-        if _MULTIPLE.search(piece) and _CMP.search(piece):
-            ctx.not_supported.append(
-                f"I did not understand: '{_clean(piece)}' — comparing with a multiple of another value "
-                "(e.g. 'twice the average volume') is not supported yet."
-            )
-            continue
-        m = _CMP.search(piece)
-        if not m:
-            cond = _bare_rule(piece, ctx, role)
-            if cond is not None:
-                conds.append(_for_n(cond, n_bars))
-            else:
-                ctx.not_understood(piece)
-            continue
-        kind = m.lastgroup or ""
-        left_txt, right_txt = piece[: m.start()], piece[m.end() :]
-        left = last_operand(left_txt, ctx)
-        if left is None and "close" in m.group(0):
-            left = _price("close")
-        if left is not None and left.get("kind") == "const":
-            left = _window_as_ma(left, ctx) or left
-        if left is None:
-            if has_content(_without_operands(left_txt, ctx)):
-                ctx.not_understood(piece)  # "when it gaps up more than 2%": not a rule on the close
-                continue
-            left = ctx.last_left or _subject(piece[m.end() :], ctx)
-        if left.get("kind") == "const":
-            # "5% below the 20-day SMA", "2 standard deviations below ...": not a rule on the number
-            ctx.not_supported.append(
-                f"I did not understand: '{_clean(piece)}' — a distance from another value "
-                "(e.g. '5% below the 20-day SMA') is not supported yet; compare with the value itself, "
-                "or use a z-score or Bollinger band."
-            )
-            continue
-        right = first_operand(right_txt, ctx)
-        if right is not None and right.get("kind") == "const" and kind in ("xa", "xb", "x"):
-            right = _window_as_ma(right, ctx) or right
-        if right is None:
-            zero = (kind in ("gt", "lt") and re.search(r"positive|negative", m.group(0))) or (
-                kind == "touch" and re.search(r"\b(?:mean|average|zero|middle)\b", right_txt)
-            )
-            pronoun = not right_txt.strip() or re.search(
-                r"\b(?:it|them|that|this|back)\b", right_txt
-            )
-            if zero:
-                right = {"kind": "const", "value": 0.0}
-            elif pronoun and ctx.last_right is not None:
-                right = ctx.last_right  # "sell below it", "sell when it crosses back below"
-            else:
-                ctx.not_understood(piece)
-                continue
-        ctx.last_left, ctx.last_right = left, right
-        conds.append(_for_n(_make(kind, left, right, role), n_bars))
+        negate = False
+        if piece.lstrip().startswith(_NOT_MARK) or _NOT_LEAD.match(piece):
+            negate = True
+            piece = _NOT_LEAD.sub(" ", piece.replace(_NOT_MARK, " ", 1), count=1)
+        cond = _piece(piece, ctx, role)
+        if cond is not None:
+            conds.append({"kind": "not", "condition": cond} if negate else cond)
     return ParsedConditions(conds, join)
 
 
+def _piece(piece: str, ctx: Context, role: str) -> Cond | None:
+    """The one condition in a clause piece, or None (what was not understood is recorded)."""
+    n_bars = None
+    fm = _FOR_N.search(piece)
+    if fm:
+        n_bars = int(fm.group(1) or fm.group(2))
+        piece = piece[: fm.start()] + " " + piece[fm.end() :]
+    if _MULTIPLE.search(piece) and _CMP.search(piece):
+        ctx.not_supported.append(
+            f"I did not understand: '{_clean(piece)}' — comparing with a multiple of another value "
+            "(e.g. 'twice the average volume') is not supported yet."
+        )
+        return None
+    m = _CMP.search(piece)
+    if not m:
+        cond = _bare_rule(piece, ctx, role)
+        if cond is not None:
+            return _for_n(cond, n_bars)
+        ctx.not_understood(piece)
+        return None
+    kind = m.lastgroup or ""
+    left_txt, right_txt = piece[: m.start()], piece[m.end() :]
+    left = last_operand(left_txt, ctx)
+    if left is None and "close" in m.group(0):
+        left = _price("close")
+    if left is not None and left.get("kind") == "const":
+        left = _window_as_ma(left, ctx) or left
+    if left is None:
+        if has_content(_without_operands(left_txt, ctx)):
+            ctx.not_understood(piece)  # "when it gaps up more than 2%": not a rule on the close
+            return None
+        left = ctx.last_left or _subject(piece[m.end() :], ctx)
+    if left.get("kind") == "const":
+        # "5% below the 20-day SMA", "2 standard deviations below ...": not a rule on the number
+        ctx.not_supported.append(
+            f"I did not understand: '{_clean(piece)}' — a distance from another value "
+            "(e.g. '5% below the 20-day SMA') is not supported yet; compare with the value itself, "
+            "or use a z-score or Bollinger band."
+        )
+        return None
+    right = first_operand(right_txt, ctx)
+    if right is not None:
+        _report_tail(right_txt, ctx)
+    if right is not None and right.get("kind") == "const" and kind in ("xa", "xb", "x"):
+        right = _window_as_ma(right, ctx) or right
+    if right is None:
+        zero = (kind in ("gt", "lt") and re.search(r"positive|negative", m.group(0))) or (
+            kind == "touch" and re.search(r"\b(?:mean|average|zero|middle)\b", right_txt)
+        )
+        pronoun = not right_txt.strip() or re.search(r"\b(?:it|them|that|this|back)\b", right_txt)
+        if zero:
+            right = {"kind": "const", "value": 0.0}
+        elif pronoun and ctx.last_right is not None:
+            right = ctx.last_right  # "sell below it", "sell when it crosses back below"
+        else:
+            ctx.not_understood(piece)
+            return None
+    ctx.last_left, ctx.last_right = left, right
+    return _for_n(_make(kind, left, right, role), n_bars)
+
+
+_NOT_MARK = "~not~"
+_NEGATED = re.compile(
+    r"\b(?:unless|except\s+(?:when|if|while)|but\s+not\s+(?:when|if|while)|and\s+not\s+(?:when|if|while))\b"
+)
+_ALSO_REQUIRED = re.compile(r"\b(?:as\s+long\s+as|provided(?:\s+that)?|only\s+(?:if|when|while))\b")
+_NOT_LEAD = re.compile(r"^\s*not\s+(?:when|if|while)\b")
 _FOR_N = re.compile(
     r"\bfor\s*(?:the\s*)?(?:last\s*|past\s*|at least\s*)?(\d+)\s*(?:consecutive\s*|straight\s*)?(?:days?|bars?|sessions?|candles?|weeks?|hours?|closes?)(?:\s*in\s*a\s*row)?"
     r"|\b(\d+)\s*(?:consecutive\s*|straight\s*)?(?:days?|bars?|sessions?|candles?|closes?)\s*in\s*a\s*row"
@@ -617,6 +636,17 @@ def find_topic(text: str, ctx: Context) -> None:
     if len({kinds[h.build] for h in hits}) != 1:
         return
     ctx.topic = _materialise(sorted(hits, key=lambda h: -(h.end - h.start))[0], ctx)
+
+
+def _report_tail(right_txt: str, ctx: Context) -> None:
+    """What follows the right operand of a comparison was not used: report it if it says
+    something ('is above 30 if the market is calm')."""
+    hits = sorted(find_operands(right_txt, ctx), key=lambda h: (h.start, -h.end))
+    if not hits:
+        return
+    tail = right_txt[hits[0].end :]
+    if _CMP.search(tail) or has_content(_without_operands(tail, ctx)):
+        ctx.not_understood(tail)
 
 
 def _window_as_ma(op: Operand, ctx: Context) -> Operand | None:
