@@ -158,6 +158,20 @@ def test_frequent_phrasings(text: str, check: Any) -> None:
             lambda s: s["period"] == {"start": "2010-01-01", "end": "2012-06-30"},
         ),
         (
+            "Enter long on MSFT if the 10-day EMA > 20-day EMA > 50-day EMA; exit if the 10-day EMA < 20-day EMA",
+            lambda s: [c["right"]["id"] for c in s["entry"]["conditions"]] == ["ema_20", "ema_50"],
+        ),
+        (
+            "Buy ETH/USDT on 1h when the 20 EMA crosses the 50 EMA from below; sell when it crosses from above",
+            lambda s: (
+                s["entry"]["kind"] == "crosses_above" and s["exit"]["kind"] == "crosses_below"
+            ),
+        ),
+        (
+            "Go short GLD whenever it closes 3 days in a row higher and RSI(5) > 80; cover after 5 days",
+            lambda s: s["direction"] == "short" and s["entry"]["conditions"][0]["n"] == 3,
+        ),
+        (
             "Short TSLA when it breaks below its 20-day low, cover on a 10-day high, 5% stop",
             lambda s: s["direction"] == "short" and s["exit"]["right"]["output"] == "upper",
         ),

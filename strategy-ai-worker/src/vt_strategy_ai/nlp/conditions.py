@@ -476,7 +476,7 @@ def _consecutive(chunk: str, ctx: Context) -> tuple[list[Cond], str]:
     found: list[Cond] = []
     rx = re.compile(
         r"(\d+)\s*(?:consecutive\s*|straight\s*)?(down|up|red|green|lower|higher|losing|winning|negative|positive|declining|rising|falling|bearish|bullish)\s*(?:closing\s*)?(?:days?|bars?|closes?|candles?|sessions?|weeks?|hours?|periods?)(?:\s*in\s*a\s*row)?"
-        r"|(\d+)\s*(?:days?|bars?|sessions?|candles?)\s*in\s*a\s*row\s*(?:of|with)?\s*(lower|higher|down|up|red|green)\s*(?:closes?)?"
+        r"|(?:(?:it\s*|price\s*|the\s*price\s*)?clos(?:es|ed)\s*)?(\d+)\s*(?:days?|bars?|sessions?|candles?)\s*in\s*a\s*row\s*(?:of|with)?\s*(lower|higher|down|up|red|green)\s*(?:closes?)?"
         r"|(?:closes?|closed)\s*(lower|higher|down|up)\s*(\d+)\s*(?:days?|bars?|sessions?|times)\s*in\s*a\s*row"
     )
     for m in rx.finditer(chunk):
@@ -510,6 +510,10 @@ def parse_conditions(chunk: str, ctx: Context, *, role: str) -> ParsedConditions
     conds, rest = _consecutive(chunk, ctx)
     # "between 40 and 50" -> "above 40 and below 50" (the second part reads the same operand)
     rest = _BETWEEN.sub(r"above \1 and is below \2", rest)
+    # "crosses the 50 EMA from below" -> "crosses above the 50 EMA"
+    rest = _CROSS_FROM.sub(
+        lambda m: f"crosses {'above' if m.group(2) == 'below' else 'below'}{m.group(1)}", rest
+    )
     # "unless X" / "except when X" / "but not when X" -> NOT X; "as long as X" -> AND X
     rest = _NEGATED.sub(f" , {_NOT_MARK} ", rest)
     rest = _ALSO_REQUIRED.sub(" , ", rest)
@@ -566,8 +570,11 @@ def _piece(piece: str, ctx: Context, role: str) -> Cond | None:
         )
         return None
     right = first_operand(right_txt, ctx)
+    chained: Cond | None = None
     if right is not None:
-        _report_tail(right_txt, ctx)
+        chained = _chained(right_txt, right, ctx, role)
+        if chained is None:
+            _report_tail(right_txt, ctx)
     if right is not None and right.get("kind") == "const" and kind in ("xa", "xb", "x"):
         right = _window_as_ma(right, ctx) or right
     if right is None:
@@ -583,9 +590,28 @@ def _piece(piece: str, ctx: Context, role: str) -> Cond | None:
             ctx.not_understood(piece)
             return None
     ctx.last_left, ctx.last_right = left, right
-    return _for_n(_make(kind, left, right, role), n_bars)
+    cond = _for_n(_make(kind, left, right, role), n_bars)
+    if chained is not None:
+        return {"kind": "all", "conditions": [cond, chained]}
+    return cond
 
 
+def _chained(right_txt: str, right: Operand, ctx: Context, role: str) -> Cond | None:
+    """'the 10-day EMA > 20-day EMA > 50-day EMA': the right operand compared again."""
+    hits = sorted(find_operands(right_txt, ctx), key=lambda h: (h.start, -h.end))
+    if not hits:
+        return None
+    tail = right_txt[hits[0].end :]
+    m = _CMP.match(tail.lstrip())
+    if not m or m.lastgroup not in ("gt", "lt", "ge", "le"):
+        return None
+    third = first_operand(tail.lstrip()[m.end() :], ctx)
+    if third is None:
+        return None
+    return _make(m.lastgroup, right, third, role)
+
+
+_CROSS_FROM = re.compile(r"\bcross(?:es|ed|ing)?\b([^,;]*?)\s+from\s+(below|above)\b")
 _NOT_MARK = "~not~"
 _NEGATED = re.compile(
     r"\b(?:unless|except\s+(?:when|if|while)|but\s+not\s+(?:when|if|while)|and\s+not\s+(?:when|if|while))\b"
