@@ -74,7 +74,10 @@ class UpstreamClients:
                     f"the market-data service is unreachable ({type(exc).__name__})"
                 )
                 continue
-            if resp.status_code == 404:
+            if resp.status_code == 404 and resp.headers.get("content-type", "").startswith(
+                "application/problem+json"
+            ):
+                # the service's own "unknown symbol" problem, not a 404 from something else
                 check.unknown.append(symbol)
                 check.matches[symbol] = await self.search(symbol, user_id)
                 continue
