@@ -172,6 +172,13 @@ def test_frequent_phrasings(text: str, check: Any) -> None:
             lambda s: s["direction"] == "short" and s["entry"]["conditions"][0]["n"] == 3,
         ),
         (
+            # the gateway's OpenAPI example message
+            "Buy SPY when the 20-day SMA crosses above the 50-day, sell on the cross back.",
+            lambda s: (
+                s["entry"]["right"]["id"] == "sma_50" and s["exit"]["kind"] == "crosses_below"
+            ),
+        ),
+        (
             "Short TSLA when it breaks below its 20-day low, cover on a 10-day high, 5% stop",
             lambda s: s["direction"] == "short" and s["exit"]["right"]["output"] == "upper",
         ),

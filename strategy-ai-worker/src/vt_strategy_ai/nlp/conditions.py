@@ -569,7 +569,7 @@ def _piece(piece: str, ctx: Context, role: str) -> Cond | None:
             "or use a z-score or Bollinger band."
         )
         return None
-    right = first_operand(right_txt, ctx)
+    right = first_operand(right_txt, ctx) or _elided_average(left, right_txt, ctx)
     chained: Cond | None = None
     if right is not None:
         chained = _chained(right_txt, right, ctx, role)
@@ -662,6 +662,26 @@ def find_topic(text: str, ctx: Context) -> None:
     if len({kinds[h.build] for h in hits}) != 1:
         return
     ctx.topic = _materialise(sorted(hits, key=lambda h: -(h.end - h.start))[0], ctx)
+
+
+_ELIDED = re.compile(
+    r"^\s*(?:the\s*|its\s*)?(\d+)[\s-]*(d|day|days|bar|bars|period|periods|week|weeks|hour|hours)\b(?!\s*(?:high|low))"
+)
+
+
+def _elided_average(left: Operand, right_txt: str, ctx: Context) -> Operand | None:
+    """'the 20-day SMA crosses above the 50-day': the same kind of average, another length."""
+    if left.get("kind") != "indicator":
+        return None
+    item = next((i for i in ctx.registry.items if i["id"] == left["id"]), None)
+    m = _ELIDED.match(right_txt)
+    if item is None or item["kind"] not in ("sma", "ema", "wma") or m is None:
+        return None
+    window = _window(m.group(1), m.group(2), ctx)
+    if window is None:
+        return None
+    kind = str(item["kind"])
+    return _ind(ctx.registry.add(kind, f"{kind}_{window}", window=window))
 
 
 def _report_tail(right_txt: str, ctx: Context) -> None:
