@@ -172,6 +172,14 @@ def test_frequent_phrasings(text: str, check: Any) -> None:
             lambda s: s["direction"] == "short" and s["entry"]["conditions"][0]["n"] == 3,
         ),
         (
+            "Buy SPY when the 10-day SMA crosses above the 50-day SMA, sell when it crosses below the 50-day SMA",
+            lambda s: s["exit"]["left"]["id"] == "sma_10",
+        ),
+        (
+            "Buy SPY when RSI(14) is below 30, sell when it is above 70, only trade above the 200-day SMA",
+            lambda s: s["filters"][0]["left"] == {"kind": "price", "field": "close"},
+        ),
+        (
             # the gateway's OpenAPI example message
             "Buy SPY when the 20-day SMA crosses above the 50-day, sell on the cross back.",
             lambda s: (
@@ -538,3 +546,12 @@ def test_conditions_joined_by_unless_and_as_long_as(text: str, negated: bool) ->
 def test_an_unused_tail_of_a_comparison_is_reported() -> None:
     r = parse("Buy SPY when RSI(14) is above 30 if the market is calm, sell when RSI(14) > 70")
     assert any("market is calm" in w for w in r.warnings)
+
+
+def test_an_edit_the_strategy_already_has_says_so() -> None:
+    base = parse(BASE + ", 3% stop, only trade above the 200-day SMA").spec
+    r = parse("use a 3% stop loss and only trade above the 200-day SMA", base)
+    assert r.spec == base
+    assert r.warnings == [
+        "The strategy already does what 'use a 3% stop loss and only trade above the 200-day SMA' asks: nothing changed."
+    ]

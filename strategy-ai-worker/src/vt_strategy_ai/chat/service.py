@@ -96,7 +96,9 @@ def _compose(
         parts.append(f"Updated the strategy (version {version}): changed {changed}.")
     elif proposal.intent == "modify":
         parts.append(
-            "Nothing changed: I did not find an edit in that message. Try e.g. 'make the stop 3%' or 'use EMA instead'."
+            "Nothing changed (the warnings below say why)."
+            if warnings
+            else "Nothing changed: I did not find an edit in that message. Try e.g. 'make the stop 3%' or 'use EMA instead'."
         )
     else:
         parts.append(f"Here is your strategy, '{spec.name}' (version {version}).")

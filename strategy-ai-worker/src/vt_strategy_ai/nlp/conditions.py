@@ -560,7 +560,8 @@ def _piece(piece: str, ctx: Context, role: str) -> Cond | None:
         if has_content(_without_operands(left_txt, ctx)):
             ctx.not_understood(piece)  # "when it gaps up more than 2%": not a rule on the close
             return None
-        left = ctx.last_left or _subject(piece[m.end() :], ctx)
+        pronoun = re.search(r"\b(?:it|they|them)\b", left_txt) is not None
+        left = (ctx.last_left if pronoun else None) or _implicit_left(piece[m.end() :], ctx)
     if left.get("kind") == "const":
         # "5% below the 20-day SMA", "2 standard deviations below ...": not a rule on the number
         ctx.not_supported.append(
@@ -634,6 +635,21 @@ _SLOPE = re.compile(
     r"\b(?:is\s*|are\s*|starts?\s*|turns?\s*)?(rising|increasing|sloping up|turning up|going up|falling|decreasing|declining|sloping down|turning down|going down)\b"
 )
 _AT_OPERAND = re.compile(r"^\s*(?:at|on|to)\s+(?:the\s+)?(.+)$")
+
+
+_PRICE_SCALE = ("sma", "ema", "wma", "bbands", "donchian", "vwap")
+
+
+def _implicit_left(right_txt: str, ctx: Context) -> Operand:
+    """The subject of a comparison written without one: the close when compared with a price-level
+    indicator ('only trade above the 200-day SMA'), else the previous subject ('sell when it is
+    above 70'), else the message's oscillator or the close."""
+    right = first_operand(right_txt, ctx)
+    if right is not None and right.get("kind") == "indicator":
+        item = next((i for i in ctx.registry.items if i["id"] == right["id"]), None)
+        if item is not None and item["kind"] in _PRICE_SCALE and not item.get("symbol"):
+            return _price("close")
+    return ctx.last_left or _subject(right_txt, ctx)
 
 
 def _subject(right_txt: str, ctx: Context) -> Operand:

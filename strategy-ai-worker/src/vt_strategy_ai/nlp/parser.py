@@ -1099,6 +1099,7 @@ def _modify(
     # rules: "buy when RSI below 25" replaces the matching threshold, otherwise the whole rule
     also = bool(re.search(r"\b(?:also|add|and also)\b", w))
     unread: list[str] = []
+    rules_found = False
     for role, key in (
         ("long", "entry"),
         ("exit", "exit"),
@@ -1116,6 +1117,7 @@ def _modify(
         unread.extend(not_understood_warnings(ctx))
         if not new_conds:
             continue
+        rules_found = True
         for c in new_conds:
             if c.pop("touch", False) and spec.get("direction") == "short" and role == "exit":
                 c["op"] = "<="  # a short exits when the price falls back to the level
@@ -1169,7 +1171,14 @@ def _modify(
     warnings.extend(leftover_edit_words(w, unread))
     if spec == current and not warnings:
         quoted = " ".join(text.original.split())[:200]
-        warnings.append(f"I did not understand: '{quoted}' as a change to the current strategy.")
+        read_something = rules_found or text.work != _strip_symbols(
+            Text(text.original).work, [h.symbol for h in hits]
+        )
+        warnings.append(
+            f"The strategy already does what '{quoted}' asks: nothing changed."
+            if read_something
+            else f"I did not understand: '{quoted}' as a change to the current strategy."
+        )
     spec = _rename_ids(spec)
     spec["name"] = (
         auto_name(spec)
