@@ -560,8 +560,8 @@ def _piece(piece: str, ctx: Context, role: str) -> Cond | None:
         if has_content(_without_operands(left_txt, ctx)):
             ctx.not_understood(piece)  # "when it gaps up more than 2%": not a rule on the close
             return None
-        pronoun = re.search(r"\b(?:it|they|them)\b", left_txt) is not None
-        left = (ctx.last_left if pronoun else None) or _implicit_left(piece[m.end() :], ctx)
+        refers_back = re.search(r"\b(?:it|they|them)\b", left_txt) is not None
+        left = (ctx.last_left if refers_back else None) or _implicit_left(piece[m.end() :], ctx)
     if left.get("kind") == "const":
         # "5% below the 20-day SMA", "2 standard deviations below ...": not a rule on the number
         ctx.not_supported.append(
