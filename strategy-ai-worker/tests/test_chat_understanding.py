@@ -180,6 +180,14 @@ def test_frequent_phrasings(text: str, check: Any) -> None:
             lambda s: s["filters"][0]["left"] == {"kind": "price", "field": "close"},
         ),
         (
+            "Buy the S&P 500 when it is above its 200-day moving average, otherwise stay in cash",
+            lambda s: s["exit"]["op"] == "<" and s["exit"]["right"] == s["entry"]["right"],
+        ),
+        (
+            "Buy SPY if RSI(14) crosses back above 30 after being below it; exit if RSI(14) reaches 60",
+            lambda s: s["entry"]["kind"] == "crosses_above" and s["exit"]["right"]["value"] == 60.0,
+        ),
+        (
             # the gateway's OpenAPI example message
             "Buy SPY when the 20-day SMA crosses above the 50-day, sell on the cross back.",
             lambda s: (

@@ -510,6 +510,12 @@ def parse_conditions(chunk: str, ctx: Context, *, role: str) -> ParsedConditions
     conds, rest = _consecutive(chunk, ctx)
     # "between 40 and 50" -> "above 40 and below 50" (the second part reads the same operand)
     rest = _BETWEEN.sub(r"above \1 and is below \2", rest)
+    # "crosses back above 30 after being below it": the cross already says so
+    rest = re.sub(
+        r"\bafter\s+(?:being|it was|trading)\s+(?:below|above|under|over)\s+(?:it|that|this|there|them)\b",
+        " ",
+        rest,
+    )
     # "crosses the 50 EMA from below" -> "crosses above the 50 EMA"
     rest = _CROSS_FROM.sub(
         lambda m: f"crosses {'above' if m.group(2) == 'below' else 'below'}{m.group(1)}", rest

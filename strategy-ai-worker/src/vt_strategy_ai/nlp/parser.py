@@ -380,6 +380,12 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     if _PAIRS.search(text.work) and len(symbols) >= 2:
         return _pairs(text, draft, period, costs, sizing, capital, risk, unsupported)
 
+    otherwise_flat = bool(
+        text.take(
+            r",?\s*\b(?:and\s+)?(?:otherwise|else)\s*,?\s*(?:stay|be|go|move|remain|sit)?\s*(?:in\s+cash|flat|out(?:\s+of\s+the\s+market)?|in\s+t-?bills)\b"
+            r"|,?\s*\b(?:stay|be|go|remain|sit)\s+(?:in\s+cash|flat|out)\s+otherwise\b|,?\s*\bflat\s+otherwise\b"
+        )
+    )
     _templates(text, draft)
     for role, clause in segments(text.work):
         if role == "filter":
@@ -456,10 +462,13 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
             )
 
     if draft.trend_filters:
-        if draft.direction == "short":
-            draft.filters.extend(mirror(c) for c in draft.trend_filters)
-        else:
-            draft.filters.extend(draft.trend_filters)
+        trend = (
+            [mirror(c) for c in draft.trend_filters]
+            if draft.direction == "short"
+            else list(draft.trend_filters)
+        )
+        # "200-day moving average filter: be long when price is above the 200 dma" says it twice
+        draft.filters.extend(c for c in trend if c not in draft.entry and c not in draft.filters)
         if draft.direction == "both":
             ctx.assume(
                 "The trend filter gates both long and short entries (filters apply to every entry)."
@@ -473,6 +482,12 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
             return _clarify_missing(draft, text, unsupported, hits_exist=bool(symbols))
 
     _resolve_touch(draft)
+    if otherwise_flat and not draft.exit and draft.direction != "both":
+        draft.exit = [mirror(c) for c in draft.entry]
+        draft.exit_said = True
+        assumptions.append(
+            "'Otherwise stay in cash' read as: exit when the entry condition no longer holds."
+        )
 
     # symmetric exits for crossovers, only when the user described no exit at all
     if (
