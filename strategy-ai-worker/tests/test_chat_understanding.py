@@ -563,3 +563,15 @@ def test_an_edit_the_strategy_already_has_says_so() -> None:
     assert r.warnings == [
         "The strategy already does what 'use a 3% stop loss and only trade above the 200-day SMA' asks: nothing changed."
     ]
+
+
+def test_basket_weights_and_rotation() -> None:
+    r = parse(
+        "Buy a basket of AAPL, MSFT and NVDA with 40/30/30 weights when the close is above the 50-day SMA, sell below it"
+    )
+    assert r.spec is not None
+    assert r.spec["universe"]["weights"] == {"AAPL": 0.4, "MSFT": 0.3, "NVDA": 0.3}
+    assert not r.warnings
+    r = parse("Rotate between SPY and TLT: hold SPY when its 200-day SMA is rising, otherwise TLT")
+    assert r.spec is None
+    assert any("rotation between assets" in w for w in r.warnings)

@@ -90,6 +90,7 @@ def _window(num: str | None, unit: str | None, ctx: Context) -> int | None:
 # words that carry no rule on their own (a leftover made only of these is not reported)
 _FILLER_WORDS = """
     hi hello hey thanks thank cheers great cool test tested testing see check line lines
+    basket baskets
     a an the and or but then also only just please i we you me my our it its this that these
     those is are be been being was were will would should could can to of on in at by for from
     with as into onto when if once whenever while after before until so than per each every any

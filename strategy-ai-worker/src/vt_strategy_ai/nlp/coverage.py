@@ -33,6 +33,10 @@ _NOT_EXPRESSIBLE: list[tuple[re.Pattern[str], str]] = [
         "event filters (FOMC, CPI, NFP, earnings) are not supported yet",
     ),
     (
+        re.compile(r"\b(?:rotat(?:e|es|ing|ion)|switch(?:es|ing)?)\s+(?:between|among|from)\b"),
+        "rotation between assets (hold one, otherwise another) is not supported yet: a strategy applies the same rules to every symbol it trades",
+    ),
+    (
         re.compile(
             r"\blimit (?:orders?|entries|entry|prices?)\b|\bstop[\s-]*(?:limit|entry|market) orders?\b"
         ),

@@ -241,6 +241,7 @@ class _Draft:
     pair: tuple[str, str] | None = None
     warnings: list[str] = field(default_factory=list)
     trend_filters: list[Cond] = field(default_factory=list)
+    weights: dict[str, float] | None = None
     scale_in: list[dict[str, float]] = field(default_factory=list)
     fill: str | None = None
     exit_said: bool = False
@@ -312,6 +313,7 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     draft.symbols = [h.symbol for h in hits if h.symbol != draft.benchmark]
     if "^VIX" in draft.symbols and len(draft.symbols) > 1:
         draft.symbols.remove("^VIX")  # the VIX is read as a filter, not traded
+    draft.warnings.extend(not_expressible(text))  # quoted before the symbols are blanked
     text.work = _strip_symbols(text.work, [h.symbol for h in hits])
     if draft.benchmark:
         text.take(BENCH_WORDS)
@@ -319,7 +321,6 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
         r"\b(?:compared?\s*(?:it\s*|this\s*|that\s*|results?\s*|performance\s*)?(?:to|with|against)|vs\.?|versus|against|benchmark(?:ed)?\s*(?:against|to|vs\.?|:)?)\s*(?:a\s*|the\s*|simple\s*|plain\s*)*buy(?:ing)?[\s-]*(?:and|&|n)[\s-]*hold(?:ing)?\b"
     ):
         ctx.assume("Compared with buying and holding the traded symbols (the default benchmark).")
-    draft.warnings.extend(not_expressible(text))
     for alias in (
         "bitcoin",
         "ethereum",
@@ -333,6 +334,7 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     ):
         text.work = text.work.replace(alias, " ")
 
+    _weights(text, draft)
     period = find_period(text, today)
     costs = find_costs(text)
     risk_words = re.search(r"\brisk(?:ing)?\s*(?:of\s*)?(\d+(?:\.\d+)?)\s*%(?!\s*stop)", text.work)
@@ -776,7 +778,12 @@ def _assemble(
     spec: dict[str, Any] = {
         "schema_version": "1",
         "name": "strategy",
-        "universe": {"symbols": symbols, "market": market, "timeframe": draft.timeframe or "1d"},
+        "universe": {
+            "symbols": symbols,
+            "market": market,
+            "timeframe": draft.timeframe or "1d",
+            **({"weights": draft.weights} if draft.weights else {}),
+        },
         "indicators": draft.ctx.registry.items,
         "direction": draft.direction,
         "entry": _join(draft.entry, draft.entry_join),
@@ -816,6 +823,37 @@ def _assemble(
     spec["risk"] = _risk_dict({}, risk)
     spec["name"] = auto_name(spec)
     return spec
+
+
+_WEIGHTS = re.compile(
+    r"(?:with\s+|at\s+|in\s+)?(?:weights?\s*(?:of\s*)?)?\(?\s*(\d+(?:\.\d+)?(?:\s*%?\s*/\s*\d+(?:\.\d+)?)+)\s*%?\s*\)?\s*(?:weights?|weighted|split|allocation)?"
+)
+
+
+def _weights(text: Text, draft: _Draft) -> None:
+    """'40/30/30 weights' for a basket: fractions in the order the symbols were named."""
+    for m in _WEIGHTS.finditer(text.work):
+        phrase = m.group(0)
+        if not re.search(r"weight|split|allocation", phrase):
+            continue
+        values = [float(v) for v in re.findall(r"\d+(?:\.\d+)?", m.group(1))]
+        text.work = text.work[: m.start()] + " " * len(phrase) + text.work[m.end() :]
+        if len(values) != len(draft.symbols):
+            draft.warnings.append(
+                f"I did not understand: '{phrase.strip()}' — {len(values)} weights for {len(draft.symbols)} symbols; I used equal weights."
+            )
+            return
+        total = sum(values)
+        scale = 100.0 if total > 1.0 + 1e-9 else 1.0
+        if total / scale > 1.0 + 1e-9:
+            draft.warnings.append(
+                f"I did not understand: '{phrase.strip()}' — the weights add up to more than 100%; I used equal weights."
+            )
+            return
+        draft.weights = {
+            sym: round(v / scale, 6) for sym, v in zip(draft.symbols, values, strict=True)
+        }
+        return
 
 
 def _has_risk_exit(risk: RiskFound) -> bool:
