@@ -575,3 +575,10 @@ def test_basket_weights_and_rotation() -> None:
     r = parse("Rotate between SPY and TLT: hold SPY when its 200-day SMA is rising, otherwise TLT")
     assert r.spec is None
     assert any("rotation between assets" in w for w in r.warnings)
+
+
+def test_words_before_the_subject_are_reported() -> None:
+    r = parse(
+        "Buy SPY when RSI(14) < 30 and the moon phase says go when the close is above the 50-day SMA, sell when RSI(14) > 70"
+    )
+    assert any("moon phase" in w for w in r.warnings)

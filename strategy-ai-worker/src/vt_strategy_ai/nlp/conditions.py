@@ -120,8 +120,8 @@ def has_content(text: str) -> bool:
     """True when a leftover piece holds a word that carries meaning (not filler, not a number,
     not indicator vocabulary a template already read)."""
     for word in re.findall(r"[a-z][a-z0-9'%+-]*", text.lower()):
-        w = word.strip("'%+-")
-        if w and w not in _FILLER and not _VOCAB.match(w):
+        w = re.sub(r"'s$", "", word).strip("'%+-")
+        if len(w) > 1 and w not in _FILLER and not _VOCAB.match(w):
             return True
     return False
 
@@ -559,6 +559,8 @@ def _piece(piece: str, ctx: Context, role: str) -> Cond | None:
     kind = m.lastgroup or ""
     left_txt, right_txt = piece[: m.start()], piece[m.end() :]
     left = last_operand(left_txt, ctx)
+    if left is not None:
+        _report_head(left_txt, ctx)
     if left is None and "close" in m.group(0):
         left = _price("close")
     if left is not None and left.get("kind") == "const":
@@ -705,6 +707,16 @@ def _elided_average(left: Operand, right_txt: str, ctx: Context) -> Operand | No
         return None
     kind = str(item["kind"])
     return _ind(ctx.registry.add(kind, f"{kind}_{window}", window=window))
+
+
+def _report_head(left_txt: str, ctx: Context) -> None:
+    """Words before the left operand that say something ('40/30/30 weights when the close ...')."""
+    hits = sorted(find_operands(left_txt, ctx), key=lambda h: (-h.end, h.start))
+    if not hits:
+        return
+    head = left_txt[: hits[0].start]
+    if has_content(_without_operands(head, ctx)):
+        ctx.not_understood(head)
 
 
 def _report_tail(right_txt: str, ctx: Context) -> None:
