@@ -582,3 +582,30 @@ def test_words_before_the_subject_are_reported() -> None:
         "Buy SPY when RSI(14) < 30 and the moon phase says go when the close is above the 50-day SMA, sell when RSI(14) > 70"
     )
     assert any("moon phase" in w for w in r.warnings)
+
+
+@pytest.mark.parametrize(
+    ("clause", "why"),
+    [
+        ("take profit at 3 ATR", "ATR-based take-profit"),
+        ("no more than 3 trades per month", "number of trades"),
+        ("max drawdown 20%", "drawdown limit"),
+    ],
+)
+def test_risk_clauses_that_cannot_be_expressed(clause: str, why: str) -> None:
+    r = parse(f"Buy SPY when RSI(14) < 30, sell when RSI(14) > 70, {clause}")
+    assert r.spec is not None
+    assert r.spec["exit"] == {
+        "kind": "compare",
+        "left": {"kind": "indicator", "id": "rsi_14"},
+        "op": ">",
+        "right": {"kind": "const", "value": 70.0},
+    }
+    assert any(why in w and clause.lower() in w for w in r.warnings), r.warnings
+
+
+def test_a_band_exit_after_an_oscillator_entry_reads_the_close() -> None:
+    r = parse("Buy SPY when RSI(2) < 10, sell at the upper Bollinger band")
+    assert r.spec is not None
+    assert r.spec["exit"]["left"] == {"kind": "price", "field": "close"}
+    assert r.spec["exit"]["right"]["output"] == "upper"

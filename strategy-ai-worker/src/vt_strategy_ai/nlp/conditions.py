@@ -583,8 +583,10 @@ def _piece(piece: str, ctx: Context, role: str) -> Cond | None:
     chained: Cond | None = None
     if right is not None:
         chained = _chained(right_txt, right, ctx, role)
-        if chained is None:
-            _report_tail(right_txt, ctx)
+        if chained is None and _tail_says_more(right_txt, ctx):
+            # "no more than 3 trades per month": the comparison is not what it looks like
+            ctx.not_understood(piece)
+            return None
     if right is not None and right.get("kind") == "const" and kind in ("xa", "xb", "x"):
         right = _window_as_ma(right, ctx) or right
     if right is None:
@@ -719,15 +721,14 @@ def _report_head(left_txt: str, ctx: Context) -> None:
         ctx.not_understood(head)
 
 
-def _report_tail(right_txt: str, ctx: Context) -> None:
-    """What follows the right operand of a comparison was not used: report it if it says
-    something ('is above 30 if the market is calm')."""
+def _tail_says_more(right_txt: str, ctx: Context) -> bool:
+    """True when words after the right operand say something the comparison does not use
+    ('is above 30 if the market is calm', '3 trades per month')."""
     hits = sorted(find_operands(right_txt, ctx), key=lambda h: (h.start, -h.end))
     if not hits:
-        return
+        return False
     tail = right_txt[hits[0].end :]
-    if _CMP.search(tail) or has_content(_without_operands(tail, ctx)):
-        ctx.not_understood(tail)
+    return bool(_CMP.search(tail)) or has_content(_without_operands(tail, ctx))
 
 
 def _window_as_ma(op: Operand, ctx: Context) -> Operand | None:
@@ -783,11 +784,24 @@ def _bare_rule(piece: str, ctx: Context, role: str) -> Cond | None:
             return {"kind": "compare", "left": target, "op": ">" if up else "<", "right": earlier}
     at = _AT_OPERAND.match(piece)
     if role == "exit" and at:
+        # "sell at the middle band": the close reaching a price level
         target = first_operand(at.group(1), ctx)
-        if target is not None and target.get("kind") == "indicator":
-            left = ctx.last_left or _price("close")
-            return {"kind": "compare", "left": left, "op": ">=", "right": target, "touch": True}
+        if target is not None and _is_price_level(target, ctx):
+            return {
+                "kind": "compare",
+                "left": _price("close"),
+                "op": ">=",
+                "right": target,
+                "touch": True,
+            }
     return None
+
+
+def _is_price_level(op: Operand, ctx: Context) -> bool:
+    if op.get("kind") != "indicator":
+        return False
+    item = next((i for i in ctx.registry.items if i["id"] == op["id"]), None)
+    return item is not None and item["kind"] in _PRICE_SCALE and not item.get("symbol")
 
 
 def _make(kind: str, left: Operand, right: Operand, role: str) -> Cond:

@@ -33,6 +33,22 @@ _NOT_EXPRESSIBLE: list[tuple[re.Pattern[str], str]] = [
         "event filters (FOMC, CPI, NFP, earnings) are not supported yet",
     ),
     (
+        re.compile(
+            r"\b(?:take[\s-]*profits?|profit[\s-]*targets?|targets?)\s*(?:at|of|=|:)?\s*\d+(?:\.\d+)?\s*x?\s*(?:times\s*)?(?:the\s*)?atrs?\b"
+        ),
+        "an ATR-based take-profit is not supported yet: take-profit stages are in percent (e.g. 'take profit at 6%')",
+    ),
+    (
+        re.compile(
+            r"\b(?:no more than|at most|max(?:imum)?(?:\s+of)?|up to|only)\s*\d+\s*(?:trades?|entries|positions?|orders?)\s*(?:per|a|each|every)\s*(?:day|week|month|year)\b"
+        ),
+        "limits on the number of trades are not supported yet",
+    ),
+    (
+        re.compile(r"\b(?:max(?:imum)?|portfolio)\s*draw[\s-]*down\b"),
+        "a portfolio drawdown limit is not supported yet: use a stop loss or a trailing stop per position",
+    ),
+    (
         re.compile(r"\b(?:rotat(?:e|es|ing|ion)|switch(?:es|ing)?)\s+(?:between|among|from)\b"),
         "rotation between assets (hold one, otherwise another) is not supported yet: a strategy applies the same rules to every symbol it trades",
     ),
