@@ -529,6 +529,10 @@ async def test_a_complete_new_request_after_a_question_stands_alone(
     [
         ("Buy SPY when RSI(14) < 30 unless VIX is above 40, sell when RSI(14) > 70", True),
         (
+            "Buy SPY when RSI(14) < 30, but never when ADX(14) is above 40, sell when RSI(14) > 70",
+            True,
+        ),
+        (
             "Buy SPY when RSI(14) < 30 but not when ADX(14) is above 30, sell when RSI(14) > 70",
             True,
         ),

@@ -559,8 +559,9 @@ def _piece(piece: str, ctx: Context, role: str) -> Cond | None:
     kind = m.lastgroup or ""
     left_txt, right_txt = piece[: m.start()], piece[m.end() :]
     left = last_operand(left_txt, ctx)
-    if left is not None:
-        _report_head(left_txt, ctx)
+    if left is not None and _report_head(left_txt, ctx):
+        ctx.not_understood(piece)  # a negation the parser did not place: quote, do not half-read
+        return None
     if left is None and "close" in m.group(0):
         left = _price("close")
     if left is not None and left.get("kind") == "const":
@@ -626,10 +627,10 @@ def _chained(right_txt: str, right: Operand, ctx: Context, role: str) -> Cond | 
 _CROSS_FROM = re.compile(r"\bcross(?:es|ed|ing)?\b([^,;]*?)\s+from\s+(below|above)\b")
 _NOT_MARK = "~not~"
 _NEGATED = re.compile(
-    r"\b(?:unless|except\s+(?:when|if|while)|but\s+not\s+(?:when|if|while)|and\s+not\s+(?:when|if|while))\b"
+    r"\b(?:unless|except\s+(?:when|if|while)|(?:but\s+|and\s+)?(?:not|never)\s+(?:when|if|while))\b"
 )
 _ALSO_REQUIRED = re.compile(r"\b(?:as\s+long\s+as|provided(?:\s+that)?|only\s+(?:if|when|while))\b")
-_NOT_LEAD = re.compile(r"^\s*not\s+(?:when|if|while)\b")
+_NOT_LEAD = re.compile(r"^\s*(?:not|never)\s+(?:when|if|while)\b")
 _FOR_N = re.compile(
     r"\bfor\s*(?:the\s*)?(?:last\s*|past\s*|at least\s*)?(\d+)\s*(?:consecutive\s*|straight\s*)?(?:days?|bars?|sessions?|candles?|weeks?|hours?|closes?)(?:\s*in\s*a\s*row)?"
     r"|\b(\d+)\s*(?:consecutive\s*|straight\s*)?(?:days?|bars?|sessions?|candles?|closes?)\s*in\s*a\s*row"
@@ -711,14 +712,18 @@ def _elided_average(left: Operand, right_txt: str, ctx: Context) -> Operand | No
     return _ind(ctx.registry.add(kind, f"{kind}_{window}", window=window))
 
 
-def _report_head(left_txt: str, ctx: Context) -> None:
-    """Words before the left operand that say something ('40/30/30 weights when the close ...')."""
+def _report_head(left_txt: str, ctx: Context) -> bool:
+    """Report words before the left operand that say something ('the moon phase says go when the
+    close ...'); True when they negate the comparison (then it must not be used)."""
     hits = sorted(find_operands(left_txt, ctx), key=lambda h: (-h.end, h.start))
     if not hits:
-        return
+        return False
     head = left_txt[: hits[0].start]
+    if re.search(r"\b(?:not|never|no|without|except|unless)\b", head):
+        return True
     if has_content(_without_operands(head, ctx)):
         ctx.not_understood(head)
+    return False
 
 
 def _tail_says_more(right_txt: str, ctx: Context) -> bool:
