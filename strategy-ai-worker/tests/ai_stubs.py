@@ -263,12 +263,26 @@ def make_ohlcv(
     )
 
 
+# symbols whose provider the market-data stub reports as unreachable (503)
+UNAVAILABLE = frozenset({"NVDA"})
+
+
 def market_app(frames: dict[str, pd.DataFrame], received: list[dict[str, str]]) -> Starlette:
     async def ohlcv(request: Request) -> Response:
         params = dict(request.query_params)
         params["token"] = request.headers.get("x-internal-token", "")
         received.append(params)
         symbol = params["symbol"]
+        if symbol in UNAVAILABLE:
+            return JSONResponse(
+                {
+                    "title": "Unavailable",
+                    "status": 503,
+                    "detail": f"provider unreachable for {symbol}",
+                },
+                status_code=503,
+                media_type="application/problem+json",
+            )
         if symbol not in frames:
             return JSONResponse(
                 {"title": "Not found", "status": 404, "detail": f"unknown symbol {symbol}"},
@@ -303,4 +317,21 @@ def market_app(frames: dict[str, pd.DataFrame], received: list[dict[str, str]]) 
             }
         )
 
-    return Starlette(routes=[Route("/ohlcv", ohlcv), Route("/insight", insight)])
+    async def search(request: Request) -> Response:
+        q = request.query_params.get("q", "").upper()
+        found = [s for s in frames if q and (q in s.upper() or s.upper() in q)]
+        echo = [q] if q and q not in found else []
+        return JSONResponse(
+            [
+                {"symbol": s, "name": s, "market": "us_equity", "provider": "sample"}
+                for s in [*found, *echo]
+            ]
+        )
+
+    return Starlette(
+        routes=[
+            Route("/ohlcv", ohlcv),
+            Route("/insight", insight),
+            Route("/symbols/search", search),
+        ]
+    )

@@ -52,6 +52,8 @@ def market_stub() -> Iterator[tuple[str, list[dict[str, str]]]]:
         "BTC/USDT": make_ohlcv(900, seed=4, freq="D"),
         "DEMO:PAIR_A": make_ohlcv(900, seed=5),
         "DEMO:PAIR_B": make_ohlcv(900, seed=6),
+        "AAPL": make_ohlcv(900, seed=7),
+        "MSFT": make_ohlcv(900, seed=8),
     }
     with StubServer(market_app(frames, received)) as url:
         yield url, received

@@ -300,8 +300,9 @@ async def test_signal_frequency_says_when_data_is_unavailable(
     ).json()
     freq = body["explanation"]["signal_frequency"]
     assert freq["status"] == "unavailable"
-    assert "404" in freq["detail"]
+    assert "503" in freq["detail"]
     assert freq["entries_per_year"] is None
+    assert any("could not check the symbol 'NVDA'" in w for w in body["warnings"])
 
 
 async def test_sse_streams_tokens_then_the_result(

@@ -138,6 +138,30 @@ async def test_openai_json_schema_structured_output(openai_stub: tuple[str, Scri
     assert body["messages"][0]["role"] == "system"
     assert '"fast"' in body["messages"][0]["content"]
     assert script.headers[0]["authorization"] == "Bearer sk-test"
+    assert "unmapped" in fmt["json_schema"]["schema"]["required"]
+
+
+async def test_unmapped_clauses_from_the_model_become_quoted_warnings() -> None:
+    script = Script([{**VALID, "unmapped": ["but never on Mondays"]}])
+    with StubServer(openai_app(script)) as url:
+        provider = OpenAIProvider("gpt-test", api_key=SecretStr("sk-test"), base_url=url + "/v1")
+        proposal = await provider.propose(
+            TurnInput(message="sma cross spy, never on Mondays"), None
+        )
+    assert proposal.warnings == ["I did not understand: 'but never on Mondays'."]
+    assert "unmapped" in script.received[0]["messages"][0]["content"]
+
+
+async def test_what_the_model_left_unmapped_is_cross_checked() -> None:
+    script = Script([VALID])  # the model lists nothing as unmapped
+    with StubServer(openai_app(script)) as url:
+        provider = OpenAIProvider("gpt-test", api_key=SecretStr("sk-test"), base_url=url + "/v1")
+        proposal = await provider.propose(
+            TurnInput(message="sma cross spy, but not within 2 days of FOMC"), None
+        )
+    assert len(proposal.warnings) == 1
+    assert "fomc" in proposal.warnings[0]
+    assert "not supported" in proposal.warnings[0]
 
 
 async def test_openai_compatible_tool_calls_retry(openai_stub: tuple[str, Script]) -> None:

@@ -139,7 +139,8 @@ def test_no_exit_gets_a_default_stop_and_says_so() -> None:
 )
 def test_edits_of_the_current_spec(edit: str, path: str, want: Any) -> None:
     base = parse_message(
-        "Buy SPY when the 50-day SMA crosses above the 200-day SMA, 5% stop", today=TODAY
+        "Buy SPY when the 50-day SMA crosses above the 200-day SMA, sell on the cross back below, 5% stop",
+        today=TODAY,
     )
     assert base.spec is not None
     r = parse_message(edit, base.spec, today=TODAY)

@@ -150,6 +150,7 @@ NOT_TICKERS: Final[frozenset[str]] = frozenset(
         "OBV", "MFI", "SAR", "PSAR", "ZSCORE", "Z", "N", "X", "NEW", "HIGH", "LOW", "OPEN",
         "CLOSE", "ONLY", "ABOVE", "BELOW", "SPREAD", "PAIR", "PAIRS", "DAY", "DAYS", "BAR",
         "BARS", "RUN", "OS", "SYSTEM", "CODE", "PYTHON", "IGNORE", "ETH", "BTC", "SOL",
+        "FOMC", "CPI", "NFP", "FED", "GDP", "PPI", "EOD", "KO_", "DD", "MDD",
     }
 )  # fmt: skip
 

@@ -4,6 +4,7 @@ their absence is reported ("data unavailable"), never guessed around."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -51,27 +52,89 @@ class UpstreamClients:
         except ValueError:
             return None
 
-    async def frames(
+    async def check_symbols(
         self, spec: StrategySpec, symbols: list[str], user_id: str | None
+    ) -> SymbolCheck:
+        """Ask the market-data service for each symbol's bars: a 404 means no provider knows it
+        (the search offers matches); other failures leave the symbol unverified, never unknown."""
+        check = SymbolCheck()
+        for symbol in symbols:
+            params = _ohlcv_params(spec, symbol)
+            headers = {USER_ID_HEADER: user_id} if user_id else {}
+
+            async def call(
+                p: dict[str, str] = params, h: dict[str, str] = headers
+            ) -> httpx.Response:
+                return await self.market_data.get("/ohlcv", params=p, headers=h)
+
+            try:
+                resp = await self.md_breaker.call(call)
+            except (httpx.HTTPError, CircuitOpenError) as exc:
+                check.unverified[symbol] = (
+                    f"the market-data service is unreachable ({type(exc).__name__})"
+                )
+                continue
+            if resp.status_code == 404 and resp.headers.get("content-type", "").startswith(
+                "application/problem+json"
+            ):
+                # the service's own "unknown symbol" problem, not a 404 from something else
+                check.unknown.append(symbol)
+                check.matches[symbol] = await self.search(symbol, user_id)
+                continue
+            if resp.status_code != 200:
+                check.unverified[symbol] = f"the market-data service answered {resp.status_code}"
+                continue
+            try:
+                frame = OHLCVFrame.model_validate(resp.json())
+            except ValueError:
+                check.unverified[symbol] = "the market-data service sent an invalid frame"
+                continue
+            check.frames[symbol] = (frame_to_df(frame), frame.provider)
+        return check
+
+    async def search(self, query: str, user_id: str | None, limit: int = 5) -> list[str]:
+        """Symbols the market-data directory matches for `query` (the query itself excluded)."""
+        base = query.split(":")[-1].split("/")[0].strip("^")
+        headers = {USER_ID_HEADER: user_id} if user_id else {}
+
+        async def call() -> httpx.Response:
+            return await self.market_data.get(
+                "/symbols/search", params={"q": base, "limit": str(limit + 1)}, headers=headers
+            )
+
+        try:
+            resp = await self.md_breaker.call(call)
+        except (httpx.HTTPError, CircuitOpenError):
+            return []
+        if resp.status_code != 200:
+            return []
+        try:
+            rows = resp.json()
+        except ValueError:
+            return []
+        out = [
+            str(r["symbol"])
+            for r in rows
+            if isinstance(r, dict) and r.get("symbol") and str(r["symbol"]).upper() != query.upper()
+        ]
+        return out[:limit]
+
+    async def frames(
+        self,
+        spec: StrategySpec,
+        symbols: list[str],
+        user_id: str | None,
+        prefetched: dict[str, tuple[pd.DataFrame, str]] | None = None,
     ) -> tuple[dict[str, pd.DataFrame], str | None, str | None]:
         """(frames, provider, problem) for every symbol; on failure frames is empty and problem says why."""
         frames: dict[str, pd.DataFrame] = {}
         provider: str | None = None
         for symbol in symbols:
-            params: dict[str, str] = {"symbol": symbol, "timeframe": spec.universe.timeframe}
-            if spec.period.start:
-                # indicators need history before the period starts (warm-up)
-                warm = spec.max_lookback() * 2 + 10
-                days = (
-                    warm
-                    if spec.universe.timeframe in ("1d",)
-                    else warm * 7
-                    if spec.universe.timeframe == "1w"
-                    else 30
-                )
-                params["start"] = (spec.period.start - timedelta(days=days)).isoformat()
-            if spec.period.end:
-                params["end"] = spec.period.end.isoformat()
+            if prefetched and symbol in prefetched:
+                frames[symbol], got = prefetched[symbol]
+                provider = provider or got
+                continue
+            params = _ohlcv_params(spec, symbol)
             headers = {USER_ID_HEADER: user_id} if user_id else {}
 
             async def call(
@@ -101,6 +164,56 @@ class UpstreamClients:
             provider = provider or frame.provider
             frames[symbol] = frame_to_df(frame)
         return frames, provider, None
+
+
+@dataclass
+class SymbolCheck:
+    """What the market-data service said about a spec's symbols."""
+
+    unknown: list[str] = field(default_factory=list)
+    matches: dict[str, list[str]] = field(default_factory=dict)
+    unverified: dict[str, str] = field(default_factory=dict)
+    frames: dict[str, tuple[pd.DataFrame, str]] = field(default_factory=dict)
+
+
+def symbols_of(spec: dict[str, Any]) -> set[str]:
+    """Every symbol a spec needs data for: traded, benchmark, indicator inputs, pair legs."""
+    out = set(spec.get("universe", {}).get("symbols", []))
+    bench = (spec.get("benchmark") or {}).get("symbol")
+    if bench:
+        out.add(bench)
+    for ind in spec.get("indicators", []):
+        for key in ("symbol", "leg_a", "leg_b"):
+            if ind.get(key):
+                out.add(ind[key])
+    return out
+
+
+def unknown_symbols_text(unknown: list[str], matches: dict[str, list[str]]) -> str:
+    names = ", ".join(f"'{s}'" for s in unknown)
+    parts = [f"No market-data provider knows {names}, so I did not save a strategy."]
+    for sym in unknown:
+        if matches.get(sym):
+            parts.append(f"For {sym} did you mean: {', '.join(matches[sym])}?")
+    return " ".join(parts)
+
+
+def _ohlcv_params(spec: StrategySpec, symbol: str) -> dict[str, str]:
+    params: dict[str, str] = {"symbol": symbol, "timeframe": spec.universe.timeframe}
+    if spec.period.start:
+        # indicators need history before the period starts (warm-up)
+        warm = spec.max_lookback() * 2 + 10
+        days = (
+            warm
+            if spec.universe.timeframe in ("1d",)
+            else warm * 7
+            if spec.universe.timeframe == "1w"
+            else 30
+        )
+        params["start"] = (spec.period.start - timedelta(days=days)).isoformat()
+    if spec.period.end:
+        params["end"] = spec.period.end.isoformat()
+    return params
 
 
 def frame_to_df(frame: OHLCVFrame) -> pd.DataFrame:

@@ -19,6 +19,10 @@ class ChatRequest(BaseModel):
     conversation_id: uuid.UUID | None = Field(
         default=None, description="Continue this conversation (edits its strategy)."
     )
+    strategy_id: uuid.UUID | None = Field(
+        default=None,
+        description="Without conversation_id: edit this strategy in words (the editor's panel); a conversation bound to it is started.",
+    )
 
 
 class DiffEntry(BaseModel):

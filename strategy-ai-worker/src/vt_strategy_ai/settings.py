@@ -42,6 +42,11 @@ class Settings(ServiceSettings):
         alias="AI_SIGNAL_FREQUENCY",
         description="Fetch OHLCV from the market-data service to compute the signal frequency.",
     )
+    check_symbols: bool = Field(
+        default=True,
+        alias="AI_CHECK_SYMBOLS",
+        description="Ask the market-data service about every new symbol before a strategy is saved; unknown symbols create nothing.",
+    )
     upstream_timeout_s: float = Field(default=8.0, gt=0, le=120, alias="AI_UPSTREAM_TIMEOUT_S")
     stream_chunk_chars: int = Field(default=24, ge=1, le=1000, alias="AI_STREAM_CHUNK_CHARS")
 

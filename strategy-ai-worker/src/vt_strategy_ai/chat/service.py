@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vt_contracts import StrategySpec
 from vt_db.models import Conversation, ConversationMessage, Strategy, StrategyVersion
 from vt_kit import NotFound, Unavailable, UpstreamError, UpstreamTimeout
-from vt_strategy_ai.clients import UpstreamClients
+from vt_strategy_ai.clients import UpstreamClients, symbols_of, unknown_symbols_text
 from vt_strategy_ai.llm.base import Proposal, Provider, TokenSink, TurnInput
 from vt_strategy_ai.llm.providers import LLMUnavailable, OfflineProvider
 from vt_strategy_ai.nlp.parser import MAX_MESSAGE_CHARS, prescreen
@@ -96,7 +96,9 @@ def _compose(
         parts.append(f"Updated the strategy (version {version}): changed {changed}.")
     elif proposal.intent == "modify":
         parts.append(
-            "Nothing changed: I did not find an edit in that message. Try e.g. 'make the stop 3%' or 'use EMA instead'."
+            "Nothing changed (the warnings below say why)."
+            if warnings
+            else "Nothing changed: I did not find an edit in that message. Try e.g. 'make the stop 3%' or 'use EMA instead'."
         )
     else:
         parts.append(f"Here is your strategy, '{spec.name}' (version {version}).")
@@ -125,6 +127,38 @@ def _guess_symbol(message: str, current: dict[str, Any] | None) -> str | None:
     return hits[0].symbol if hits else None
 
 
+_CLARIFYING = ("clarify", "unsupported", "invalid")
+PENDING_TURNS = 4
+_UNKNOWN_MARK = "No market-data provider knows"
+_QUOTED = re.compile(r"'([^']+)'")
+
+
+def _unknown_symbols_question(unknown: list[str], matches: dict[str, list[str]]) -> str:
+    return unknown_symbols_text(unknown, matches) + " Which symbol should I use instead?"
+
+
+def _pending_request(stored: list[ConversationMessage]) -> list[str]:
+    """User messages of a request still being clarified: those answered by a clarifying question
+    (or a 'could not build' reply), most recent run only, oldest first."""
+    pending: list[str] = []
+    i = len(stored) - 1
+    while i >= 1 and len(pending) < PENDING_TURNS:
+        reply, asked = stored[i], stored[i - 1]
+        intent = (reply.payload or {}).get("intent") if reply.role == "assistant" else None
+        if intent not in _CLARIFYING or asked.role != "user":
+            break
+        text = asked.content[:MAX_MESSAGE_CHARS]
+        if _UNKNOWN_MARK in reply.content:
+            sentence = reply.content[reply.content.index(_UNKNOWN_MARK) :].split(" so I ", 1)[0]
+            for sym in _QUOTED.findall(sentence):
+                text = re.sub(rf"(?<![\w^/:.]){re.escape(sym)}(?![\w/])", " ", text, flags=re.I)
+                base = sym.split("/")[0]
+                text = re.sub(rf"(?<![\w^/:.]){re.escape(base)}(?![\w/])", " ", text, flags=re.I)
+        pending.insert(0, text)
+        i -= 2
+    return pending
+
+
 async def chat_turn(
     session: AsyncSession,
     user_id: uuid.UUID,
@@ -143,6 +177,7 @@ async def chat_turn(
     conversation: Conversation | None = None
     strategy: Strategy | None = None
     history: list[tuple[str, str]] = []
+    pending: list[str] = []
     if request.conversation_id is not None:
         conversation = await repo.get_conversation(session, user_id, request.conversation_id)
         if conversation is None:
@@ -151,9 +186,16 @@ async def chat_turn(
             strategy = await repo.get_strategy(
                 session, user_id, conversation.strategy_id, lock=True
             )
-        for m in (await repo.messages_of(session, conversation.id))[-2 * HISTORY_TURNS :]:
+        stored = await repo.messages_of(session, conversation.id)
+        for m in stored[-2 * HISTORY_TURNS :]:
             if m.role in ("user", "assistant"):
                 history.append((m.role, m.content[:4000]))
+        if strategy is None:
+            pending = _pending_request(stored)
+    elif request.strategy_id is not None:
+        strategy = await repo.get_strategy(session, user_id, request.strategy_id, lock=True)
+        if strategy is None:
+            raise NotFound(f"There is no strategy {request.strategy_id} for this user.")
     current_spec = strategy.spec if strategy is not None else None
     message = request.message
 
@@ -165,7 +207,11 @@ async def chat_turn(
             if symbol:
                 insight = await clients.insight(symbol, str(user_id))
         turn = TurnInput(
-            message=message, current_spec=current_spec, history=history, insight=insight
+            message=message,
+            current_spec=current_spec,
+            history=history,
+            insight=insight,
+            pending=pending,
         )
         try:
             proposal = await provider.propose(turn, on_token, api_key)
@@ -183,9 +229,27 @@ async def chat_turn(
     diff: list[DiffEntry] = []
     version_row: StrategyVersion | None = None
     intent = proposal.intent
+    prefetched: dict[str, Any] | None = None
+    if spec is not None and clients is not None and settings.check_symbols:
+        before = symbols_of(strategy.spec) if strategy is not None else set()
+        fresh = [s for s in sorted(symbols_of(spec.model_dump(mode="json"))) if s not in before]
+        check = await clients.check_symbols(spec, fresh, str(user_id))
+        prefetched = check.frames
+        warnings.extend(
+            f"I could not check the symbol '{sym}' ({why}); the backtest will tell whether data exists."
+            for sym, why in check.unverified.items()
+        )
+        if check.unknown:
+            question = _unknown_symbols_question(check.unknown, check.matches)
+            proposal.intent, proposal.reply, proposal.clarification = "clarify", question, question
+            intent, spec = "clarify", None
+            # the checks' notes were about a spec that is not saved
+            warnings = list(proposal.warnings) + [w for w in warnings if "could not check" in w]
     if spec is not None:
         if intent == "modify" and strategy is None:
             intent = "new"
+        if intent == "new" and strategy is not None and request.strategy_id is not None:
+            intent = "modify"  # the editor's words panel always edits the open strategy
         if intent not in ("new", "modify"):
             intent = "modify" if strategy is not None else "new"
         if insight is None and clients is not None:
@@ -195,7 +259,11 @@ async def chat_turn(
         else:
             insight_task = None
         analysis = await analyse(
-            spec, clients=clients, user_id=str(user_id), frequency=settings.signal_frequency
+            spec,
+            clients=clients,
+            user_id=str(user_id),
+            frequency=settings.signal_frequency,
+            prefetched=prefetched,
         )
         if insight_task is not None:
             insight = await insight_task

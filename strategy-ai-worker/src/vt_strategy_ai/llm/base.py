@@ -26,6 +26,9 @@ class TurnInput:
     current_spec: dict[str, Any] | None = None
     history: list[tuple[str, str]] = field(default_factory=list)
     insight: dict[str, Any] | None = None
+    # earlier user messages of a strategy still being clarified (no spec yet): the answer to a
+    # clarifying question completes them instead of starting over
+    pending: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -130,8 +133,13 @@ def envelope_schema(spec_schema: dict[str, Any]) -> dict[str, Any]:
                 "anyOf": [{"$ref": "#/$defs/StrategySpec"}, {"type": "null"}],
                 "description": "The complete StrategySpec (for new or modify), otherwise null.",
             },
+            "unmapped": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Every clause of the trader's message that the spec does NOT express, quoted verbatim (empty when nothing was left out).",
+            },
         },
-        "required": ["reply", "intent", "clarification", "spec"],
+        "required": ["reply", "intent", "clarification", "spec", "unmapped"],
         "additionalProperties": False,
         "$defs": defs,
     }

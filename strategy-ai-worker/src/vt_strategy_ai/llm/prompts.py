@@ -26,6 +26,7 @@ Rules:
 6. For a change to the current strategy, intent "modify" and return the COMPLETE updated spec (not a patch).
 7. Do not state performance figures, probabilities or statistics: the platform computes every number it shows.
 8. Keep `reply` to two or three sentences in the trader's language register; no markdown tables, no code.
+9. Account for every clause of the trader's message: each one must be in the spec, or named in `reply` as an assumption, or quoted verbatim in `unmapped` (things you did not understand or StrategySpec cannot express, e.g. gap rules, weekdays, event filters). Never drop a clause silently, and never claim the trader did not give something they gave (e.g. an exit).
 """
 
 
@@ -102,6 +103,20 @@ def interpret(envelope: Any) -> tuple[str, str, str | None, dict[str, Any] | Non
         errors.append("spec: must be an object or null")
         spec = None
     return str(intent), reply, clarification, spec, errors
+
+
+def unmapped_warnings(envelope: Any) -> list[str]:
+    """The model's own list of clauses its spec does not express, as quoted warnings."""
+    if not isinstance(envelope, dict):
+        return []
+    items = envelope.get("unmapped")
+    if not isinstance(items, list):
+        return []
+    return [
+        f"I did not understand: '{str(i).strip()[:300]}'."
+        for i in items
+        if isinstance(i, str) and i.strip()
+    ]
 
 
 def validate_envelope(envelope: Any) -> tuple[str, str, str | None, Any, list[str]]:

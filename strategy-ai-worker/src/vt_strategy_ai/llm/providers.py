@@ -21,9 +21,11 @@ from vt_strategy_ai.llm.prompts import (
     response_schema,
     retry_feedback,
     system_prompt,
+    unmapped_warnings,
     user_content,
     validate_envelope,
 )
+from vt_strategy_ai.nlp.coverage import cross_check
 from vt_strategy_ai.nlp.parser import parse_message
 from vt_strategy_ai.spec.checks import check_spec
 
@@ -49,6 +51,12 @@ class LLMUnavailable(Exception):
         self.provider = provider
         self.message = message
         self.status = status
+
+
+def _model_warnings(message: str, envelope: Any) -> list[str]:
+    """The model's own unmapped clauses, plus what StrategySpec cannot express that it missed."""
+    own = unmapped_warnings(envelope)
+    return own + cross_check(message, own)
 
 
 def _give_up(provider: str, model: str | None, errors: list[str], attempts: int) -> Proposal:
@@ -90,6 +98,14 @@ class OfflineProvider:
     def propose_sync(self, turn: TurnInput) -> Proposal:
         started = time.perf_counter()
         parsed = parse_message(turn.message, turn.current_spec, today=self.today)
+        if (
+            turn.pending
+            and turn.current_spec is None
+            and parsed.intent in ("clarify", "unsupported")
+        ):
+            # answering a clarifying question (the message alone is not a complete request):
+            # read the whole request so far as one message
+            parsed = parse_message("\n".join([*turn.pending, turn.message]), None, today=self.today)
         checked = None
         intent: str = parsed.intent
         reply = parsed.answer or parsed.clarification or ""
@@ -247,6 +263,7 @@ class AnthropicProvider:
                         reply=reply,
                         checked=checked,
                         clarification=clarification,
+                        warnings=_model_warnings(turn.message, envelope),
                         provider=self.name,
                         model=self.model,
                         tokens_in=tokens_in,
@@ -438,6 +455,7 @@ class OpenAIProvider:
                         reply=reply,
                         checked=checked,
                         clarification=clarification,
+                        warnings=_model_warnings(turn.message, envelope),
                         provider=self.name,
                         model=self.model,
                         tokens_in=tokens_in,

@@ -11,14 +11,17 @@ default is listed in `assumptions`.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+from vt_contracts import StrategySpec
 from vt_strategy_ai.catalog import (
     INDICATORS,
     SUPPORTED_TIMEFRAMES,
+    SYMBOL_ALIASES,
     UNSUPPORTED_INDICATORS,
     market_of,
 )
@@ -27,21 +30,40 @@ from vt_strategy_ai.nlp.conditions import (
     Context,
     IndicatorRegistry,
     Operand,
+    find_topic,
+    merge_indicators,
+    mirror,
     parse_conditions,
 )
+from vt_strategy_ai.nlp.coverage import (
+    find_trend_filters,
+    not_expressible,
+    not_understood_warnings,
+)
+from vt_strategy_ai.nlp.edits import (
+    edit_filters,
+    edit_removals,
+    flip_direction,
+    leftover_edit_words,
+)
+from vt_strategy_ai.nlp.segments import ACTION, CONDITION_HINT, segments
 from vt_strategy_ai.nlp.text import (
+    BENCH_WORDS,
     CostsFound,
     RiskFound,
     Text,
     find_benchmark_positions,
     find_capital,
     find_costs,
+    find_fill,
     find_period,
     find_risk,
+    find_scale_in,
     find_sizing,
     find_symbols,
     find_timeframe,
 )
+from vt_strategy_ai.spec.explain import explain_rules
 
 Intent = Literal["new", "modify", "question", "clarify", "unsupported", "refuse"]
 
@@ -73,18 +95,6 @@ _CODE_REQUEST = re.compile(
 _QUESTION_START = re.compile(
     r"^\s*(?:what'?s|what|which|how|why|can|could|does|do|is|are|explain|tell me|help|should|when does|where)\b",
     re.IGNORECASE,
-)
-_ACTION = re.compile(
-    r"\b(?P<short>sell short|go short|short[\s-]?sell|short the spread|short it|short(?=\s+(?:when|if|once|on|whenever|after|the|it|\w+/\w+|[a-z]{2,5}\s+when)))\b"
-    r"|\b(?P<cover>cover(?: the short| shorts?)?|buy to cover|close the short)\b"
-    r"|\b(?P<long>buy(?:s|ing)?|go(?:es)? long|long(?=\s+(?:when|if|once|on|whenever|after))|enter(?: long| a long| a trade| the trade)?|get in|open a (?:long|position)|accumulate|purchase|invest)\b"
-    r"|\b(?P<exit>sell(?:s|ing)?|exit(?:s|ing)?|close (?:the |my |our )?(?:position|trade|long)s?|close (?:it|out)|close(?=\s+(?:when|if|once|whenever|after))|get out|take profits?|liquidate|flatten)\b"
-)
-_CONDITION_HINT = re.compile(
-    r"[<>]|\bcross|\babove\b|\bbelow\b|\bunder\b|\bover\b|in a row|consecutive|\bpositive\b|\bnegative\b|\bexceeds?\b|\bgreater\b|\bless than\b"
-)
-_FILTER = re.compile(
-    r"\b(?:only (?:trade|take (?:trades|entries|longs|signals)|buy|enter|go long|when|if|be long)|filter|as long as|provided that|regime filter|trend filter|but only)\b"
 )
 _EDIT_WORDS = re.compile(
     r"\b(?:instead|change|make|set|switch|use|add|remove|drop|increase|decrease|raise|lower|tighten|widen|update|replace|modify|adjust|put|move|also|now|try|let's|lets|tweak)\b"
@@ -145,9 +155,9 @@ def parse_message(
     if current is not None and _looks_like_edit(text.work, text.original):
         return _modify(text, current, today, unsupported)
     is_question = _QUESTION_START.match(text_raw) or (
-        text_raw.endswith("?") and not _ACTION.search(text.work)
+        text_raw.endswith("?") and not ACTION.search(text.work)
     )
-    describes_rules = bool(_ACTION.search(text.work) and _CONDITION_HINT.search(text.work))
+    describes_rules = bool(ACTION.search(text.work) and CONDITION_HINT.search(text.work))
     if is_question and not describes_rules:
         return _question(text_raw, current, unsupported)
     return _new(text, today, unsupported)
@@ -230,6 +240,11 @@ class _Draft:
     direction: str = "long"
     pair: tuple[str, str] | None = None
     warnings: list[str] = field(default_factory=list)
+    trend_filters: list[Cond] = field(default_factory=list)
+    weights: dict[str, float] | None = None
+    scale_in: list[dict[str, float]] = field(default_factory=list)
+    fill: str | None = None
+    exit_said: bool = False
 
 
 def _global_params(text: Text, ctx: Context) -> None:
@@ -273,57 +288,14 @@ def _global_params(text: Text, ctx: Context) -> None:
         ctx.stoch = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
 
 
-def _segments(work: str) -> list[tuple[str, str]]:
-    """(role, clause) pairs: role in long/short/exit/cover/filter/none."""
-    out: list[tuple[str, str]] = []
-    for sentence in re.split(
-        r"(?<!\d)[.;!?\n]+(?!\d)|\bthen\b|,?\s*\b(?:and|but)?\s*(?=\bonly (?:trade|take|buy|enter|go|when|if|be)\b)",
-        work,
-    ):
-        if not sentence.strip():
-            continue
-        if _FILTER.search(sentence) and not re.search(r"\b(?:sell|exit|cover)\b", sentence):
-            out.append(("filter", sentence))
-            continue
-        marks = list(_ACTION.finditer(sentence))
-        if not marks:
-            out.append(("none", sentence))
-            continue
-        items: list[tuple[str, str]] = []
-        pos = 0
-        for mk in marks:
-            if sentence[pos : mk.start()].strip():
-                items.append(("cond", sentence[pos : mk.start()]))
-            items.append(("act:" + (mk.lastgroup or "long"), mk.group(0)))
-            pos = mk.end()
-        if sentence[pos:].strip():
-            items.append(("cond", sentence[pos:]))
-        used: set[int] = set()
-        for i, (kind, _) in enumerate(items):
-            if not kind.startswith("act:"):
-                continue
-            role = kind[4:]
-            chosen = None
-            if (
-                i > 0
-                and items[i - 1][0] == "cond"
-                and (i - 1) not in used
-                and _CONDITION_HINT.search(items[i - 1][1])
-            ):
-                chosen = i - 1
-            elif i + 1 < len(items) and items[i + 1][0] == "cond":
-                chosen = i + 1
-            if chosen is not None:
-                used.add(chosen)
-                out.append((role, items[chosen][1]))
-            else:
-                out.append((role, ""))
-    return out
+_BAR_MINUTES = {"1m": 1, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "4h": 240}
 
 
 def _strip_symbols(work: str, symbols: list[str]) -> str:
-    for sym in symbols:
-        work = re.sub(r"(?<![a-z0-9])" + re.escape(sym.lower()) + r"(?![a-z0-9])", " ", work)
+    names = {s.lower() for s in symbols}
+    names |= {a for a, sym in SYMBOL_ALIASES.items() if sym in symbols and not sym.startswith("^")}
+    for name in sorted(names, key=len, reverse=True):
+        work = re.sub(r"(?<![a-z0-9])" + re.escape(name) + r"(?![a-z0-9])", " ", work)
     return work
 
 
@@ -341,7 +313,14 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     draft.symbols = [h.symbol for h in hits if h.symbol != draft.benchmark]
     if "^VIX" in draft.symbols and len(draft.symbols) > 1:
         draft.symbols.remove("^VIX")  # the VIX is read as a filter, not traded
+    draft.warnings.extend(not_expressible(text))  # quoted before the symbols are blanked
     text.work = _strip_symbols(text.work, [h.symbol for h in hits])
+    if draft.benchmark:
+        text.take(BENCH_WORDS)
+    elif text.take(
+        r"\b(?:compared?\s*(?:it\s*|this\s*|that\s*|results?\s*|performance\s*)?(?:to|with|against)|vs\.?|versus|against|benchmark(?:ed)?\s*(?:against|to|vs\.?|:)?)\s*(?:a\s*|the\s*|simple\s*|plain\s*)*buy(?:ing)?[\s-]*(?:and|&|n)[\s-]*hold(?:ing)?\b"
+    ):
+        ctx.assume("Compared with buying and holding the traded symbols (the default benchmark).")
     for alias in (
         "bitcoin",
         "ethereum",
@@ -355,11 +334,26 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     ):
         text.work = text.work.replace(alias, " ")
 
+    _weights(text, draft)
     period = find_period(text, today)
     costs = find_costs(text)
+    risk_words = re.search(r"\brisk(?:ing)?\s*(?:of\s*)?(\d+(?:\.\d+)?)\s*%(?!\s*stop)", text.work)
     sizing = find_sizing(text)
+    if risk_words and sizing and sizing.get("kind") == "percent_equity":
+        ctx.assume(
+            f"'risk {risk_words.group(1)}%' read as: each entry uses {risk_words.group(1)}% of equity. "
+            "Risk-based sizing (losing at most that share at the stop) is not available; say "
+            "'target N% volatility' or set a stop to bound the loss."
+        )
     capital = find_capital(text)
+    draft.scale_in = find_scale_in(text)
+    draft.fill = find_fill(text)
+    if draft.fill == "close":
+        ctx.assume(
+            "Orders fill at the signal bar's close, as you asked (execution.fill 'close', a research shortcut: live, the close is only known once the bar is over)."
+        )
     risk = find_risk(text)
+    draft.warnings.extend(risk.notes)
     draft.timeframe, draft.bad_timeframe = find_timeframe(text)
     if (
         draft.timeframe is None
@@ -367,16 +361,35 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
         and re.search(r"\bintraday\b|\bday[\s-]?trad", text.work)
     ):
         draft.bad_timeframe = "intraday (no bar size given)"
-    _global_params(text, ctx)
     if draft.timeframe == "1w":
         ctx.week_bars = 1
+    if (
+        draft.timeframe is None
+        and not draft.bad_timeframe
+        and re.search(
+            r"\b\d+[\s-]*(?:hours?|hrs?|h)\b[\s-]*(?:rolling\s*)?(?:vwap|sma|ema|wma|ma|moving|rsi|high|low|average|return|change|vol)",
+            text.work,
+        )
+    ):
+        draft.timeframe = "1h"
+        ctx.assume("The rule is measured in hours, so I used hourly bars (1h).")
+    ctx.bar_minutes = _BAR_MINUTES.get(draft.timeframe or "1d")
+    draft.trend_filters = find_trend_filters(text, ctx)
+    _global_params(text, ctx)
+    find_topic(text.work, ctx)
 
     symbols = draft.symbols
     if _PAIRS.search(text.work) and len(symbols) >= 2:
         return _pairs(text, draft, period, costs, sizing, capital, risk, unsupported)
 
+    otherwise_flat = bool(
+        text.take(
+            r",?\s*\b(?:and\s+)?(?:otherwise|else)\s*,?\s*(?:stay|be|go|move|remain|sit)?\s*(?:in\s+cash|flat|out(?:\s+of\s+the\s+market)?|in\s+t-?bills)\b"
+            r"|,?\s*\b(?:stay|be|go|remain|sit)\s+(?:in\s+cash|flat|out)\s+otherwise\b|,?\s*\bflat\s+otherwise\b"
+        )
+    )
     _templates(text, draft)
-    for role, clause in _segments(text.work):
+    for role, clause in segments(text.work):
         if role == "filter":
             parsed = parse_conditions(clause, ctx, role="entry")
             draft.filters.extend(parsed.conditions)
@@ -389,15 +402,33 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
                 if parsed.join == "any" and len(parsed.conditions) > 1:
                     draft.entry_join = "any"
         elif role in ("exit", "cover"):
+            draft.exit_said = True
+            if _REVERSE_CROSS.search(clause) and not _CMP_WORDS.search(
+                _REVERSE_CROSS.sub(" ", clause)
+            ):
+                target = draft.short_exit if role == "cover" else draft.exit
+                source = draft.short_entry if role == "cover" else draft.entry
+                target.extend(mirror(c) for c in source if c["kind"].startswith("crosses"))
+                if target:
+                    continue
             parsed = parse_conditions(clause, ctx, role="exit")
             (draft.short_exit if role == "cover" else draft.exit).extend(parsed.conditions)
-        elif role == "none" and re.search(r"\b(?:when|if|once|whenever)\b", clause):
+        elif role == "none" and (
+            re.search(r"\b(?:when|if|once|whenever)\b", clause) or CONDITION_HINT.search(clause)
+        ):
+            if draft.entry:
+                ctx.not_understood(clause)
+                continue
             parsed = parse_conditions(clause, ctx, role="entry")
-            if parsed.conditions and not draft.entry:
+            if parsed.conditions:
                 draft.entry.extend(parsed.conditions)
+                if parsed.join == "any" and len(parsed.conditions) > 1:
+                    draft.entry_join = "any"
                 assumptions.append(
                     "I read the condition without a buy/sell verb as the entry rule."
                 )
+        elif role == "none":
+            ctx.not_understood(clause)
 
     # direction
     w = text.work
@@ -406,7 +437,7 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     )
     both = bool(
         re.search(
-            r"\blong[\s/-]*(?:and|&|/)[\s-]*short\b|\bboth (?:directions|ways|sides)\b|\balways in the market\b|\breverse\b",
+            r"\blong[\s/-]*(?:and|&|/)[\s-]*short\b|\bboth (?:directions|ways|sides)\b|\balways in the market\b|\bstop[\s-]*and[\s-]*reverse\b|\breverse (?:the )?position\b",
             w,
         )
     )
@@ -421,10 +452,10 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     elif draft.short_entry or both:
         draft.direction = "both"
         if not draft.short_entry and draft.entry:
-            draft.short_entry = [_mirror(c) for c in draft.entry]
+            draft.short_entry = [mirror(c) for c in draft.entry]
             assumptions.append("Short entries mirror the long entry rule.")
         if not draft.short_exit and draft.exit:
-            draft.short_exit = [_mirror(c) for c in draft.exit]
+            draft.short_exit = [mirror(c) for c in draft.exit]
         if not draft.short_exit and not draft.exit:
             draft.exit = list(draft.short_entry)
             draft.short_exit = list(draft.entry)
@@ -432,18 +463,39 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
                 "Each side exits when the opposite entry signal fires (always in the market once started)."
             )
 
+    if draft.trend_filters:
+        trend = (
+            [mirror(c) for c in draft.trend_filters]
+            if draft.direction == "short"
+            else list(draft.trend_filters)
+        )
+        # "200-day moving average filter: be long when price is above the 200 dma" says it twice
+        draft.filters.extend(c for c in trend if c not in draft.entry and c not in draft.filters)
+        if draft.direction == "both":
+            ctx.assume(
+                "The trend filter gates both long and short entries (filters apply to every entry)."
+            )
+
     # nothing to trade on?
     if not draft.entry:
-        if draft.filters:
+        if draft.filters and not draft.trend_filters:
             draft.entry, draft.filters = draft.filters, []
         else:
             return _clarify_missing(draft, text, unsupported, hits_exist=bool(symbols))
 
     _resolve_touch(draft)
+    if otherwise_flat and not draft.exit and draft.direction != "both":
+        draft.exit = [mirror(c) for c in draft.entry]
+        draft.exit_said = True
+        assumptions.append(
+            "'Otherwise stay in cash' read as: exit when the entry condition no longer holds."
+        )
 
-    # symmetric exits for crossovers; defaults for thresholds described one-sided
+    # symmetric exits for crossovers, only when the user described no exit at all
     if (
         not draft.exit
+        and not draft.exit_said
+        and not _has_risk_exit(risk)
         and all(c["kind"] == "crosses_above" for c in draft.entry)
         and len(draft.entry) == 1
     ):
@@ -454,13 +506,23 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
         )
 
     if not symbols:
+        notes = list(draft.warnings) + not_understood_warnings(ctx)
+        so_far = _understood_so_far(draft, period, costs, sizing, capital, risk, today)
         return ParseResult(
             "clarify",
-            clarification="Which symbol should this trade? For example SPY, AAPL, 0700.HK, BTC/USDT, or an offline sample like SAMPLE:AAPL.",
+            clarification=" ".join(
+                [
+                    *notes,
+                    so_far,
+                    "Which symbol should this trade? For example SPY, AAPL, 0700.HK, BTC/USDT, or an offline sample like SAMPLE:AAPL.",
+                ]
+            ).strip(),
             unsupported=unsupported,
+            warnings=notes,
+            assumptions=list(ctx.assumptions),
         )
     spec = _assemble(draft, period, costs, sizing, capital, risk, today)
-    warnings = list(draft.warnings)
+    warnings = list(draft.warnings) + not_understood_warnings(ctx)
     if unsupported:
         warnings.append(
             unsupported_message(unsupported) + " I built the strategy from the parts I support."
@@ -470,7 +532,46 @@ def _new(text: Text, today: date, unsupported: list[str]) -> ParseResult:
     )
 
 
+def _understood_so_far(
+    draft: _Draft,
+    period: tuple[date | None, date | None] | None,
+    costs: CostsFound,
+    sizing: dict[str, Any] | None,
+    capital: float | None,
+    risk: RiskFound,
+    today: date,
+) -> str:
+    """'So far: entry …; exit …' for a clarifying question, so the user sees what is kept."""
+    probe = copy.deepcopy(draft)
+    probe.symbols = ["SPY"]  # placeholder: only the rules are described
+    try:
+        spec = StrategySpec.model_validate(
+            _assemble(probe, period, costs, sizing, capital, copy.deepcopy(risk), today)
+        )
+    except ValueError:
+        return ""
+    rules = explain_rules(spec)
+    return ("So far I have: " + " ".join(rules)) if rules else ""
+
+
 def _clarify_missing(
+    draft: _Draft, text: Text, unsupported: list[str], *, hits_exist: bool
+) -> ParseResult:
+    result = _clarify_question(draft, text, unsupported, hits_exist=hits_exist)
+    notes = list(draft.warnings) + not_understood_warnings(draft.ctx)
+    result.warnings = notes + result.warnings
+    kept = []
+    if draft.symbols:
+        kept.append(f"So far I have: {', '.join(draft.symbols)}")
+        if draft.timeframe:
+            kept[-1] += f" on {draft.timeframe} bars"
+        kept[-1] += "."
+    if (notes or kept) and result.clarification:
+        result.clarification = " ".join([*notes, *kept, result.clarification])
+    return result
+
+
+def _clarify_question(
     draft: _Draft, text: Text, unsupported: list[str], *, hits_exist: bool
 ) -> ParseResult:
     if unsupported:
@@ -520,6 +621,28 @@ def _templates(text: Text, draft: _Draft) -> None:
             r"\bcross(?:es|ed)?\s+(?:above|below|over|under)|\babove\b|\bbelow\b|[<>]|\bunder\b", w
         )
     )
+    m = re.search(
+        r"\brsi\s*(?:\(\s*(\d+)\s*\)|(\d+)\s+)?\s*(?:of\s*|at\s*)?(\d{1,2}(?:\.\d+)?)\s*/\s*(\d{1,2}(?:\.\d+)?)\b",
+        w,
+    )
+    if m and not has_conditions:
+        window = int(m.group(1) or m.group(2) or 14)
+        low, high = sorted((float(m.group(3)), float(m.group(4))))
+        rsi: Operand = {
+            "kind": "indicator",
+            "id": reg.add("rsi", f"rsi_{window}", window=window),
+        }
+        draft.entry.append(
+            {"kind": "compare", "left": rsi, "op": "<", "right": {"kind": "const", "value": low}}
+        )
+        draft.exit.append(
+            {"kind": "compare", "left": rsi, "op": ">", "right": {"kind": "const", "value": high}}
+        )
+        ctx.assume(
+            f"RSI {low:g}/{high:g} read as: buy when RSI({window}) is below {low:g}, sell when it is above {high:g}."
+        )
+        text.take(re.escape(m.group(0)))
+        return
     if re.search(r"golden[\s-]*cross", w):
         if ctx.ma_pair is None:
             ctx.ma_pair = (50, 200)
@@ -620,20 +743,6 @@ def _templates(text: Text, draft: _Draft) -> None:
         )
 
 
-def _mirror(cond: Cond) -> Cond:
-    out = copy.deepcopy(cond)
-    kind = out["kind"]
-    if kind == "crosses_above":
-        out["kind"] = "crosses_below"
-    elif kind == "crosses_below":
-        out["kind"] = "crosses_above"
-    elif kind == "compare":
-        out["op"] = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "=="}[out["op"]]
-    elif kind == "for_n_bars":
-        out["condition"] = _mirror(out["condition"])
-    return out
-
-
 def _resolve_touch(draft: _Draft) -> None:
     for group, role in ((draft.exit, "exit"), (draft.entry, "entry"), (draft.short_exit, "exit")):
         for cond in group:
@@ -669,7 +778,12 @@ def _assemble(
     spec: dict[str, Any] = {
         "schema_version": "1",
         "name": "strategy",
-        "universe": {"symbols": symbols, "market": market, "timeframe": draft.timeframe or "1d"},
+        "universe": {
+            "symbols": symbols,
+            "market": market,
+            "timeframe": draft.timeframe or "1d",
+            **({"weights": draft.weights} if draft.weights else {}),
+        },
         "indicators": draft.ctx.registry.items,
         "direction": draft.direction,
         "entry": _join(draft.entry, draft.entry_join),
@@ -688,6 +802,10 @@ def _assemble(
             spec["short_exit"] = _join(draft.short_exit, "any")
     if draft.filters:
         spec["filters"] = draft.filters
+    if draft.scale_in:
+        spec["scale_in"] = draft.scale_in
+    if draft.fill:
+        spec["execution"] = {"fill": draft.fill}
     if draft.pair:
         spec["pair"] = {"leg_a": draft.pair[0], "leg_b": draft.pair[1]}
     if period:
@@ -707,7 +825,60 @@ def _assemble(
     return spec
 
 
+_WEIGHTS = re.compile(
+    r"(?:with\s+|at\s+|in\s+)?(?:weights?\s*(?:of\s*)?)?\(?\s*(\d+(?:\.\d+)?(?:\s*%?\s*/\s*\d+(?:\.\d+)?)+)\s*%?\s*\)?\s*(?:weights?|weighted|split|allocation)?"
+)
+
+
+def _weights(text: Text, draft: _Draft) -> None:
+    """'40/30/30 weights' for a basket: fractions in the order the symbols were named."""
+    for m in _WEIGHTS.finditer(text.work):
+        phrase = m.group(0)
+        if not re.search(r"weight|split|allocation", phrase):
+            continue
+        values = [float(v) for v in re.findall(r"\d+(?:\.\d+)?", m.group(1))]
+        text.work = text.work[: m.start()] + " " * len(phrase) + text.work[m.end() :]
+        if len(values) != len(draft.symbols):
+            draft.warnings.append(
+                f"I did not understand: '{phrase.strip()}' — {len(values)} weights for {len(draft.symbols)} symbols; I used equal weights."
+            )
+            return
+        total = sum(values)
+        scale = 100.0 if total > 1.0 + 1e-9 else 1.0
+        if total / scale > 1.0 + 1e-9:
+            draft.warnings.append(
+                f"I did not understand: '{phrase.strip()}' — the weights add up to more than 100%; I used equal weights."
+            )
+            return
+        draft.weights = {
+            sym: round(v / scale, 6) for sym, v in zip(draft.symbols, values, strict=True)
+        }
+        return
+
+
+def _has_risk_exit(risk: RiskFound) -> bool:
+    return bool(
+        risk.stop_pct is not None
+        or risk.atr_stop
+        or risk.trailing_pct is not None
+        or risk.take_profit
+        or risk.max_holding_bars
+    )
+
+
+_REVERSE_CROSS = re.compile(
+    r"\b(?:on\s*)?(?:the\s*)?(?:reverse|opposite|reversed|inverse)\s*(?:cross(?:over|ing)?|signal)\b"
+    r"|\bcross(?:es|ed|ing)?\s*back\b(?!\s*(?:above|below|over|under))|\bwhen\s*(?:it|the cross(?:over)?)\s*reverses\b|\bdeath\s*cross\b"
+)
+_CMP_WORDS = re.compile(r"\b(?:above|below|over|under)\b|[<>]|\d")
+
+
 def _join(conds: list[Cond], join: str) -> Cond:
+    unique: list[Cond] = []
+    for c in conds:
+        if c not in unique:
+            unique.append(c)
+    conds = unique
     if len(conds) == 1:
         return conds[0]
     return {"kind": join, "conditions": conds}
@@ -830,11 +1001,16 @@ def _pairs(
 
     draft.symbols = [a, b]
     draft.pair = (a, b)
-    draft.direction = "both"
+    long_only = bool(
+        re.search(r"\b(?:buy|long|go long)\s*(?:the\s*)?spread\b", w)
+        and not re.search(r"\bshort|\bsell\s*(?:the\s*)?spread\b|\bboth\b", w)
+    )
+    draft.direction = "long" if long_only else "both"
     draft.entry = [c("<", -entry_z)]
     draft.exit = [c(">=", -exit_z)]
-    draft.short_entry = [c(">", entry_z)]
-    draft.short_exit = [c("<=", exit_z)]
+    if not long_only:
+        draft.short_entry = [c(">", entry_z)]
+        draft.short_exit = [c("<=", exit_z)]
     spec = _assemble(draft, period, costs, sizing, capital, risk, datetime.now(UTC).date())
     return ParseResult(
         "new",
@@ -858,7 +1034,7 @@ def _looks_like_edit(work: str, original: str) -> bool:
     if not find_symbols(Text(original)):
         return True
     # short messages that only adjust a parameter ("5% stop", "hourly", "since 2015")
-    return len(work.split()) <= 8 and not _ACTION.search(work)
+    return len(work.split()) <= 8 and not ACTION.search(work)
 
 
 def _modify(
@@ -872,7 +1048,15 @@ def _modify(
     hits = find_symbols(text)
     bench_pos = find_benchmark_positions(text.original)
     new_syms: list[str] = []
+    removing = {
+        m.group(1).upper()
+        for m in re.finditer(
+            r"\b(?:remove|drop|exclude|without)\s+([a-z0-9^./:-]+)", text.original, re.IGNORECASE
+        )
+    }
     for h in hits:
+        if h.symbol in removing:
+            continue
         if any(0 <= h.start - p <= 2 for p in bench_pos):
             spec.setdefault("benchmark", {})["symbol"] = h.symbol
         else:
@@ -904,6 +1088,7 @@ def _modify(
     if capital:
         spec["initial_capital"] = capital
     risk = find_risk(text)
+    warnings.extend(risk.notes)
     if risk.any():
         spec["risk"] = _risk_dict(spec.get("risk", {}), risk)
     tf, bad_tf = find_timeframe(text)
@@ -913,6 +1098,15 @@ def _modify(
         warnings.append(
             f"The timeframe '{bad_tf}' is not supported (supported: {', '.join(SUPPORTED_TIMEFRAMES)}); I kept {spec['universe'].get('timeframe', '1d')}."
         )
+    scale_in = find_scale_in(text)
+    if scale_in:
+        spec["scale_in"] = scale_in
+    fill = find_fill(text)
+    if fill:
+        spec["execution"] = {**spec.get("execution", {}), "fill": fill}
+    warnings.extend(not_expressible(text))
+    edit_filters(text, spec, notes)
+    edit_removals(text, spec, notes)
     w = text.work
 
     inds: list[dict[str, Any]] = spec.get("indicators", [])
@@ -957,6 +1151,8 @@ def _modify(
             targets[0]["window"] = int(m.group(1) or m.group(2))
     # rules: "buy when RSI below 25" replaces the matching threshold, otherwise the whole rule
     also = bool(re.search(r"\b(?:also|add|and also)\b", w))
+    unread: list[str] = []
+    rules_found = False
     for role, key in (
         ("long", "entry"),
         ("exit", "exit"),
@@ -965,17 +1161,20 @@ def _modify(
     ):
         new_conds: list[Cond] = []
         ctx = Context(IndicatorRegistry([copy.deepcopy(i) for i in inds]))
-        for seg_role, clause in _segments(w):
+        for seg_role, clause in segments(w):
             if seg_role == role and clause.strip():
                 parsed = parse_conditions(
                     clause, ctx, role="exit" if role in ("exit", "cover") else "entry"
                 )
                 new_conds.extend(parsed.conditions)
+        unread.extend(not_understood_warnings(ctx))
         if not new_conds:
             continue
+        rules_found = True
         for c in new_conds:
-            c.pop("touch", None)
-        _merge_indicators(spec, ctx)
+            if c.pop("touch", False) and spec.get("direction") == "short" and role == "exit":
+                c["op"] = "<="  # a short exits when the price falls back to the level
+        merge_indicators(spec, ctx)
         inds = spec.get("indicators", [])
         if spec.get(key) is not None and all(_replace_threshold(spec, key, c) for c in new_conds):
             continue
@@ -988,7 +1187,21 @@ def _modify(
         else:
             spec[key] = joined
     # direction
-    if re.search(r"\bshort[\s-]*only\b|\bonly short\b", w):
+    flip = re.search(
+        r"\b(?:go|make it|trade it|switch to|change to|flip (?:it )?to|turn it into a)\s*(?:a\s*)?short(?:s|ing)?\b(?:\s*(?:instead|only|side))?|\bshort (?:it )?instead\b|\bflip (?:the )?direction\b",
+        w,
+    )
+    if flip and spec.get("direction", "long") == "long":
+        flip_direction(spec, "short", warnings)
+    elif (
+        re.search(
+            r"\b(?:go|make it|trade it|switch to|change to|flip (?:it )?to)\s*long\b|\blong instead\b",
+            w,
+        )
+        and spec.get("direction") == "short"
+    ):
+        flip_direction(spec, "long", warnings)
+    elif re.search(r"\bshort[\s-]*only\b|\bonly short\b", w):
         spec["direction"] = "short"
         spec.pop("short_entry", None)
         spec.pop("short_exit", None)
@@ -1001,12 +1214,24 @@ def _modify(
         and spec.get("direction") == "long"
     ):
         spec["direction"] = "both"
-        spec["short_entry"] = _mirror(spec["entry"])
+        spec["short_entry"] = mirror(spec["entry"])
         if spec.get("exit"):
-            spec["short_exit"] = _mirror(spec["exit"])
+            spec["short_exit"] = mirror(spec["exit"])
         notes.append("Short entries mirror the long entry rule.")
     if unsupported:
         warnings.append(unsupported_message(unsupported))
+    warnings.extend(u for u in unread if u not in warnings)
+    warnings.extend(leftover_edit_words(w, unread))
+    if spec == current and not warnings:
+        quoted = " ".join(text.original.split())[:200]
+        read_something = rules_found or text.work != _strip_symbols(
+            Text(text.original).work, [h.symbol for h in hits]
+        )
+        warnings.append(
+            f"The strategy already does what '{quoted}' asks: nothing changed."
+            if read_something
+            else f"I did not understand: '{quoted}' as a change to the current strategy."
+        )
     spec = _rename_ids(spec)
     spec["name"] = (
         auto_name(spec)
@@ -1016,13 +1241,6 @@ def _modify(
     return ParseResult(
         "modify", spec=spec, assumptions=notes, warnings=warnings, unsupported=unsupported
     )
-
-
-def _merge_indicators(spec: dict[str, Any], ctx: Context) -> None:
-    existing = {i["id"] for i in spec.get("indicators", [])}
-    for item in ctx.registry.items:
-        if item["id"] not in existing:
-            spec.setdefault("indicators", []).append(item)
 
 
 def _replace_threshold(spec: dict[str, Any], key: str, new: Cond) -> bool:
@@ -1055,7 +1273,6 @@ _RENAMEABLE = ("sma", "ema", "wma", "rsi", "atr", "adx", "roc", "zscore", "vol",
 
 def _rename_ids(spec: dict[str, Any]) -> dict[str, Any]:
     """Keep readable ids honest after an edit: 'sma_50' whose window became 10 -> 'sma_10'."""
-    import json
 
     renames: dict[str, str] = {}
     taken = {str(i["id"]) for i in spec.get("indicators", [])}

@@ -162,7 +162,10 @@ def _alias_ok(original: str, start: int, alias: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 _TIMEFRAME_PATTERNS: list[tuple[str, str]] = [
-    (r"\b(?:1|one)[\s-]*min(?:ute)?s?\b|\b1m\b|\bminute bars?\b|\bevery minute\b", "1m"),
+    (
+        r"\b(?:1|one)[\s-]*min(?:ute)?s?\b|\b1m\b|(?<![\d][\s-])(?<![\d])\bminute bars?\b|\bevery minute\b",
+        "1m",
+    ),
     (r"\b5[\s-]*min(?:ute)?s?\b|\b5m\b", "5m"),
     (r"\b15[\s-]*min(?:ute)?s?\b|\b15m\b", "15m"),
     (r"\b30[\s-]*min(?:ute)?s?\b|\b30m\b|\bhalf[\s-]hour(?:ly)?\b", "30m"),
@@ -222,6 +225,7 @@ class RiskFound:
     remove_stop: bool = False
     remove_take_profit: bool = False
     remove_trailing: bool = False
+    notes: list[str] = field(default_factory=list)
 
     def any(self) -> bool:
         return bool(
@@ -258,6 +262,11 @@ def find_risk(text: Text) -> RiskFound:
         mult = float(m.group(1) or m.group(4))
         win = m.group(2) or m.group(3) or m.group(5) or m.group(6)
         found.atr_stop = (mult, int(win) if win else 14)
+        if "trail" in m.group(0):
+            found.notes.append(
+                f"'{' '.join(m.group(0).split())}': trailing stops are by percent only, so I used a fixed "
+                f"{mult:g} x ATR stop from the entry price instead; say e.g. '5% trailing stop' for a trailing one."
+            )
     for m in text.take(
         rf"(?:stop(?:[\s-]*loss)?|stop out|cut (?:my |the )?loss(?:es)?|sl)\s*(?:of|at|to|=|:|is|be|if (?:it |the price )?(?:drops|falls|loses))?\s*(?:-|minus\s*)?{NUM}\s*%"
         rf"|(?:-)?{NUM}\s*%\s*(?:hard\s*|protective\s*|fixed\s*)?(?:stop(?:[\s-]*loss)?|sl)\b"
@@ -266,7 +275,7 @@ def find_risk(text: Text) -> RiskFound:
         found.stop_pct = pct(m.group(1) or m.group(2) or m.group(3))
     # staged exits: "sell half at +15% and the rest at +30%"
     staged = text.take(
-        rf"(?:sell|take|close|exit|book|take profit on)\s*{_FRACTION_RE}\s*(?:of\s*(?:the|my)?\s*(?:position|shares|it))?\s*(?:at|when up|when it is up|at a gain of|on a)\s*\+?{NUM}\s*%(?:\s*(?:gain|profit|up))?"
+        rf"(?:sell|take|close|exit|book|take profit on)\s*{_FRACTION_RE}\s*(?:off\s*|out\s*)?(?:of\s*(?:the|my)?\s*(?:position|shares|it))?\s*(?:at|when up|when it is up|at a gain of|on a)\s*\+?{NUM}\s*%(?:\s*(?:gain|profit|up))?"
     )
     for m in staged:
         frac_raw = m.group(1).strip()
@@ -283,7 +292,7 @@ def find_risk(text: Text) -> RiskFound:
     ):
         found.take_profit.append((pct(m.group(1) or m.group(2) or m.group(3)), 1.0))
     for m in text.take(
-        r"(?:max(?:imum)?\s*(?:holding|hold)(?:\s*period|\s*time)?\s*(?:of|=|:|is)?\s*|hold(?:ing)?\s*(?:for\s*)?(?:at most|max(?:imum)?|no more than|up to)\s*|exit\s*after\s*|close\s*after\s*|sell\s*after\s*|time\s*stop\s*(?:of|after)?\s*)(\d+)\s*(bars?|days?|sessions?|weeks?|hours?|candles?)"
+        r"(?:max(?:imum)?\s*(?:holding|hold)(?:\s*period|\s*time)?\s*(?:of|=|:|is)?\s*|max(?:imum)?\s*(?:of\s*)?(?=\d+\s*(?:bars?|days?|sessions?|candles?)\b)|hold(?:ing)?\s*(?:for\s*)?(?:at most|max(?:imum)?|no more than|up to)\s*|(?:exit|close|sell|get out|or|and)?\s*after\s*(?:holding\s*(?:for\s*)?)?|time\s*stop\s*(?:of|after)?\s*)(\d+)\s*(?:trading\s*)?(bars?|days?|sessions?|weeks?|hours?|candles?)\b(?!\s*(?:in a row|of|high|low))"
     ):
         n = int(m.group(1))
         unit = m.group(2)
@@ -317,9 +326,9 @@ def find_sizing(text: Text) -> dict[str, Any] | None:
         rf"(?:volatility|vol)[\s-]*target(?:ing|ed)?\s*(?:of|at|to|=|:)?\s*{NUM}\s*%|target(?:ing)?\s*{NUM}\s*%\s*(?:annual(?:ised|ized)?\s*)?(?:volatility|vol)|{NUM}\s*%\s*(?:annual(?:ised|ized)?\s*)?(?:volatility|vol)[\s-]*target"
     ):
         target = float(m.group(1) or m.group(2) or m.group(3))
-        return {"kind": "volatility_target", "target_vol_pct": target}
+        return {"kind": "volatility_target", "target_vol_pct": target, **_leverage(text)}
     if text.take(r"(?:volatility|vol)[\s-]*target(?:ing|ed)?(?:\s*sizing)?"):
-        return {"kind": "volatility_target"}
+        return {"kind": "volatility_target", **_leverage(text)}
     for m in text.take(
         r"\$\s*(\d+(?:\.\d+)?)\s*(k|m)?\s*(?:per|each|a|every)\s*(?:trade|position|entry)"
         r"|(\d+(?:\.\d+)?)\s*(k|m)?\s*(?:usd|dollars)\s*(?:per|each|a)\s*(?:trade|position|entry)"
@@ -328,13 +337,83 @@ def find_sizing(text: Text) -> dict[str, Any] | None:
         return {"kind": "fixed_cash", "amount": amount}
     for m in text.take(
         rf"{NUM}\s*%\s*(?:of\s*(?:my\s*|the\s*|our\s*)?(?:equity|capital|portfolio|account|cash)|position[\s-]*size|per\s*(?:trade|position|entry)|allocation|sizing|in each trade)"
-        rf"|(?:position[\s-]*size|size|allocate|allocation|invest|risk)\s*(?:of|=|:|is|to|each trade at|per trade)?\s*{NUM}\s*%"
+        rf"|(?:position[\s-]*size|size|allocate|allocation|invest|risk)\s*(?:of|=|:|is|to|each trade at|per trade)?\s*{NUM}\s*%(?!\s*(?:hard\s*|protective\s*|fixed\s*)?(?:stop|sl\b|trailing))"
         r"|\b(all[\s-]*in)\b"
     ):
         if m.group(3):
             return {"kind": "percent_equity", "percent": 100.0}
         value = float(m.group(1) or m.group(2))
         return {"kind": "percent_equity", "percent": value}
+    return None
+
+
+def _leverage(text: Text) -> dict[str, float]:
+    """'with at most 2x leverage', 'leverage capped at 1.5' (volatility targeting)."""
+    for m in text.take(
+        r"(?:with\s*)?(?:at most|max(?:imum)?|up to|no more than)\s*(\d+(?:\.\d+)?)\s*x?\s*(?:times\s*)?leverage"
+        r"|(?:with\s*)?(?:max(?:imum)?\s*)?leverage\s*(?:of|at|up to|capped at|cap(?:ped)?|<=|=|:)?\s*(\d+(?:\.\d+)?)\s*x?"
+    ):
+        return {"max_leverage": float(m.group(1) or m.group(2))}
+    return {}
+
+
+def find_scale_in(text: Text) -> list[dict[str, float]]:
+    """Extra tranches: 'add half if the price falls 5% from the first fill'."""
+    steps: list[dict[str, float]] = []
+    text.take(
+        r"\bin\s*(?:2|two)\s*(?:halves|tranches|parts)\s*:?|\bhalf\s*at\s*(?:the\s*)?(?:signal|entry|first fill)\s*(?:and\s*)?"
+    )
+    for m in text.take(
+        rf"(?:add|buy|and)?\s*(?:another\s*|the\s*other\s*|a\s*second\s*|an?\s*extra\s*)?{_FRACTION_RE}\s*(?:more\s*)?(?:of\s*the\s*position\s*)?(?:tranche\s*)?"
+        r"(?:if|when|once|on\s*a|after\s*a)\s*(?:the\s*)?(?:price\s*|it\s*)?"
+        r"(falls?|drops?|dips?|declines?|rises?|gains?|goes\s*up|goes\s*down|moves?\s*up|moves?\s*down|\d+(?:\.\d+)?\s*%\s*(?:dip|drop|decline|rise|gain))"
+        rf"\s*(?:another\s*|a\s*further\s*|further\s*)?(?:by\s*)?(?:{NUM}\s*%)?\s*(?:further\s*)?(?:from\s*(?:the\s*)?(?:first\s*fill|entry|first\s*entry|entry\s*price))?"
+    ):
+        frac_raw = m.group(1).strip()
+        frac = _FRACTIONS.get(frac_raw) or float(frac_raw.rstrip("%").strip()) / 100.0
+        word = m.group(2)
+        inline = re.match(r"(\d+(?:\.\d+)?)", word)
+        move = float(m.group(3) or (inline.group(1) if inline else 0))
+        if move <= 0:
+            continue
+        down = re.search(r"fall|drop|dip|decline|down", word) is not None
+        steps.append({"move_pct": -move if down else move, "fraction": round(frac, 6)})
+    return steps
+
+
+def find_fill(text: Text) -> str | None:
+    """'fill at the close of the signal bar' -> 'close'; 'fill at the next open' -> 'next_open'."""
+    if text.take(
+        r"(?:fill(?:ed)?|execute[d]?|trade[d]?|orders?\s*fill(?:ed)?)\s*(?:orders?\s*|trades?\s*)?(?:at|on)\s*(?:the\s*)?(?:same[\s-]*bar'?s?\s*|signal[\s-]*bar'?s?\s*)?close(?:\s*of\s*the\s*(?:signal|same)\s*bar)?"
+        r"|\bsame[\s-]*bar\s*(?:close\s*)?fills?\b|\bfill\s*on\s*close\b"
+    ):
+        return "close"
+    at_close = list(
+        re.finditer(
+            r"\b(?:buy|sell|enter|exit|cover|short)\s+(?:[a-z0-9/.:^]+\s+)?(at\s+the\s+close)\b(?!\s*(?:is|was|crosses|>|<|above|below))",
+            text.work,
+        )
+    )
+    for m in reversed(at_close):
+        a, b = m.span(1)
+        text.work = text.work[:a] + " " * (b - a) + text.work[b:]
+    if at_close:
+        return "close"
+    # "buy at the open" / "sell at the next open" is the default fill: nothing to change
+    for m in reversed(
+        list(
+            re.finditer(
+                r"\b(?:buy|sell|enter|exit|cover|short)\s+(?:[a-z0-9/.:^]+\s+)?(at\s+the\s+(?:next\s+(?:bar'?s?\s+)?)?open)\b(?!\s*(?:is|was|>|<|above|below))",
+                text.work,
+            )
+        )
+    ):
+        a, b = m.span(1)
+        text.work = text.work[:a] + " " * (b - a) + text.work[b:]
+    if text.take(
+        r"(?:fill(?:ed)?|execute[d]?)\s*(?:orders?\s*)?(?:at|on)\s*(?:the\s*)?next\s*(?:bar'?s?\s*)?open"
+    ):
+        return "next_open"
     return None
 
 
@@ -437,8 +516,29 @@ def _parse_date(raw: str, end: bool = False) -> date:
     return date(parts[0], 12, 31) if end else date(parts[0], 1, 1)
 
 
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+_MONTH_YEAR = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:(\d{1,2})(?:st|nd|rd|th)?,?\s+)?(\d{4})\b"
+)
+
+
+def _month_names(work: str) -> str:
+    """'january 2010' -> '2010-01', 'march 5, 2011' -> '2011-03-05' (same length or shorter)."""
+
+    def sub(m: re.Match[str]) -> str:
+        month = _MONTHS[m.group(1)[:3]]
+        day = f"-{int(m.group(2)):02d}" if m.group(2) else ""
+        return f"{m.group(3)}-{month:02d}{day}"
+
+    return _MONTH_YEAR.sub(sub, work)
+
+
 def find_period(text: Text, today: date) -> tuple[date | None, date | None] | None:
     """(start, end) when the text gives a date range."""
+    text.work = _month_names(text.work)
     try:
         for m in text.take(
             rf"(?:from|between)\s*{_DATE}\s*(?:to|until|till|through|thru|and|-)\s*{_DATE}|\b{_DATE}\s*(?:-|to)\s*{_DATE}\b(?!\s*(?:%|days?|bars?))"
@@ -473,11 +573,23 @@ def _plausible_year(raw: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 _BENCH_RE = re.compile(
-    r"(?:\bvs\.?|\bversus|\bagainst|\bbenchmark(?:ed)?\s*(?:against|to|vs\.?|is|=|:)?|\bcompared?\s*(?:to|with)|\brelative\s*to)\s+(?:the\s+)?(?:benchmark\s+)?",
+    r"(?:\bvs\.?|\bversus|\bagainst|\bbenchmark(?:ed)?\s*(?:against|to|vs\.?|is|=|:)?|\bcompared?\s*(?:it\s+|this\s+|performance\s+|results?\s+|returns?\s+)?(?:to|with|against)|\brelative\s*to|\bmeasured\s*against)\s+(?:the\s+|a\s+)?"
+    r"(?:buy(?:ing)?[\s-]*(?:and|&|n)[\s-]*hold(?:ing)?\s+(?:of\s+)?(?:the\s+)?)?(?:benchmark\s+)?",
     re.IGNORECASE,
 )
 
 
+_BENCH_AFTER = re.compile(r"([\^\w./:-]+)\s+as\s+(?:the\s+|a\s+|my\s+)?benchmark", re.IGNORECASE)
+BENCH_WORDS = (
+    r"(?:\bcompared?\s*(?:it\s*|this\s*|performance\s*|results?\s*|returns?\s*)?(?:to|with|against)|\bbenchmark(?:ed)?\s*(?:against|to|vs\.?|is|=|:)?"
+    r"|\bvs\.?|\bversus|\bagainst|\brelative\s*to|\bmeasured\s*against)\s*(?:(?:a|the)\s*)?"
+    r"(?:buy(?:ing)?[\s-]*(?:and|&|n)[\s-]*hold(?:ing)?\s*(?:of\s*)?(?:the\s*)?)?(?:benchmark\s*)?"
+    r"|\bas\s*(?:the\s*|a\s*|my\s*)?benchmark\b"
+)
+
+
 def find_benchmark_positions(original: str) -> list[int]:
-    """Start positions (in the original text) of the word right after a benchmark phrase."""
-    return [m.end() for m in _BENCH_RE.finditer(original)]
+    """Start positions (in the original text) of a symbol named as the benchmark."""
+    return [m.end() for m in _BENCH_RE.finditer(original)] + [
+        m.start(1) for m in _BENCH_AFTER.finditer(original)
+    ]

@@ -7,6 +7,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from vt_contracts import StrategySpec
 from vt_strategy_ai.clients import UpstreamClients
 from vt_strategy_ai.schemas import Explanation, SafetyReport, SignalFrequency
@@ -22,14 +24,18 @@ class Analysis:
 
 
 async def signal_frequency(
-    spec: StrategySpec, clients: UpstreamClients | None, user_id: str | None, enabled: bool
+    spec: StrategySpec,
+    clients: UpstreamClients | None,
+    user_id: str | None,
+    enabled: bool,
+    prefetched: dict[str, tuple[pd.DataFrame, str]] | None = None,
 ) -> SignalFrequency:
     if not enabled or clients is None:
         return SignalFrequency(
             status="not_requested",
             detail="Signal frequency was not computed (market data lookup is switched off).",
         )
-    frames, provider, problem = await clients.frames(spec, frames_needed(spec), user_id)
+    frames, provider, problem = await clients.frames(spec, frames_needed(spec), user_id, prefetched)
     if problem is not None:
         return SignalFrequency(
             status="unavailable",
@@ -45,7 +51,8 @@ async def analyse(
     user_id: str | None,
     frequency: bool,
     insight: dict[str, Any] | None = None,
+    prefetched: dict[str, tuple[pd.DataFrame, str]] | None = None,
 ) -> Analysis:
     code, safety = await asyncio.to_thread(code_and_safety, spec)
-    freq = await signal_frequency(spec, clients, user_id, frequency)
+    freq = await signal_frequency(spec, clients, user_id, frequency, prefetched)
     return Analysis(code, safety, explain(spec, freq, insight))

@@ -2,8 +2,9 @@
 missing exits, supported markets/timeframes, and the default protective stop.
 
 Decision (documented in docs/strategy-ai.md): a spec with no exit condition and no risk exit
-gets a protective 10% stop loss, and the reply SAYS so in `warnings`. A crossover entry with no
-exit gets the opposite cross as exit (listed in the assumptions by the parser).
+gets a protective 10% stop loss, and the reply SAYS so in `warnings`. A crossover entry for which
+the user described no exit at all (no exit clause, no stop/take-profit/holding limit) gets the
+opposite cross as exit (listed in the assumptions by the parser).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def check_spec(candidate: dict[str, Any], *, add_default_stop: bool = True) -> C
         spec = spec.model_copy(update={"risk": type(spec.risk).model_validate(risk)})
         spec = StrategySpec.model_validate(spec.model_dump(mode="json"))
         warnings.append(
-            f"No exit rule was given, so I added a protective {DEFAULT_STOP_PCT:g}% stop loss (risk.stop_loss). "
+            f"The strategy has no exit condition and no risk exit, so I added a protective {DEFAULT_STOP_PCT:g}% stop loss (risk.stop_loss). "
             "Tell me your exit (e.g. 'sell when RSI is above 70', 'take profit at 10%') or change the stop."
         )
     elif spec.exit is None:

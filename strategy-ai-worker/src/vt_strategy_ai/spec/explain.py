@@ -118,16 +118,9 @@ def _style(spec: StrategySpec) -> str:
     return "trend"
 
 
-def explain(
-    spec: StrategySpec,
-    frequency: SignalFrequency,
-    insight: dict[str, Any] | None = None,
-) -> Explanation:
+def explain_rules(spec: StrategySpec) -> list[str]:
+    """The entry, exit and filter rules in words, e.g. 'Entry: the 14-bar RSI is below 30.'"""
     names = _names(spec)
-    syms = ", ".join(spec.universe.symbols)
-    side = {"long": "Buys", "short": "Sells short", "both": "Trades both directions on"}[
-        spec.direction
-    ]
     rules = [f"Entry: {describe(spec.entry, names)}."]
     if spec.exit is not None:
         rules.append(f"Exit: {describe(spec.exit, names)}.")
@@ -137,6 +130,19 @@ def explain(
         rules.append(f"Short exit: {describe(spec.short_exit, names)}.")
     for f in spec.filters:
         rules.append(f"Only enters while {describe(f, names)}.")
+    return rules
+
+
+def explain(
+    spec: StrategySpec,
+    frequency: SignalFrequency,
+    insight: dict[str, Any] | None = None,
+) -> Explanation:
+    syms = ", ".join(spec.universe.symbols)
+    side = {"long": "Buys", "short": "Sells short", "both": "Trades both directions on"}[
+        spec.direction
+    ]
+    rules = explain_rules(spec)
     summary = (
         f"{side} {syms} on {spec.universe.timeframe} bars ({spec.universe.market}). "
         + " ".join(rules)
@@ -191,6 +197,19 @@ def explain(
         risk.append(
             f"Kelly sizing at {s.fraction:g} of full Kelly, capped at {s.max_percent:g}% of equity ({s.fallback_percent:g}% until {s.min_trades} trades have closed)."
         )
+    for step in spec.scale_in:
+        risk.append(
+            f"Scale in: add {step.fraction:.0%} of the full size when the price has moved {step.move_pct:+g}% from the first fill."
+        )
+    if spec.execution.fill == "close":
+        risk.append(
+            "Orders fill at the signal bar's close (a research shortcut: the close is only known once the bar is over)."
+        )
+    risk.append(
+        f"Benchmark: buy and hold {spec.benchmark.symbol}."
+        if spec.benchmark.symbol
+        else "Benchmark: buy and hold the traded symbols."
+    )
     c = spec.costs
     risk.append(
         f"Costs: {c.commission_pct:g}% commission{f' + {c.commission_fixed:g} fixed' if c.commission_fixed else ''} and {c.slippage_pct:g}% slippage per fill; starting capital {spec.initial_capital:,.0f} {spec.currency}."

@@ -68,6 +68,7 @@ async def put_strategy(
         body.name,
         clients=clients,
         frequency=settings.signal_frequency,
+        check_symbols=settings.check_symbols,
     )
 
 

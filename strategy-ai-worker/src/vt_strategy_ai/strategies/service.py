@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vt_contracts import FieldError, StrategySpec
 from vt_db.models import Strategy, StrategyVersion
 from vt_kit import BadRequest, NotFound, Unprocessable
-from vt_strategy_ai.clients import UpstreamClients
+from vt_strategy_ai.clients import UpstreamClients, symbols_of, unknown_symbols_text
 from vt_strategy_ai.schemas import (
     DiffEntry,
     Page,
@@ -156,6 +156,7 @@ async def update_strategy(
     *,
     clients: UpstreamClients | None,
     frequency: bool,
+    check_symbols: bool = True,
 ) -> StrategySaved:
     strategy = await require_strategy(session, user_id, strategy_id, lock=True)
     candidate = dict(spec_in)
@@ -171,8 +172,29 @@ async def update_strategy(
             ],
         )
     spec = checked.spec
+    prefetched = None
+    if clients is not None and check_symbols:
+        before = symbols_of(strategy.spec)
+        fresh = [s for s in sorted(symbols_of(_spec_json(spec))) if s not in before]
+        check = await clients.check_symbols(spec, fresh, str(user_id))
+        if check.unknown:
+            raise Unprocessable(
+                unknown_symbols_text(check.unknown, check.matches).replace(
+                    "I did not save a strategy", "nothing was saved"
+                ),
+                errors=[
+                    FieldError(
+                        loc=["body", "spec", "universe", "symbols"],
+                        msg=f"unknown symbol {sym}",
+                    )
+                    for sym in check.unknown
+                ],
+            )
+        prefetched = check.frames
     diff = diff_specs(strategy.spec, _spec_json(spec))
-    analysis = await analyse(spec, clients=clients, user_id=str(user_id), frequency=frequency)
+    analysis = await analyse(
+        spec, clients=clients, user_id=str(user_id), frequency=frequency, prefetched=prefetched
+    )
     version = await add_version(session, strategy, spec, analysis, diff, source="edit")
     read = to_read(strategy, version)
     return StrategySaved(**read.model_dump(), warnings=checked.warnings, diff=diff)
