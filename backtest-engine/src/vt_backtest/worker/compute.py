@@ -163,6 +163,7 @@ def engine_compute(job: ComputeJob) -> BacktestResult:
                 job.data,
                 benchmark=job.benchmark,
                 gates=request.gates,
+                gate_profile=request.gate_profile,
                 walk_forward=request.walk_forward,
                 progress=progress,
                 data_sources=job.data_sources,
@@ -184,6 +185,7 @@ def engine_compute(job: ComputeJob) -> BacktestResult:
             market=job.market,
             benchmark=job.benchmark,
             gates=request.gates,
+            gate_profile=request.gate_profile,
             progress=progress,
             data_sources=job.data_sources,
         )
