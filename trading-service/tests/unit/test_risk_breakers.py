@@ -80,9 +80,9 @@ def test_weekly_loss_needs_a_person() -> None:
 def test_drawdown_kills_latch_and_rearm() -> None:
     s = BreakerState.initial(D(100_000), MON)
     t = MON
-    for eq in ("102000", "104000", "106000", "108000", "110000", "112000", "114000"):
+    for rising in ("102000", "104000", "106000", "108000", "110000", "112000", "114000"):
         t += timedelta(days=1)
-        s, _ = evaluate(s, snap(eq, t), LIMITS, t)
+        s, _ = evaluate(s, snap(rising, t), LIMITS, t)
     # a slow slide: 2%/day, 6.5%/week never trips first ... then the drawdown from 114000
     assert s.peak_equity == D(114000)
     eq = D(114000)
