@@ -1209,6 +1209,12 @@ export interface components {
              * @description 'next_open' (default) or the labelled research shortcut 'close'.
              */
             fill?: ("next_open" | "close") | null;
+            /**
+             * Gate Profile
+             * @description Server-owned promotion gate profile that decides eligibility (strict if omitted).
+             */
+            gate_profile?: ("strict" | "relaxed") | null;
+            /** @description What-if thresholds: reported as labelled `what_if_gates`, never used for eligibility. */
             gates?: components["schemas"]["GateThresholds"] | null;
             /** Initial Capital */
             initial_capital?: number | null;
