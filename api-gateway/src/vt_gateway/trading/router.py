@@ -10,15 +10,20 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from vt_contracts.trading import (
+    AuditPage,
     BrokerAccount,
     BrokerAccountCreate,
+    CloseBreak,
     Deployment,
     DeploymentCreate,
     DeploymentStatus,
     ExceptionStatus,
+    KillResult,
+    ManualTrade,
     PnL,
     Position,
     ReasonBody,
+    Reattribute,
     ReconcileReport,
     RiskLimits,
     RiskState,
@@ -32,15 +37,10 @@ from vt_gateway.proxy import relay
 from vt_gateway.trading import service
 from vt_gateway.trading.schemas import (
     AccountPage,
-    ActionResult,
-    AuditPage,
-    CloseBreak,
     DeploymentPage,
     ExceptionPage,
     FillPage,
-    ManualTrade,
     OrderPage,
-    Reattribute,
     TargetPage,
 )
 from vt_gateway.upstream import Upstream, UpstreamReply
@@ -420,7 +420,7 @@ def _account_action(path: str, model: type[Any], summary: str, doc: str) -> None
 
 _account_action(
     "/trading/kill",
-    RiskState,
+    KillResult,
     "Kill switch: cancel everything, flatten, hold the account killed",
     "Cancels every working order and flattens every attributed position (reduce-only) of the "
     "account, then holds it `killed`, across restarts, until `POST /trading/rearm`.",
@@ -507,7 +507,7 @@ _exception_action("acknowledge", "Someone is on it: the exception stays open for
 _exception_action("resolve", "Fixed (after the manual tools); trading may resume by re-arm.")
 
 
-def _manual(name: str, model: type[Any], summary: str) -> None:
+def _manual(name: str, model: type[Any], answer: Any, summary: str) -> None:
     async def manual(
         body: Any,  # the model, set below (FastAPI reads the real annotation)
         principal: CurrentUser,
@@ -528,15 +528,20 @@ def _manual(name: str, model: type[Any], summary: str) -> None:
     manual.__name__ = f"manual_{name.replace('-', '_')}"
     writes.post(
         f"/trading/manual/{name}",
-        response_model=ActionResult,
+        response_model=answer,
         summary=summary,
         responses=authed(404, 409, *UPSTREAM),
     )(manual)
 
 
-_manual("trade", ManualTrade, "Record a manual trade or close (audited, with a reason)")
-_manual("reattribute", Reattribute, "Re-attribute a position (audited, with a reason)")
-_manual("close-break", CloseBreak, "Close a reconciliation break (audited, with a reason)")
+_manual("trade", ManualTrade, Position, "Record a manual trade or close (audited, with a reason)")
+_manual("reattribute", Reattribute, Position, "Re-attribute a position (audited, with a reason)")
+_manual(
+    "close-break",
+    CloseBreak,
+    TradingException,
+    "Close a reconciliation break (audited, with a reason)",
+)
 
 
 @router.get(

@@ -30,6 +30,7 @@ from vt_contracts.trading import (
     Deployment,
     DeploymentCreate,
     Fill,
+    KillResult,
     Order,
     PnL,
     Position,
@@ -495,9 +496,9 @@ class VTClient:
             self._json("GET", "/trading/risk", params=_params(account_id=account_id))
         )
 
-    def kill(self, reason: str, account_id: str | None = None) -> RiskState:
+    def kill(self, reason: str, account_id: str | None = None) -> KillResult:
         """Cancel every working order, flatten, and hold the account killed until a re-arm."""
-        return RiskState.model_validate(
+        return KillResult.model_validate(
             self._json("POST", "/trading/kill", json=_reason(reason, account_id))
         )
 

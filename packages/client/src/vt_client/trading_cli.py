@@ -451,11 +451,12 @@ def kill(
     """Kill switch: cancel every working order, flatten every position, hold the account killed."""
     account_id = account_id or load_config(config).get("account_id")
     with _client() as client:
-        state = _run(lambda: client.kill(reason, account_id))
+        result = _run(lambda: client.kill(reason, account_id))
+    flatten = len(result.flatten_orders)
     console.print(
-        f"account {state.account_id} ({state.environment}) is [bold red]{state.state}[/]"
-        + (" — flatten submitted" if state.flatten_latched else "")
-        + ". Only `vt rearm --reason ...` lifts it."
+        f"account {result.account_id} is [bold red]{result.state}[/]: working orders cancelled, "
+        f"{flatten} flatten order{'s' if flatten != 1 else ''} submitted. "
+        "Only `vt rearm --reason ...` lifts it."
     )
 
 

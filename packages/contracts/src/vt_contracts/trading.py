@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
@@ -391,3 +391,67 @@ class ReasonBody(Contract):
     account_id: str | None = Field(
         default=None, description="The broker account; your default paper account if omitted."
     )
+
+
+# --- manual tools, audit, kill (shared by trading-service and the gateway) ----------------------
+
+
+class ManualTrade(Contract):
+    """A trade made outside the system, recorded into the ledger (audited with its reason)."""
+
+    account_id: str | None = None
+    deployment_id: str | None = Field(
+        default=None, description="Attribute it to this deployment; unattributed if omitted."
+    )
+    symbol: str = Field(min_length=1, max_length=64)
+    side: Side
+    qty: Decimal = Field(gt=0)
+    price: Decimal = Field(gt=0)
+    fees: Decimal = Field(default=Decimal(0), ge=0)
+    ts: AwareDatetime | None = None
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class Reattribute(Contract):
+    """Move a signed quantity of a position between deployments (null: unattributed)."""
+
+    account_id: str | None = None
+    symbol: str = Field(min_length=1, max_length=64)
+    qty: Decimal = Field(description="Signed: positive moves long units, negative short units.")
+    from_deployment_id: str | None = None
+    to_deployment_id: str | None = None
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class CloseBreak(Contract):
+    """Close a reconciliation break (an exception) once the records are fixed."""
+
+    account_id: str | None = None
+    exception_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class AuditEntry(Contract):
+    """One link of the append-only, hash-chained audit log (secrets redacted)."""
+
+    seq: int
+    at: AwareDatetime
+    actor: str
+    kind: str
+    record: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditPage(Contract):
+    items: list[AuditEntry]
+    next_cursor: str | None = None
+    verified: bool = Field(description="True when the whole hash chain of the account verifies.")
+
+
+class KillResult(Contract):
+    """The kill switch fired: the account's state and the flatten orders it submitted."""
+
+    account_id: str
+    state: str
+    flatten_orders: list[str] = Field(description="Client order ids of the reduce-only flatten.")
