@@ -6,5 +6,8 @@ from fastapi import APIRouter
 
 
 def all_routers() -> list[APIRouter]:
-    routers: list[APIRouter] = []
-    return routers
+    from vt_trading.accounts.router import router as accounts
+    from vt_trading.deployments.router import router as deployments
+    from vt_trading.trading.router import router as trading
+
+    return [accounts, deployments, trading]

@@ -53,7 +53,7 @@ class Settings(ServiceSettings):
     upstream_timeout_s: float = Field(default=30.0, gt=0, alias="TRADING_UPSTREAM_TIMEOUT")
 
     @property
-    def schema(self) -> str:
+    def db_schema(self) -> str:
         return f"trading_{self.trading_environment}"
 
     @property
