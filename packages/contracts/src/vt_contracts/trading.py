@@ -374,6 +374,17 @@ class ReconcileItem(Contract):
     kind: ReconcileClass
     symbol: str | None
     detail: str
+    client_order_id: str | None = Field(default=None, description="The order concerned, if any.")
+    execution_id: str | None = Field(
+        default=None, description="The broker execution concerned, if any."
+    )
+    qty: Decimal | None = Field(
+        default=None,
+        description="Signed quantity: the missing fill's, or the break (broker minus ours).",
+    )
+    halts: bool = Field(
+        default=False, description="This finding halts the account (opens an exception)."
+    )
 
 
 class ReconcileReport(Contract):
