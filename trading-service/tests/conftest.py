@@ -134,7 +134,6 @@ async def trading_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]
             base_url="http://trading",
             headers={"X-Internal-Token": TOKEN},
         ) as client:
-            client.app = manager.app  # type: ignore[attr-defined]
             yield client
 
 

@@ -94,7 +94,9 @@ def _without_renamed_indexes(diff: list[object], schema: str) -> list[object]:
     return [
         d
         for d in diff
-        if not (isinstance(d, tuple) and d[0] in ("remove_index", "add_index") and key(d[1]) in same)
+        if not (
+            isinstance(d, tuple) and d[0] in ("remove_index", "add_index") and key(d[1]) in same
+        )
     ]
 
 

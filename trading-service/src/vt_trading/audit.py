@@ -9,9 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vt_db.trading_models import AuditRow
-from vt_trading.ledger.audit import chain_hash, redact
-
-GENESIS = "0" * 64
+from vt_trading.ledger.audit import GENESIS, ChainedRecord, chain_hash, redact
 
 
 async def append(
@@ -51,19 +49,19 @@ async def append(
     return row
 
 
-def chain_records(rows: list[AuditRow]) -> list[dict[str, Any]]:
-    """The rows as `verify` expects them: each with prev_hash, hash and the hashed body."""
+def chain_records(rows: list[AuditRow]) -> list[ChainedRecord]:
+    """The rows as `verify` expects them: the hashed body with its links."""
     return [
-        {
-            "prev_hash": r.prev_hash,
-            "hash": r.hash,
-            "record": {
+        ChainedRecord(
+            record={
                 "account_id": str(r.account_id),
                 "actor": r.actor,
                 "kind": r.kind,
                 "record": r.record,
             },
-        }
+            prev_hash=r.prev_hash,
+            hash=r.hash,
+        )
         for r in rows
     ]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import select
@@ -18,15 +18,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vt_db.trading_models import PaperBalanceRow, PaperExecutionRow, PaperOrderRow
-from vt_trading.paper.matching import (
-    Bar,
-    CostModel,
-    Execution,
-    PaperOrder,
-    fill_market,
-    match_open_gaps,
-    match_range,
-)
+
+if TYPE_CHECKING:
+    from vt_trading.paper.matching import Bar, CostModel, Execution, PaperOrder
 
 VENUE = "paper"
 
@@ -48,6 +42,8 @@ def costs_data(costs: CostModel) -> dict[str, Any]:
 
 
 def _costs(data: dict[str, Any]) -> CostModel:
+    from vt_trading.paper.matching import CostModel
+
     return CostModel(
         commission=float(data["commission"]),
         commission_fixed=float(data["commission_fixed"]),
@@ -56,6 +52,8 @@ def _costs(data: dict[str, Any]) -> CostModel:
 
 
 def _as_order(row: PaperOrderRow) -> PaperOrder:
+    from vt_trading.paper.matching import PaperOrder
+
     return PaperOrder(
         client_order_id=row.client_order_id,
         symbol=row.symbol,
@@ -149,6 +147,8 @@ class PaperBroker:
     async def on_open(self, scope: str, symbol: str, ts: pd.Timestamp, row: Any) -> list[Execution]:
         """The open print of a bar: resting orders gapped through fill at the open, then
         market orders fill at the open (ADR 0005 steps a and b)."""
+        from vt_trading.paper.matching import match_open_gaps
+
         bar = _bar(ts, row)
         done: list[Execution] = []
         resting = [
@@ -164,6 +164,8 @@ class PaperBroker:
     async def fill_markets(
         self, scope: str, symbol: str, ts: pd.Timestamp, row: Any
     ) -> list[Execution]:
+        from vt_trading.paper.matching import fill_market
+
         bar = _bar(ts, row)
         markets = [
             o for o in await self.open_orders(scope) if o.symbol == symbol and o.type == "market"
@@ -178,6 +180,8 @@ class PaperBroker:
         self, scope: str, symbol: str, ts: pd.Timestamp, row: Any
     ) -> list[Execution]:
         """The bar's range: stops first, then limits; a filled stop cancels its OCO siblings."""
+        from vt_trading.paper.matching import match_range
+
         bar = _bar(ts, row)
         resting = [
             o for o in await self.open_orders(scope) if o.symbol == symbol and o.type != "market"
@@ -249,6 +253,8 @@ class PaperBroker:
 
 
 def _bar(ts: pd.Timestamp, row: Any) -> Bar:
+    from vt_trading.paper.matching import Bar
+
     return Bar(
         ts=ts,
         open=float(row["open"]),

@@ -350,9 +350,7 @@ class BarStep:
                 return
             limits = RiskLimits.model_validate(account.risk_limits)
             # sizing and the risk gate see the open print of the fill bar (ADR 0005, 3.)
-            prices = {
-                m.traded_symbol: _dec(_price(frames[s], t, "open")) for s, m in maps.items()
-            }
+            prices = {m.traded_symbol: _dec(_price(frames[s], t, "open")) for s, m in maps.items()}
             for p in plan:
                 decision = await risk_mod.decide(
                     session, account, dep, p, prices, limits, instruments=lots, now=_ts(t)
@@ -629,9 +627,7 @@ class BarStep:
         async with self.ctx.sessionmaker() as session, session.begin():
             await self._fence(session, dep.account_id)
             # marks at the close
-            closes = {
-                m.traded_symbol: _dec(_price(frames[s], t, "close")) for s, m in maps.items()
-            }
+            closes = {m.traded_symbol: _dec(_price(frames[s], t, "close")) for s, m in maps.items()}
             all_positions = await equity_mod.positions_of(session, dep.account_id)
             for p in all_positions:
                 if p.symbol in closes and (p.deployment_id == dep.id or p.deployment_id is None):

@@ -134,9 +134,7 @@ async def risk_context(
     working: dict[str, Decimal] = {}
     for o in await exec_repo.working_orders(session, account.id, types=("market",)):
         rest = Decimal(o.qty) - Decimal(o.filled_qty)
-        working[o.symbol] = working.get(o.symbol, Decimal(0)) + (
-            rest if o.side == "buy" else -rest
-        )
+        working[o.symbol] = working.get(o.symbol, Decimal(0)) + (rest if o.side == "buy" else -rest)
     recent = await session.scalar(
         select(func.count()).where(
             OrderRow.account_id == account.id,
