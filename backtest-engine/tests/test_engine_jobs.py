@@ -79,6 +79,12 @@ async def test_spec_run_succeeds_with_traceable_provenance(
     assert result.summary_stats.trade_count > 0
     assert result.benchmark_curve is not None
     assert {g.name for g in result.gates}
+    # the server's strict profile decides; the request's thresholds are only a labelled what-if
+    assert result.gate_profile == "strict"
+    assert {g.profile for g in result.gates} == {"strict"}
+    assert next(g for g in result.gates if g.name == "min_trades").threshold == 30
+    assert {g.profile for g in result.what_if_gates} == {"what_if"}
+    assert next(g for g in result.what_if_gates if g.name == "min_trades").threshold == 5
     assert set(result.provenance.data_sources) >= {"DEMO:TREND", "DEMO:BENCH"}
 
     row = db_row(
