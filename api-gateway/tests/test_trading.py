@@ -64,15 +64,15 @@ async def tgw(
 async def _account(
     gw: httpx.AsyncClient, headers: dict[str, str], name: str, environment: str = "paper"
 ) -> dict[str, Any]:
-    r = await gw.post(
-        "/api/v1/trading/accounts",
-        json={"name": name, "environment": environment, "starting_cash": "100000"},
-        headers=headers,
-    )
+    body: dict[str, Any] = {"name": name, "environment": environment, "starting_cash": "100000"}
+    if environment == "live":  # the simulated paper venue has no live side
+        body.update(venue="ibkr", credentials={"account": "DU000000", "note": "test"})
+    r = await gw.post("/api/v1/trading/accounts", json=body, headers=headers)
     assert r.status_code == 201, r.text
-    body: dict[str, Any] = r.json()
-    assert body["environment"] == environment
-    return body
+    created: dict[str, Any] = r.json()
+    assert created["environment"] == environment
+    assert "credentials" not in created
+    return created
 
 
 async def test_accounts_route_by_environment_merge_and_stay_private(
@@ -213,7 +213,9 @@ async def test_paper_keeps_working_when_live_is_down(
     assert r.json()["unavailable"] == ["live"]
     # asking for live explicitly names the service that is down
     r = await gw.post(
-        "/api/v1/trading/accounts", json={"name": "l", "environment": "live"}, headers=alice
+        "/api/v1/trading/accounts",
+        json={"name": "l", "environment": "live", "venue": "ibkr"},
+        headers=alice,
     )
     assert r.status_code == 503
     assert r.json()["service"] == "trading-live"

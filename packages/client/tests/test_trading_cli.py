@@ -112,7 +112,9 @@ def test_client_trading_methods(api_url: str, email: str) -> None:
         client.register(email, PASSWORD)
         client.login(email, PASSWORD)
         paper = client.create_account({"name": "p"})
-        live = client.create_account({"name": "l", "environment": "live"})
+        live = client.create_account(
+            {"name": "l", "environment": "live", "venue": "ibkr", "credentials": {"k": "v"}}
+        )
         envs = {a.id: a.environment for a in client.accounts().items}
         assert envs[paper.id] == "paper"
         assert envs[live.id] == "live"
