@@ -24,6 +24,7 @@ from vt_trading.risk.breakers import (
     latch_flatten,
     needs_flatten,
     rearm,
+    risk_state,
     set_reducing,
 )
 
@@ -280,3 +281,20 @@ def test_session_override() -> None:
     s, ev = evaluate(s, EquitySnapshot(D(1000), late, session=date(2024, 1, 8)), LIMITS, late)
     assert ev == []
     assert s.session_day == date(2024, 1, 8)
+
+
+def test_risk_state_answer() -> None:
+    s, _ = kill(BreakerState.initial(D(1000), MON), "operator kill", MON)
+    s, _ = latch_flatten(s, MON)
+    out = risk_state(s, account_id="a1", environment="paper", equity=D(990), limits=LIMITS)
+    assert out.state == "killed"
+    assert out.flatten_latched
+    assert out.killed_at == MON
+    assert out.peak_equity == D(1000)
+    assert [b.name for b in out.breakers] == [
+        "daily_loss",
+        "weekly_loss",
+        "drawdown",
+        "consecutive_losses",
+    ]
+    assert out.model_dump(mode="json")["equity"] == "990"

@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, cast, get_args
 
-from vt_contracts.trading import Breaker, RiskLimits, RiskStateName
+from vt_contracts.trading import Breaker, Environment, RiskLimits, RiskState, RiskStateName
 
 HaltKind = Literal["daily", "weekly", "manual", "reconcile", "unreadable"]
 SCHEMA = 1
@@ -467,3 +467,28 @@ def breakers(state: BreakerState, equity: Decimal, limits: RiskLimits) -> list[B
             tripped=state.state == "paused",
         ),
     ]
+
+
+def risk_state(
+    state: BreakerState,
+    *,
+    account_id: str,
+    environment: Environment,
+    equity: Decimal,
+    limits: RiskLimits,
+) -> RiskState:
+    """The public `RiskState` answer for an account."""
+    return RiskState(
+        account_id=account_id,
+        environment=environment,
+        state=state.state,
+        reason=state.reason,
+        equity=equity,
+        peak_equity=max(state.peak_equity, equity),
+        day_start_equity=state.day_start_equity,
+        week_start_equity=state.week_start_equity,
+        breakers=breakers(state, equity, limits),
+        killed_at=state.killed_at if state.state == "killed" else None,
+        flatten_latched=state.flatten_latched and state.state == "killed",
+        limits=limits,
+    )
