@@ -125,6 +125,16 @@ def test_overrides_by_level() -> None:
     assert (d.kind, d.reason_code) == ("deny", "override_no_trading")
     # kill switch comes first for opening orders
     assert check_order(c, buy(1)).reason_code == "killed"
+    # a deny names the check that left nothing: here the override, after the kill cut the rest
+    assert check_order(c, sell(150)).reason_code == "override_no_trading"
+
+
+def test_reason_is_the_binding_check() -> None:
+    c = ctx(realized_today=D(-25000))  # daily loss limit reached
+    assert check_order(c, buy(800)).reason_code == "daily_loss_limit"
+    c = ctx(limits=RiskLimits(max_order_notional=D(1000)))
+    d = check_order(c, buy(800))  # max position cuts to 500, the notional limit to 10
+    assert (d.kind, d.qty, d.reason_code) == ("clip", D(10), "max_order_notional")
 
 
 def test_allow_list_daily_loss_rate_notional_band() -> None:

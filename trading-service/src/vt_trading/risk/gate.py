@@ -4,7 +4,8 @@ Checks, in this order: kill switch and risk state → overrides (no-trading, clo
 reduce-only at account / deployment / instrument level) → instrument allow-list → max position
 → max gross exposure → daily loss limit → max order notional → order rate → price band around
 the last price. The decision is ``allow``, ``clip`` (a smaller quantity, the largest lot
-multiple every check accepts) or ``deny``, with the reason code of the first check that bound.
+multiple every check accepts) or ``deny``, with the reason code of the binding check (the one
+that set the final quantity; checks that come later never loosen an earlier cut).
 
 An order is split into the part that reduces the position (down to flat) and the part that
 opens new risk. The reducing part always passes, except under a no-trading override: cutting
@@ -155,26 +156,24 @@ def _state(ctx: RiskContext) -> tuple[str, str]:
 
 
 class _Run:
-    """Running allowance: the first check that cuts the quantity names the reason."""
+    """Running allowance; remembers the check that set the final quantity (the binding one:
+    the last cut, which for a deny is the check that brought it to zero)."""
 
     def __init__(self, close: Decimal, open_: Decimal) -> None:
         self.close = close
         self.open = open_
-        self.reason: str | None = None
-        self.detail = ""
+        self.binding: tuple[str, str] = ("ok", "")
 
     def cut_open(self, to: Decimal, code: str, detail: str) -> None:
         to = max(ZERO, to)
         if to < self.open:
             self.open = to
-            if self.reason is None:
-                self.reason, self.detail = code, detail
+            self.binding = (code, detail)
 
     def deny_all(self, code: str, detail: str) -> None:
         if self.close > 0 or self.open > 0:
             self.close = self.open = ZERO
-            if self.reason is None:
-                self.reason, self.detail = code, detail
+            self.binding = (code, detail)
 
 
 def check_order(ctx: RiskContext, order: ProposedOrder) -> RiskDecision:
@@ -221,11 +220,11 @@ def check_order(ctx: RiskContext, order: ProposedOrder) -> RiskDecision:
     if allowed == order.qty:
         code = "ok" if run.open > 0 else "reduces_risk"
         return RiskDecision("allow", allowed, code, REASONS[code])
-    reason = run.reason or "ok"
+    code, detail = run.binding
     if allowed == 0:
-        return RiskDecision("deny", ZERO, reason, run.detail)
+        return RiskDecision("deny", ZERO, code, detail)
     return RiskDecision(
-        "clip", allowed, reason, f"{run.detail}; quantity clipped from {order.qty} to {allowed}"
+        "clip", allowed, code, f"{detail}; quantity clipped from {order.qty} to {allowed}"
     )
 
 
