@@ -196,11 +196,18 @@ UNIT = {"AAA": D(100), "BBB": D(50), "MBT": D(6000), "MCL": D(7000), "INV": D(10
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> tuple[RiskContext, ProposedOrder]:
-    positions = {s: D(draw(st.integers(-3000, 3000))) for s in draw(st.sets(st.sampled_from(SYMS)))}
-    working = {
-        s: D(draw(st.integers(-100, 100))) for s in draw(st.sets(st.sampled_from(SYMS), max_size=2))
+    lot = draw(st.sampled_from([D(1), D(1), D("0.1"), D("0.001"), D(5)]))
+    positions = {
+        s: lot * draw(st.integers(-3000, 3000)) for s in draw(st.sets(st.sampled_from(SYMS)))
     }
+    working = {
+        s: lot * draw(st.integers(-100, 100))
+        for s in draw(st.sets(st.sampled_from(SYMS), max_size=2))
+    }
+    base = ctx()
+    instruments = {k: v.model_copy(update={"lot_size": lot}) for k, v in base.instruments.items()}
     c = ctx(
+        instruments=instruments,
         equity=D(draw(st.integers(10_000, 5_000_000))),
         positions=positions,
         working=working,
@@ -221,7 +228,7 @@ def scenarios(draw: st.DrawFn) -> tuple[RiskContext, ProposedOrder]:
     o = ProposedOrder(
         symbol=draw(st.sampled_from(SYMS)),
         side=draw(st.sampled_from(["buy", "sell"])),
-        qty=D(draw(st.integers(1, 4000))),
+        qty=lot * draw(st.integers(1, 4000)),
         reduce_only=draw(st.booleans()),
     )
     return c, o
@@ -267,7 +274,9 @@ def test_clip_is_the_largest_allowed_lot_multiple(
         return
     at = check_order(c, replace(o, qty=d.qty))
     assert at.kind == "allow"
-    one_more = check_order(c, replace(o, qty=d.qty + 1))
+    lot = c.instruments[o.symbol].lot_size
+    assert d.qty % lot == 0
+    one_more = check_order(c, replace(o, qty=d.qty + lot))
     assert one_more.kind != "allow"
     assert one_more.qty == d.qty
 
