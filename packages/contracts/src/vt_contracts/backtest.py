@@ -248,6 +248,14 @@ class Provenance(Contract):
     data_sources: dict[str, str] = Field(
         default_factory=dict, description="Provider / label per symbol."
     )
+    warmup_bars: int | None = Field(
+        default=None,
+        description="Bars of history before the first traded bar that the indicators used (warm-up).",
+    )
+    warmup_required: int | None = Field(
+        default=None,
+        description="Bars of warm-up the strategy's indicators, ATR stop and sizing look-back need; a warning says when warmup_bars is smaller.",
+    )
 
 
 class BacktestResult(Contract):

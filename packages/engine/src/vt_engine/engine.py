@@ -388,6 +388,7 @@ def assemble(
     conv: dict[str, str],
     data_sources: dict[str, str] | None,
     warnings: list[str],
+    warmup: tuple[int, int] | None = None,
 ) -> BacktestResult:
     index = sim.index
     n_bars = len(index)
@@ -474,6 +475,8 @@ def assemble(
             run_hash=run_hash,
             conventions=conv,
             data_sources=dict(data_sources or {}),
+            warmup_bars=warmup[0] if warmup else None,
+            warmup_required=warmup[1] if warmup else None,
         ),
         warnings=list(warnings),
     )
@@ -511,6 +514,7 @@ def run_backtest(
     if progress:
         progress(0.4)
     warnings = list(p.warnings)
+    warm = _warmup_used(spec, p, walk_forward, warnings)
     bench = benchmark_curve(
         spec.benchmark.symbol,
         benchmark,
@@ -552,10 +556,32 @@ def run_backtest(
         ),
         data_sources=data_sources,
         warnings=warnings,
+        warmup=warm,
     )
     if progress:
         progress(1.0)
     return result
+
+
+def _warmup_used(
+    spec: StrategySpec,
+    p: Prepared,
+    walk_forward: WalkForwardConfig | None,
+    warnings: list[str],
+) -> tuple[int, int]:
+    """(bars of history before the first traded bar, bars the indicators need); warns when a
+    period start leaves too little history for the indicators to warm up."""
+    from vt_engine.live import warmup_bars
+
+    used = int(np.flatnonzero(p.mask)[0])
+    need = warmup_bars(spec, walk_forward)
+    if spec.period.start is not None and used < need:
+        warnings.append(
+            f"only {used} bar(s) of history before {p.index[used].date()} but the indicators need "
+            f"{need} to warm up: signals in the first {need - used} bar(s) may be missing or differ "
+            "(start the period later or use data reaching further back)"
+        )
+    return used, need
 
 
 def _spec_conventions(spec: StrategySpec) -> dict[str, str]:
