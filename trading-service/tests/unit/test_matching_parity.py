@@ -194,6 +194,16 @@ SPECS = {
             ],
         },
     ),
+    # two symbols sharing one cash account: exits before entries, entries sized on equity
+    "two_symbols_shared_cash": lambda: make_spec(
+        fast=10,
+        slow=30,
+        universe={"symbols": [SYMBOL, "SAMPLE:MSFT"]},
+        risk={
+            "stop_loss": {"kind": "percent", "percent": 5},
+            "take_profit": [{"gain_pct": 5, "fraction": 0.5}, {"gain_pct": 12, "fraction": 1.0}],
+        },
+    ),
     "trailing_and_atr_stop": lambda: make_spec(
         fast=10,
         slow=30,
@@ -212,6 +222,7 @@ def test_paper_executions_equal_backtest_orders(name: str) -> None:
     expected = engine_orders(spec, data)
     got = paper_orders(drive(spec, data))
     assert len(expected) >= 6, "the spec should trade in the test period"
+    assert {o[1] for o in expected} == set(spec.universe.symbols)
     assert got == expected
 
 
