@@ -26,6 +26,7 @@ from vt_engine.live import (
     ModelState,
     history_window,
     model_state,
+    target_estimate,
     trim_warmup,
     warmup_bars,
 )
@@ -293,3 +294,27 @@ def test_trim_warmup_keeps_exactly_the_bars_needed_and_warns_when_short() -> Non
     assert warm.used < 52
     assert warm.warning is not None
     assert "52" in warm.warning
+
+
+def test_target_estimate_at_the_close_is_the_next_open_target_sized_at_the_close() -> None:
+    spec = make_spec(risk=STOP5)
+    data = data_for(spec)
+    f = data[SYMBOL]
+    idx = days(data)
+    o = backtest_orders(spec, data)
+    checked = 0
+    for _, row in o[o["reason"].isin(["entry", "signal"])].iterrows():
+        i = idx.get_loc(row["bar_at"])
+        if i == 0:
+            continue
+        t = idx[i - 1]
+        est = target_estimate(spec, data, capital=spec.initial_capital, start=START, through=t)
+        actual = state(spec, data, row["bar_at"], "open").positions[SYMBOL]
+        if row["reason"] == "signal":
+            assert est[SYMBOL] == 0.0 == actual
+        else:
+            # the same budget priced at close(t) instead of open(t+1)
+            ratio = float(f.loc[row["bar_at"], "open"]) / float(f.loc[t, "close"])
+            assert est[SYMBOL] == pytest.approx(actual * ratio, rel=0.01, abs=1.0)
+        checked += 1
+    assert checked >= 4

@@ -50,6 +50,7 @@ __all__ = [
     "Warmup",
     "history_window",
     "model_state",
+    "target_estimate",
     "trim_warmup",
     "warmup_bars",
 ]
@@ -354,6 +355,38 @@ def model_state(
         spec_hash=spec.spec_hash(),
         warnings=warnings,
     )
+
+
+def target_estimate(
+    spec: StrategySpec,
+    data: Mapping[str, pd.DataFrame],
+    *,
+    capital: float,
+    start: pd.Timestamp,
+    through: pd.Timestamp,
+) -> dict[str, float]:
+    """The position the engine would hold after the next open if that open printed at the close
+    of ``through``: the close-phase decision sized with the best price known at the close (for
+    the target snapshot; the order itself is sized again at the open, ADR 0005 point 3)."""
+    through = _utc(through)
+    bar = pd.Timedelta(minutes=BAR_MINUTES[spec.universe.timeframe])
+    nxt = through + bar
+    traded = set(spec.universe.symbols) | (
+        {spec.pair.leg_a, spec.pair.leg_b} if spec.pair is not None else set()
+    )
+    ext: dict[str, pd.DataFrame] = {}
+    for sym, df in data.items():
+        part = df.loc[df.index <= through]
+        if sym in traded and len(part) and part.index[-1] == through:
+            cols = {str(c).lower(): c for c in part.columns}
+            c = float(part.iloc[-1][cols["close"]])
+            row = pd.DataFrame(
+                {cols[k]: [c] for k in ("open", "high", "low", "close")} | {cols["volume"]: [0.0]},
+                index=pd.DatetimeIndex([nxt], name=part.index.name),
+            )
+            part = pd.concat([part, row[part.columns]])
+        ext[sym] = part
+    return model_state(spec, ext, capital=capital, start=start, through=nxt, phase="open").positions
 
 
 def _utc(ts: pd.Timestamp | date) -> pd.Timestamp:
