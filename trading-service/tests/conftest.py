@@ -128,13 +128,15 @@ def make_settings(
 @contextlib.asynccontextmanager
 async def trading_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager:
-        async with httpx.AsyncClient(
+    async with (
+        LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager,
+        httpx.AsyncClient(
             transport=httpx.ASGITransport(app=manager.app),
             base_url="http://trading",
             headers={"X-Internal-Token": TOKEN},
-        ) as client:
-            yield client
+        ) as client,
+    ):
+        yield client
 
 
 @pytest.fixture

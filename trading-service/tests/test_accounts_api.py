@@ -17,9 +17,11 @@ async def test_create_list_get_and_limits(
     )
     assert r.status_code == 201, r.text
     acct = r.json()
-    assert acct["environment"] == "paper" and acct["venue"] == "paper"
+    assert acct["environment"] == "paper"
+    assert acct["venue"] == "paper"
     assert acct["has_credentials"] is True
-    assert "credentials" not in acct and "k1" not in r.text
+    assert "credentials" not in acct
+    assert "k1" not in r.text
     assert acct["risk_limits"]["max_position_pct"] == 5.0
 
     stored = sql(
@@ -27,7 +29,8 @@ async def test_create_list_get_and_limits(
         "SELECT credentials_enc FROM trading_paper.broker_accounts WHERE id = %s",
         acct["id"],
     )[0][0]
-    assert stored and "k1" not in stored  # encrypted at rest
+    assert stored
+    assert "k1" not in stored
 
     page = (await api.get("/accounts", headers=h(user))).json()
     assert [a["id"] for a in page["items"]] == [acct["id"]]
@@ -70,7 +73,8 @@ async def test_default_paper_account_is_created_on_first_use(
     risk = await api.get("/trading/risk", headers=h(user))
     assert risk.status_code == 200, risk.text
     body = risk.json()
-    assert body["state"] == "active" and body["environment"] == "paper"
+    assert body["state"] == "active"
+    assert body["environment"] == "paper"
     assert body["limits"]["max_gross_exposure_pct"] == 30.0
     assert float(body["equity"]) == 1_000_000
     accounts = (await api.get("/accounts", headers=h(user))).json()["items"]
@@ -85,7 +89,8 @@ async def test_refusals_are_problems_that_say_what_to_do(api: httpx.AsyncClient,
     assert "paper and live never mix" in r.json()["detail"]
     await api.post("/accounts", json={"name": "dup"}, headers=h(user))
     r = await api.post("/accounts", json={"name": "dup"}, headers=h(user))
-    assert r.status_code == 409 and "choose another name" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "choose another name" in r.json()["detail"]
     r = await api.get("/accounts", headers={})
     assert r.status_code == 400
     r = await api.get("/accounts", headers={"X-User-Id": user, "X-Internal-Token": "wrong"})

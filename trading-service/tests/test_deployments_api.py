@@ -46,10 +46,13 @@ async def test_ineligible_strategy_is_refused_naming_the_failing_gates(
     )
     assert r.status_code == 201, r.text
     dep = r.json()
-    assert dep["status"] == "running" and dep["spec_hash"] == qualified["spec_hash"]
-    assert dep["gates"]["passed"] is False and dep["gates"]["acknowledged"] is True
+    assert dep["status"] == "running"
+    assert dep["spec_hash"] == qualified["spec_hash"]
+    assert dep["gates"]["passed"] is False
+    assert dep["gates"]["acknowledged"] is True
     assert dep["gates"]["failing"]
-    assert dep["review_mode"] == "auto" and dep["environment"] == "paper"
+    assert dep["review_mode"] == "auto"
+    assert dep["environment"] == "paper"
     assert dep["symbols"] == ["SAMPLE:AAPL"]
 
 
@@ -68,17 +71,20 @@ async def test_refusals(
     }
     # capital above the account's equity
     r = await api.post("/deployments", json={**base, "capital": "5000000"}, headers=h(user))
-    assert r.status_code == 422 and r.json()["type"].endswith("/capital-above-equity"), r.text
+    assert r.status_code == 422, r.text
+    assert r.json()["type"].endswith("/capital-above-equity"), r.text
     # unknown account
     r = await api.post(
         "/deployments",
         json={**base, "account_id": "00000000-0000-0000-0000-000000000000"},
         headers=h(user),
     )
-    assert r.status_code == 404 and "account" in r.json()["detail"]
+    assert r.status_code == 404
+    assert "account" in r.json()["detail"]
     # live on the paper process
     r = await api.post("/deployments", json={**base, "mode": "live"}, headers=h(user))
-    assert r.status_code == 422 and "never mix" in r.json()["detail"]
+    assert r.status_code == 422
+    assert "never mix" in r.json()["detail"]
     # another user's strategy and run
     r = await api.post("/deployments", json=base, headers=h(other_user))
     assert r.status_code == 404, r.text
@@ -88,16 +94,19 @@ async def test_refusals(
         json={**base, "backtest_id": "00000000-0000-0000-0000-000000000000"},
         headers=h(user),
     )
-    assert r.status_code == 404 and "backtest" in r.json()["detail"]
+    assert r.status_code == 404
+    assert "backtest" in r.json()["detail"]
     # a run of a different spec
     other_spec = sma_crossover_spec("SAMPLE:AAPL", 10, 30, period=PERIOD)
     other_sid, _ = save_strategy(database_url, user, other_spec)
     r = await api.post("/deployments", json={**base, "strategy_id": other_sid}, headers=h(user))
-    assert r.status_code == 422 and r.json()["type"].endswith("/backtest-mismatch"), r.text
+    assert r.status_code == 422, r.text
+    assert r.json()["type"].endswith("/backtest-mismatch"), r.text
     # a deleted strategy
     delete_strategy(database_url, qualified["strategy_id"])
     r = await api.post("/deployments", json=base, headers=h(user))
-    assert r.status_code == 404 and "deleted" in r.json()["detail"]
+    assert r.status_code == 404
+    assert "deleted" in r.json()["detail"]
 
 
 async def test_live_needs_credentials_and_passing_gates(
@@ -126,7 +135,8 @@ async def test_live_needs_credentials_and_passing_gates(
         r = await live.post(
             "/deployments", json={**body, "account_id": acct["id"]}, headers=h(user)
         )
-        assert r.status_code == 422 and r.json()["type"].endswith("/missing-credentials")
+        assert r.status_code == 422
+        assert r.json()["type"].endswith("/missing-credentials")
         acct2 = (
             await live.post(
                 "/accounts",
@@ -159,7 +169,8 @@ async def test_lifecycle_lists_and_ownership(
         "replay": {"start": "2010-01-01", "end": "2011-12-31", "bars_per_second": 50},
     }
     dep = (await api.post("/deployments", json=body, headers=h(user))).json()
-    assert dep["replay"]["label"] == "replay" and dep["replay"]["bars_done"] == 0
+    assert dep["replay"]["label"] == "replay"
+    assert dep["replay"]["bars_done"] == 0
     did = dep["id"]
     for path in ("", "/targets", "/orders", "/fills", "/positions", "/pnl"):
         r = await api.get(f"/deployments/{did}{path}", headers=h(other_user))
@@ -171,7 +182,8 @@ async def test_lifecycle_lists_and_ownership(
         "status"
     ] == "paused"
     r = await api.post(f"/deployments/{did}/pause", headers=h(user))
-    assert r.status_code == 409 and "cannot pause" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "cannot pause" in r.json()["detail"]
     assert (await api.post(f"/deployments/{did}/resume", headers=h(user))).json()[
         "status"
     ] == "running"

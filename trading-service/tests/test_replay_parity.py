@@ -75,6 +75,9 @@ async def replay(
 
         async def finished() -> dict[str, Any] | None:
             body: dict[str, Any] = (await client.get(f"/deployments/{did}", headers=h(user))).json()
+            if body["status"] == "failed":
+                problems = (await client.get("/trading/exceptions", headers=h(user))).json()
+                raise AssertionError(f"deployment failed: {problems}")
             return body if body["replay"]["finished"] else None
 
         dep = await wait_for(finished, within=600, every=0.5)
@@ -124,7 +127,8 @@ def assert_same_trades(backtest: list[dict[str, Any]], fills: list[dict[str, Any
         assert got.entry_time.isoformat() == exp["entry_time"].replace("Z", "+00:00"), ctx
         exit_time = exp["exit_time"].replace("Z", "+00:00") if exp["exit_time"] else None
         if not exp.get("is_open"):
-            assert got.exit_time is not None and got.exit_time.isoformat() == exit_time, ctx
+            assert got.exit_time is not None, ctx
+            assert got.exit_time.isoformat() == exit_time, ctx
         assert got.qty == Decimal(str(exp["size"])), ctx
         assert cents(got.entry_price) == cents(exp["entry_price"]), ctx
         if not exp.get("is_open"):
@@ -148,10 +152,13 @@ async def test_replay_sma_on_sample_aapl_equals_the_backtest(
     out = await replay(make_settings, user, sid, run, capital)
 
     dep = out["deployment"]
-    assert dep["replay"]["label"] == "replay" and dep["replay"]["finished"]
+    assert dep["replay"]["label"] == "replay"
+    assert dep["replay"]["finished"]
     assert dep["replay"]["bars_done"] == dep["replay"]["bars_total"] > 400
-    assert out["targets"] and all(t["review"] in ("approved", "applied") for t in out["targets"])
-    assert out["orders"] and all(o["client_order_id"].startswith("p") for o in out["orders"])
+    assert out["targets"]
+    assert all(t["review"] in ("approved", "applied") for t in out["targets"])
+    assert out["orders"]
+    assert all(o["client_order_id"].startswith("p") for o in out["orders"])
     assert_same_trades(result["trades"], out["fills"])
     # the equity curve ends where the backtest's does (to the cent)
     assert cents(out["pnl"]["equity"]) == cents(result["summary_stats"]["final_equity"])

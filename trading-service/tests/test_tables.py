@@ -67,7 +67,9 @@ def test_models_match_the_migration(database_url: str) -> None:
                 conn,
                 opts={
                     "include_schemas": True,
-                    "include_name": lambda name, type_, _p: type_ != "schema" or name == schema,
+                    "include_name": lambda name, type_, _p, schema=schema: (
+                        type_ != "schema" or name == schema
+                    ),
                 },
             )
             # compare under the real schema name: rename the placeholder in a copy of the metadata

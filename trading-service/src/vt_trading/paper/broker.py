@@ -202,7 +202,6 @@ class PaperBroker:
         positions = dict(bal.positions)
         cash = Decimal(bal.cash)
         seq = int(bal.exec_seq)
-        filled_groups: set[str] = set()
         for ex in execs:
             order = by_coid[ex.client_order_id]
             seq += 1
@@ -226,16 +225,12 @@ class PaperBroker:
             order.filled_qty = Decimal(order.filled_qty) + ex.qty
             if order.filled_qty >= order.qty:
                 order.status = "filled"
-                if order.oco_group:
-                    filled_groups.add(order.oco_group)
-        for r in rows:
-            if r.status == "working" and r.oco_group in filled_groups:
-                r.status = "cancelled"
-        # OCO siblings outside this batch (other symbols never share a group, other types may)
-        if filled_groups:
-            for r in await self.open_orders():
-                if r.oco_group in filled_groups:
-                    r.status = "cancelled"
+        # a filled stop cancels its OCO siblings (ENGINE's rule; a take-profit does not)
+        from vt_trading.paper.matching import cancelled_siblings
+
+        for coid in cancelled_siblings([_as_order(r) for r in rows], execs):
+            if by_coid[coid].status == "working":
+                by_coid[coid].status = "cancelled"
         bal.positions = positions
         bal.cash = cash
         bal.exec_seq = seq

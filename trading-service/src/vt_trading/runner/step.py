@@ -241,11 +241,14 @@ class BarStep:
                     execs += await broker.on_range(str(dep.id), sym, t, bar)
             ingested = await self._ingest(session, dep, execs)
             await self._after_fills(session, broker, dep, ingested)
-        for ing in ingested:
-            out.fills += 1
-            if ing.order is not None:
-                out.events.append(("order", order_event(ing.order)))
-            out.events.append(("fill", {"deployment_id": str(dep.id), "fill_id": str(ing.fill_id)}))
+            for ing in ingested:
+                out.fills += 1
+                if ing.order is not None:
+                    await session.refresh(ing.order)
+                    out.events.append(("order", order_event(ing.order)))
+                out.events.append(
+                    ("fill", {"deployment_id": str(dep.id), "fill_id": str(ing.fill_id)})
+                )
 
     async def _ingest(
         self, session: AsyncSession, dep: DeploymentRow, execs: Sequence[Execution]

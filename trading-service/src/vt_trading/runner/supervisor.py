@@ -11,18 +11,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import socket
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 import pandas as pd
 from sqlalchemy import select
 
 from vt_contracts import StrategySpec
 from vt_db.trading_models import DeploymentRow, ReplayClockRow
-from vt_engine.live import warmup_bars
+from vt_engine.live import history_window, trim_warmup
 from vt_trading.context import TradingContext
 from vt_trading.runner import lease as lease_mod
 from vt_trading.runner.step import BarStep, StepHalted
@@ -47,31 +48,20 @@ def bar_seconds(timeframe: str) -> int:
 
 
 def fetch_start(spec: StrategySpec, start: date) -> date:
-    """First day to fetch so that warm-up bars exist before `start` (calendar padding for
-    weekends and holidays; the frame is trimmed to exactly the warm-up afterwards)."""
-    bars = warmup_bars(spec)
-    seconds = bar_seconds(spec.universe.timeframe) * bars
-    days = int(seconds / 86400 * 1.6) + 10
-    return start - timedelta(days=days)
+    """First day to fetch so the warm-up bars exist before `start` (ENGINE's rule, shared with
+    the backtest worker)."""
+    return history_window(spec, start)
 
 
-def trim_warmup(
-    frames: dict[str, pd.DataFrame], spec: StrategySpec, start: pd.Timestamp
+def trim(
+    frames: dict[str, pd.DataFrame], spec: StrategySpec, start: date
 ) -> dict[str, pd.DataFrame]:
-    """Keep `warmup_bars(spec)` bars before `start` and everything from `start` on (what the
-    backtest worker gives the engine), so indicators see the same history in both."""
-    from vt_engine import live
-
-    shared = getattr(live, "trim_warmup", None)
-    if shared is not None:
-        out: dict[str, pd.DataFrame] = shared(frames, spec, start)
-        return out
-    n = warmup_bars(spec)
-    trimmed = {}
-    for s, f in frames.items():
-        before = f.loc[f.index < start]
-        trimmed[s] = pd.concat([before.iloc[-n:] if n > 0 else before.iloc[:0], f.loc[start:]])
-    return trimmed
+    """Exactly the warm-up the backtest worker keeps before `start`, and everything after it,
+    so recursive indicators start from the same bar as in the backtest."""
+    out, warmup = trim_warmup(frames, spec, start)
+    if warmup.warning:
+        log.warning("%s", warmup.warning)
+    return out
 
 
 async def load_frames(
@@ -91,7 +81,7 @@ async def load_frames(
             end=end,
         )
         frames[s] = df
-    return trim_warmup(frames, spec, pd.Timestamp(start, tz="UTC"))
+    return trim(frames, spec, start)
 
 
 @dataclass
@@ -243,10 +233,14 @@ class AccountRunner:
             return max(1.0, next_close - now.timestamp())
         start = dep.trade_start.date() if dep.trade_start else now.date()
         frames = await load_frames(self.ctx, dep, spec, start, None)
-        newest = min(f.index[-1] for f in frames.values() if len(f))
-        age = (now - newest.to_pydatetime()).total_seconds()
-        if age > self.ctx.settings.stale_after_bars * length + length:
-            await recovery.stale(self.ctx, dep.id, newest.to_pydatetime(), age)
+        lasts = [f.index[-1] for f in frames.values() if len(f)]
+        newest = min(lasts) if len(lasts) == len(frames) and lasts else None
+        age = (now - newest.to_pydatetime()).total_seconds() if newest is not None else math.inf
+        if newest is None or age > self.ctx.settings.stale_after_bars * length + length:
+            # no decision on old bars: the signal step waits for fresh data
+            await recovery.stale(
+                self.ctx, dep.id, newest.to_pydatetime() if newest is not None else None, age
+            )
             return max(1.0, next_close - now.timestamp())
         assert self.step is not None
         outcome = await self.step.run(dep.id, newest, frames)

@@ -124,7 +124,7 @@ async def expire_deployment(ctx: TradingContext, deployment_id: uuid.UUID) -> No
 
 
 async def stale(
-    ctx: TradingContext, deployment_id: uuid.UUID, newest: datetime, age_s: float
+    ctx: TradingContext, deployment_id: uuid.UUID, newest: datetime | None, age_s: float
 ) -> None:
     """Stale data halts the signal step (no decision on old bars); one open exception at most."""
     async with ctx.sessionmaker() as session, session.begin():
@@ -146,11 +146,15 @@ async def stale(
                     kind="stale_data",
                     severity="warning",
                     detail=(
-                        f"newest bar is {newest.isoformat()} ({age_s / 3600:.1f} h old); the "
-                        "signal step is halted until fresh data arrive"
+                        (
+                            f"newest bar is {newest.isoformat()} ({age_s / 3600:.1f} h old)"
+                            if newest is not None
+                            else "market data returned no recent bars"
+                        )
+                        + "; the signal step is halted until fresh data arrive"
                     ),
                     data={
-                        "newest": newest.isoformat(),
+                        "newest": newest.isoformat() if newest is not None else None,
                         "checked_at": datetime.now(UTC).isoformat(),
                     },
                 )
@@ -160,5 +164,8 @@ async def stale(
                 row.account_id,
                 actor="runner",
                 kind="signal.stale",
-                record={"deployment_id": str(row.id), "newest": newest.isoformat()},
+                record={
+                    "deployment_id": str(row.id),
+                    "newest": newest.isoformat() if newest is not None else None,
+                },
             )
