@@ -163,6 +163,12 @@ def _limit_hit(o: PaperOrder, bar: Bar, gaps_only: bool) -> float | None:
     return None
 
 
+def _price_order(o: PaperOrder) -> Decimal:
+    """Sells from the lowest limit up, buys from the highest down: the order the price meets them."""
+    level = o.limit_price if o.limit_price is not None else Decimal(0)
+    return level if o.side == "sell" else -level
+
+
 def _match(
     resting: Sequence[PaperOrder], bar: Bar, costs: CostModel, gaps_only: bool
 ) -> list[Execution]:
@@ -187,7 +193,7 @@ def _match(
         and o.qty > 0
         and (o.oco_group is None or o.oco_group not in dead)
     ]
-    limits.sort(key=lambda o: o.limit_price if o.side == "sell" else -o.limit_price)  # type: ignore[operator]
+    limits.sort(key=_price_order)
     for o in limits:
         px = _limit_hit(o, bar, gaps_only)
         if px is not None:
