@@ -124,3 +124,46 @@ def test_client_trading_methods(api_url: str, email: str) -> None:
         with pytest.raises(APIError) as missing:
             client.deployment("does-not-exist")
         assert missing.value.status == 404
+
+
+def test_accounts_and_limits(cli_env: dict[str, str], email: str, tmp_path: Path) -> None:
+    _login(email)
+    r = runner.invoke(
+        app,
+        [
+            "account",
+            "create",
+            "--name",
+            "parity",
+            "--starting-cash",
+            "25000",
+            "--set",
+            "max_position_pct=100",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    aid = r.output.split("account ")[1].split()[0]
+    r = runner.invoke(app, ["account", "limits", "--account-id", aid, "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["max_position_pct"] == 100
+    r = runner.invoke(
+        app,
+        ["account", "limits", "--account-id", aid, "--set", "max_gross_exposure_pct=250", "--json"],
+    )
+    assert r.exit_code == 0, r.output
+    limits = json.loads(r.output)
+    assert limits["max_gross_exposure_pct"] == 250
+    assert limits["max_position_pct"] == 100  # the others keep their values
+    config = tmp_path / "limits.json"
+    config.write_text(json.dumps({"account_id": aid, "risk_limits": {"daily_loss_limit_pct": 50}}))
+    r = runner.invoke(app, ["account", "limits", "--config", str(config), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["daily_loss_limit_pct"] == 50
+    r = runner.invoke(
+        app, ["account", "limits", "--account-id", aid, "--set", "max_position_pct=-1"]
+    )
+    assert r.exit_code == 1
+    assert "max_position_pct" in r.output
+    r = runner.invoke(app, ["account", "list"])
+    assert r.exit_code == 0, r.output
+    assert "parity" in r.output

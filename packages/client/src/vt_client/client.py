@@ -36,6 +36,7 @@ from vt_contracts.trading import (
     Position,
     ReasonBody,
     ReconcileReport,
+    RiskLimits,
     RiskState,
     TargetSnapshot,
     TradingException,
@@ -483,6 +484,20 @@ class VTClient:
             body.model_dump() if isinstance(body, BrokerAccountCreate) else body
         ).model_dump(mode="json", exclude_none=True)
         return BrokerAccount.model_validate(self._json("POST", "/trading/accounts", json=payload))
+
+    def account(self, account_id: str) -> BrokerAccount:
+        return BrokerAccount.model_validate(self._json("GET", f"/trading/accounts/{account_id}"))
+
+    def set_risk_limits(
+        self, account_id: str, limits: RiskLimits | dict[str, Any]
+    ) -> BrokerAccount:
+        """Replace an account's risk limits and breaker thresholds (omitted fields: defaults)."""
+        body = RiskLimits.model_validate(
+            limits.model_dump() if isinstance(limits, RiskLimits) else limits
+        ).model_dump(mode="json")
+        return BrokerAccount.model_validate(
+            self._json("PUT", f"/trading/accounts/{account_id}/risk-limits", json=body)
+        )
 
     def positions(self, account_id: str | None = None) -> list[Position]:
         """Account positions, attributed and unattributed (default: your paper account)."""

@@ -22,6 +22,8 @@ from vt_client.client import VTClient
 from vt_client.errors import VTError
 from vt_contracts.trading import Deployment, DeploymentCreate
 
+account_app = typer.Typer(help="Your broker accounts and their risk limits.", no_args_is_help=True)
+app.add_typer(account_app, name="account")
 trade_app = typer.Typer(
     help="Start (resume) or stop (pause) trading in one environment.", no_args_is_help=True
 )
@@ -471,3 +473,106 @@ def rearm(
     with _client() as client:
         state = _run(lambda: client.rearm(reason, account_id))
     console.print(f"account {state.account_id} ({state.environment}) is [bold]{state.state}[/]")
+
+
+# ------------------------------------------------------------------------------------ accounts
+
+
+def _limit_changes(values: list[str]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise _fail(VTError(f"--set takes name=value (e.g. max_position_pct=10), got {item!r}"))
+        try:
+            changes[key.strip()] = json.loads(raw)
+        except ValueError:
+            changes[key.strip()] = raw
+    return changes
+
+
+@account_app.command("list")
+def account_list(as_json: JsonOption = False) -> None:
+    """Your broker accounts, paper and live."""
+    with _client() as client:
+        page = _run(client.accounts)
+    if as_json:
+        _print_json([a.model_dump(mode="json") for a in page.items])
+        return
+    table = Table(title="Broker accounts")
+    for column in ("id", "name", "venue", "environment", "currency", "credentials"):
+        table.add_column(column)
+    for a in page.items:
+        table.add_row(
+            a.id,
+            a.name,
+            a.venue,
+            a.environment,
+            a.base_currency,
+            "yes" if a.has_credentials else "—",
+        )
+    console.print(table)
+    for missing in page.unavailable:
+        console.print(f"[yellow]the {missing} trading service did not answer[/]")
+
+
+@account_app.command("create")
+def account_create(
+    name: Annotated[str, typer.Option(help="A name you will recognise.")],
+    environment: Annotated[Mode, typer.Option(help="paper (default) or live.")] = "paper",
+    venue: Annotated[str, typer.Option(help="paper, ibkr or ccxt:<exchange>.")] = "paper",
+    starting_cash: Annotated[
+        float | None, typer.Option(help="Paper venue: the simulated cash.")
+    ] = None,
+    limit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="A risk limit, name=value (repeatable; see `vt account limits`)."
+        ),
+    ] = None,
+) -> None:
+    """Add a broker account (paper needs no credentials)."""
+    body: dict[str, Any] = {"name": name, "environment": environment, "venue": venue}
+    if starting_cash is not None:
+        body["starting_cash"] = str(starting_cash)
+    if limit:
+        body["risk_limits"] = _limit_changes(limit)
+    with _client() as client:
+        created = _run(lambda: client.create_account(body))
+    console.print(f"account [bold]{created.id}[/] ({created.venue}, {created.environment})")
+
+
+@account_app.command("limits")
+def account_limits(
+    account_id: AccountOption = None,
+    limit: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Change a limit, name=value (repeatable)."),
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show an account's risk limits and breaker thresholds, or change some with --set
+    (the others keep their values); the JSON config's `risk_limits` object works too."""
+    cfg = load_config(config)
+    account_id = account_id or cfg.get("account_id")
+    changes = dict(cfg.get("risk_limits") or {})
+    changes.update(_limit_changes(limit or []))
+    with _client() as client:
+        if account_id is None:
+            account_id = _run(lambda: client.risk(None)).account_id
+        chosen = account_id
+        account = _run(lambda: client.account(chosen))
+        if changes:
+            merged = {**account.risk_limits.model_dump(mode="json"), **changes}
+            account = _run(lambda: client.set_risk_limits(chosen, merged))
+    limits = account.risk_limits.model_dump(mode="json")
+    if as_json:
+        _print_json(limits)
+        return
+    table = Table(title=f"Risk limits of {account.name} ({account.id})")
+    table.add_column("limit")
+    table.add_column("value", justify="right")
+    for key, value in limits.items():
+        table.add_row(key, "—" if value is None else str(value))
+    console.print(table)
