@@ -24,6 +24,7 @@ from sqlalchemy import select
 from vt_contracts import StrategySpec
 from vt_db.trading_models import DeploymentRow, ReplayClockRow
 from vt_engine.live import history_window, trim_warmup
+from vt_kit.problems import ProblemError
 from vt_trading.context import TradingContext
 from vt_trading.runner import lease as lease_mod
 from vt_trading.runner.step import BarStep, StepHalted
@@ -232,7 +233,12 @@ class AccountRunner:
         if dep.last_bar_at is not None and (now - dep.last_bar_at).total_seconds() < length:
             return max(1.0, next_close - now.timestamp())
         start = dep.trade_start.date() if dep.trade_start else now.date()
-        frames = await load_frames(self.ctx, dep, spec, start, None)
+        try:
+            frames = await load_frames(self.ctx, dep, spec, start, None)
+        except ProblemError as exc:
+            # no data is not a failure of the deployment: it waits (fail closed, no decision)
+            await recovery.stale(self.ctx, dep.id, None, math.inf, why=exc.detail)
+            return max(1.0, next_close - now.timestamp())
         lasts = [f.index[-1] for f in frames.values() if len(f)]
         newest = min(lasts) if len(lasts) == len(frames) and lasts else None
         age = (now - newest.to_pydatetime()).total_seconds() if newest is not None else math.inf

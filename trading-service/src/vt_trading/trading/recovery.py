@@ -124,7 +124,12 @@ async def expire_deployment(ctx: TradingContext, deployment_id: uuid.UUID) -> No
 
 
 async def stale(
-    ctx: TradingContext, deployment_id: uuid.UUID, newest: datetime | None, age_s: float
+    ctx: TradingContext,
+    deployment_id: uuid.UUID,
+    newest: datetime | None,
+    age_s: float,
+    *,
+    why: str | None = None,
 ) -> None:
     """Stale data halts the signal step (no decision on old bars); one open exception at most."""
     async with ctx.sessionmaker() as session, session.begin():
@@ -149,7 +154,7 @@ async def stale(
                         (
                             f"newest bar is {newest.isoformat()} ({age_s / 3600:.1f} h old)"
                             if newest is not None
-                            else "market data returned no recent bars"
+                            else f"market data returned no recent bars ({why or 'empty'})"
                         )
                         + "; the signal step is halted until fresh data arrive"
                     ),
