@@ -1014,21 +1014,6 @@ export interface components {
             unavailable?: ("paper" | "live")[];
         };
         /**
-         * ActionResult
-         * @description What a person's action on the trading system did.
-         */
-        ActionResult: {
-            /** Detail */
-            detail?: string | null;
-            /**
-             * Ok
-             * @default true
-             */
-            ok: boolean;
-        } & {
-            [key: string]: unknown;
-        };
-        /**
          * ADX
          * @description Average Directional Index (Wilder), 0–100; above 25 reads as a trending market. Outputs `adx`, `plus_di`, `minus_di`.
          */
@@ -1131,42 +1116,42 @@ export interface components {
              */
             window: number;
         };
+        /**
+         * AuditEntry
+         * @description One link of the append-only, hash-chained audit log (secrets redacted).
+         */
+        AuditEntry: {
+            /** Actor */
+            actor: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Hash */
+            hash: string;
+            /** Kind */
+            kind: string;
+            /** Prev Hash */
+            prev_hash: string;
+            /** Record */
+            record: {
+                [key: string]: unknown;
+            };
+            /** Seq */
+            seq: number;
+        };
         /** AuditPage */
         AuditPage: {
             /** Items */
-            items: components["schemas"]["AuditRecord"][];
-            /**
-             * Next Cursor
-             * @description Pass back as `cursor` for the next page (null: last page).
-             */
+            items: components["schemas"]["AuditEntry"][];
+            /** Next Cursor */
             next_cursor?: string | null;
             /**
              * Verified
-             * @description The hash chain of the account's log verifies.
+             * @description True when the whole hash chain of the account verifies.
              */
             verified: boolean;
-        };
-        /**
-         * AuditRecord
-         * @description One link of the append-only, hash-chained audit log (secrets redacted).
-         */
-        AuditRecord: {
-            /** At */
-            at?: string | null;
-            /** Data */
-            data?: {
-                [key: string]: unknown;
-            } | null;
-            /** Hash */
-            hash?: string | null;
-            /** Id */
-            id: string | number;
-            /** Kind */
-            kind?: string | null;
-            /** Prev Hash */
-            prev_hash?: string | null;
-        } & {
-            [key: string]: unknown;
         };
         /**
          * BacktestCreate
@@ -1576,7 +1561,7 @@ export interface components {
         };
         /**
          * CloseBreak
-         * @description Close a reconciliation break (an exception) after fixing it, with a reason.
+         * @description Close a reconciliation break (an exception) once the records are fixed.
          */
         CloseBreak: {
             /** Account Id */
@@ -2343,6 +2328,21 @@ export interface components {
             traded_symbol: string;
         };
         /**
+         * KillResult
+         * @description The kill switch fired: the account's state and the flatten orders it submitted.
+         */
+        KillResult: {
+            /** Account Id */
+            account_id: string;
+            /**
+             * Flatten Orders
+             * @description Client order ids of the reduce-only flatten.
+             */
+            flatten_orders: string[];
+            /** State */
+            state: string;
+        };
+        /**
          * LoginRequest
          * @description E-mail and password; scripts may ask for the refresh token in the body.
          * @example {
@@ -2416,14 +2416,14 @@ export interface components {
         };
         /**
          * ManualTrade
-         * @description Record a trade made outside the system (or a manual close), with a reason.
+         * @description A trade made outside the system, recorded into the ledger (audited with its reason).
          */
         ManualTrade: {
             /** Account Id */
             account_id?: string | null;
             /**
              * Deployment Id
-             * @description Attribute it to a deployment.
+             * @description Attribute it to this deployment; unattributed if omitted.
              */
             deployment_id?: string | null;
             /**
@@ -2444,10 +2444,7 @@ export interface components {
             side: "buy" | "sell";
             /** Symbol */
             symbol: string;
-            /**
-             * Ts
-             * @description When it traded (now if omitted).
-             */
+            /** Ts */
             ts?: string | null;
         };
         /**
@@ -2826,6 +2823,16 @@ export interface components {
              * @description SHA-256 of the canonical strategy (spec JSON or code + settings).
              */
             spec_hash: string;
+            /**
+             * Warmup Bars
+             * @description Bars of history before the first traded bar that the indicators used (warm-up).
+             */
+            warmup_bars?: number | null;
+            /**
+             * Warmup Required
+             * @description Bars of warm-up the strategy's indicators, ATR stop and sizing look-back need; a warning says when warmup_bars is smaller.
+             */
+            warmup_required?: number | null;
         };
         /**
          * QualityIssue
@@ -2912,37 +2919,55 @@ export interface components {
         };
         /**
          * Reattribute
-         * @description Move a quantity between deployments (or from/to the unattributed bucket), with a reason.
+         * @description Move a signed quantity of a position between deployments (null: unattributed).
          */
         Reattribute: {
             /** Account Id */
             account_id?: string | null;
-            /**
-             * From Deployment Id
-             * @description Null: the unattributed bucket.
-             */
+            /** From Deployment Id */
             from_deployment_id?: string | null;
-            /** Qty */
+            /**
+             * Qty
+             * @description Signed: positive moves long units, negative short units.
+             */
             qty: number | string;
             /** Reason */
             reason: string;
             /** Symbol */
             symbol: string;
-            /**
-             * To Deployment Id
-             * @description Null: the unattributed bucket.
-             */
+            /** To Deployment Id */
             to_deployment_id?: string | null;
         };
         /** ReconcileItem */
         ReconcileItem: {
+            /**
+             * Client Order Id
+             * @description The order concerned, if any.
+             */
+            client_order_id?: string | null;
             /** Detail */
             detail: string;
+            /**
+             * Execution Id
+             * @description The broker execution concerned, if any.
+             */
+            execution_id?: string | null;
+            /**
+             * Halts
+             * @description This finding halts the account (opens an exception).
+             * @default false
+             */
+            halts: boolean;
             /**
              * Kind
              * @enum {string}
              */
             kind: "matched" | "missing_fill_ours" | "missing_fill_unattributed" | "orphan_order" | "unknown_order" | "position_break" | "ambiguous";
+            /**
+             * Qty
+             * @description Signed quantity: the missing fill's, or the break (broker minus ours).
+             */
+            qty?: string | null;
             /** Symbol */
             symbol: string | null;
         };
@@ -8498,7 +8523,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RiskState"];
+                    "application/json": components["schemas"]["KillResult"];
                 };
             };
             /** @description Not authenticated, or the token is invalid or expired */
@@ -8603,7 +8628,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ActionResult"];
+                    "application/json": components["schemas"]["TradingException"];
                 };
             };
             /** @description Not authenticated, or the token is invalid or expired */
@@ -8708,7 +8733,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ActionResult"];
+                    "application/json": components["schemas"]["Position"];
                 };
             };
             /** @description Not authenticated, or the token is invalid or expired */
@@ -8813,7 +8838,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ActionResult"];
+                    "application/json": components["schemas"]["Position"];
                 };
             };
             /** @description Not authenticated, or the token is invalid or expired */
