@@ -17,6 +17,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from time import monotonic
 
 import pandas as pd
 from sqlalchemy import select
@@ -98,13 +99,17 @@ class AccountRunner:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     feeds: dict[uuid.UUID, ReplayFeed] = field(default_factory=dict)
     step: BarStep | None = None
+    reconciled_at: float = 0.0
 
     async def run(self) -> None:
         self.step = BarStep(self.ctx, self.lease)
         renewer = asyncio.create_task(self._renew())
         try:
             await recovery.recover_account(self.ctx, self.lease.account_id, lease=self.lease)
+            await self._reconcile("runner start")
             while not self.stop.is_set():
+                if monotonic() - self.reconciled_at > self.ctx.settings.reconcile_interval_s:
+                    await self._reconcile("timer")
                 wait = await self._tick()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stop.wait(), timeout=wait)
@@ -119,6 +124,21 @@ class AccountRunner:
             with contextlib.suppress(Exception):
                 async with self.ctx.sessionmaker() as session, session.begin():
                     await lease_mod.release(session, self.lease)
+
+    async def _reconcile(self, reason: str) -> None:
+        """Compare with the venue; breaks halt the account and open exceptions (never re-sends)."""
+        from vt_trading.trading.reconcile import reconcile_account
+
+        self.reconciled_at = monotonic()
+        try:
+            report = await reconcile_account(
+                self.ctx, self.lease.account_id, actor="runner", reason=reason
+            )
+        except Exception:
+            log.exception("reconciliation of %s failed", self.lease.account_id)
+            return
+        if report.halted:
+            log.warning("reconciliation halted account %s", self.lease.account_id)
 
     async def _renew(self) -> None:
         ttl = self.ctx.settings.lease_ttl_s

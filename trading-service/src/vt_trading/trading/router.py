@@ -11,8 +11,14 @@ from fastapi import APIRouter, Query
 
 from vt_contracts import Problem
 from vt_contracts.trading import (
+    AuditEntry,
+    AuditPage,
+    CloseBreak,
+    KillResult,
+    ManualTrade,
     Position,
     ReasonBody,
+    Reattribute,
     ReconcileReport,
     RiskState,
     TradingException,
@@ -23,14 +29,6 @@ from vt_trading.accounts import service as accounts
 from vt_trading.deps import INTERNAL, CtxDep, UserId
 from vt_trading.pagination import Page
 from vt_trading.trading import reconcile, service
-from vt_trading.trading.schemas import (
-    AuditEntry,
-    AuditPage,
-    CloseBreak,
-    KillResult,
-    ManualTrade,
-    Reattribute,
-)
 
 router = APIRouter(prefix="/trading", tags=["trading"], dependencies=INTERNAL)
 _PROBLEMS: dict[int | str, dict[str, object]] = {
