@@ -148,9 +148,41 @@ async def test_events_on_the_users_channel(
         await pubsub.aclose()
 
 
-async def test_manual_tools(make_settings: Any, user: str, qualified: dict[str, Any]) -> None:
+async def test_manual_tools(
+    make_settings: Any, user: str, other_user: str, qualified: dict[str, Any], database_url: str
+) -> None:
     did, aid = await deploy(make_settings, user, qualified)
+    eid = str(uuid.uuid4())
+    sql(
+        database_url,
+        "INSERT INTO trading_paper.exceptions (id, account_id, kind, severity, status, detail, data) "
+        "VALUES (%s, %s, 'position_break', 'critical', 'open', 'broker 10, ours 6', '{}')",
+        eid,
+        aid,
+    )
     async with trading_client(make_settings()) as api:
+        r = await api.post(
+            f"/trading/exceptions/{eid}/acknowledge",
+            json={"reason": "looking"},
+            headers=h(other_user),
+        )
+        assert r.status_code == 404
+        r = await api.post(
+            f"/trading/exceptions/{eid}/acknowledge", json={"reason": "looking"}, headers=h(user)
+        )
+        assert r.json()["status"] == "acknowledged"
+        r = await api.post(
+            "/trading/manual/close-break",
+            json={"account_id": aid, "exception_id": eid, "reason": "manual trade recorded"},
+            headers=h(user),
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "resolved"
+        assert r.json()["resolved_at"] is not None
+        r = await api.post(
+            f"/trading/exceptions/{eid}/resolve", json={"reason": "again"}, headers=h(user)
+        )
+        assert r.status_code == 409
         r = await api.post(
             "/trading/manual/trade",
             json={
@@ -193,5 +225,6 @@ async def test_manual_tools(make_settings: Any, user: str, qualified: dict[str, 
                 "/trading/audit", params={"account_id": aid, "limit": 500}, headers=h(user)
             )
         ).json()
-        assert {"manual.trade", "manual.reattribute"} <= {e["kind"] for e in audit["items"]}
+        kinds = {e["kind"] for e in audit["items"]}
+        assert {"manual.trade", "manual.reattribute", "manual.close_break"} <= kinds
         assert audit["verified"] is True

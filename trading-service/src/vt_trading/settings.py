@@ -50,6 +50,12 @@ class Settings(ServiceSettings):
         alias="TRADING_GATE_PROFILE",
         description="Server-owned promotion gate profile used when a deployment names none.",
     )
+    crash_at: str | None = Field(
+        default=None,
+        alias="TRADING_TEST_CRASH_AT",
+        description="Test seam: SIGKILL this process at a named point of the order path "
+        "(after_submitting, after_broker). Leave unset.",
+    )
     upstream_timeout_s: float = Field(default=30.0, gt=0, alias="TRADING_UPSTREAM_TIMEOUT")
 
     @property

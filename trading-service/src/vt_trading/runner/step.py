@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ from vt_db.trading_models import (
     BrokerAccountRow,
     DeploymentRow,
     ExceptionRow,
+    FillRow,
     OrderRow,
     PnLMarkRow,
     PositionRow,
@@ -43,6 +46,7 @@ from vt_trading.context import TradingContext
 from vt_trading.execution import repository as exec_repo
 from vt_trading.execution.service import Ingested, ingest_execution, order_event
 from vt_trading.ledger.planner import PlannedOrder, client_order_id, plan_orders
+from vt_trading.ledger.positions import round_trips
 from vt_trading.paper.broker import VENUE as PAPER_VENUE
 from vt_trading.paper.broker import PaperBroker
 from vt_trading.paper.matching import CostModel, Execution, PaperOrder
@@ -496,8 +500,10 @@ class BarStep:
             return order.state
 
     async def crash_point(self, name: str) -> None:
-        """Test seam: crash tests replace this to stop the process between two commits."""
-        return None
+        """Test seam: `TRADING_TEST_CRASH_AT=<name>` kills the process here (kill -9), between
+        two commits of the order path; in-process tests replace this method instead."""
+        if self.ctx.settings.crash_at == name:
+            os.kill(os.getpid(), signal.SIGKILL)
 
     # --- protective orders -------------------------------------------------------------------
 
@@ -643,8 +649,22 @@ class BarStep:
             a_unr = sum((equity_mod.unrealized(p) for p in all_positions), Decimal(0))
             a_fees = sum((p.fees for p in all_positions), Decimal(0))
             await _upsert_mark(session, dep.account_id, None, now, acct_eq, a_real, a_unr, a_fees)
-            # breakers
-            events = await risk_mod.evaluate_breakers(session, account, acct_eq, now)
+            # breakers, fed with the round trips this bar closed (consecutive losses)
+            closed: list[Decimal] = []
+            if out.fills:
+                rows = (
+                    await session.scalars(
+                        select(FillRow)
+                        .where(FillRow.deployment_id == dep.id)
+                        .order_by(FillRow.ts, FillRow.created_at)
+                    )
+                ).all()
+                closed = [
+                    rt.pnl
+                    for rt in round_trips(list(rows))  # type: ignore[arg-type]
+                    if not rt.is_open and rt.exit_time == now
+                ]
+            events = await risk_mod.evaluate_breakers(session, account, acct_eq, now, closed)
             for e in events:
                 out.events.append(("risk", e))
             # the decision at the close: an immutable snapshot

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -135,10 +135,13 @@ async def risk_context(
     for o in await exec_repo.working_orders(session, account.id, types=("market",)):
         rest = Decimal(o.qty) - Decimal(o.filled_qty)
         working[o.symbol] = working.get(o.symbol, Decimal(0)) + (rest if o.side == "buy" else -rest)
+    # the rate limit counts on the bar clock: a replay at 10,000 bars/s is not 10,000 orders a
+    # second at a broker, and live bar time is wall time
     recent = await session.scalar(
         select(func.count()).where(
             OrderRow.account_id == account.id,
-            OrderRow.created_at >= func.now() - func.make_interval(0, 0, 0, 0, 0, 1),
+            OrderRow.bar_at > now - timedelta(minutes=1),
+            OrderRow.bar_at <= now,
         )
     )
     day_start = Decimal(state.day_start_equity) if state.day_start_equity > 0 else equity
