@@ -15,7 +15,6 @@ from vt_contracts.trading import (
     BrokerAccountCreate,
     CloseBreak,
     Deployment,
-    DeploymentCreate,
     DeploymentStatus,
     ExceptionStatus,
     KillResult,
@@ -38,6 +37,7 @@ from vt_gateway.trading import service
 from vt_gateway.trading.schemas import (
     AccountPage,
     DeploymentPage,
+    DeploymentRequest,
     ExceptionPage,
     FillPage,
     OrderPage,
@@ -117,7 +117,7 @@ async def _account(
     responses=authed(404, 409, *UPSTREAM),
 )
 async def create_deployment(
-    body: DeploymentCreate, principal: CurrentUser, up: UpstreamsDep, request: Request
+    body: DeploymentRequest, principal: CurrentUser, up: UpstreamsDep, request: Request
 ) -> Response:
     """Pins the strategy version (spec hash) and the backtest run that qualifies it. The server's
     gate profile decides eligibility: a refusal names the failing gates. Live needs passing gates;

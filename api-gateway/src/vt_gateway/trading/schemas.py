@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from vt_contracts.trading import (
     BrokerAccount,
     Deployment,
+    DeploymentCreate,
     Environment,
     Fill,
     Order,
@@ -58,3 +59,20 @@ class FillPage(_Page):
 
 
 EnvironmentFilter = Literal["paper", "live"]
+
+_ID = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+class DeploymentRequest(DeploymentCreate):
+    """`DeploymentCreate` with ids restricted to what ids look like (uuids, slugs): anything else
+    is refused here with a 422 that names the field instead of travelling to three services."""
+
+    strategy_id: str = Field(pattern=_ID, description="A saved strategy of yours.")
+    backtest_id: str = Field(
+        pattern=_ID, description="The succeeded backtest run that qualifies it."
+    )
+    account_id: str | None = Field(
+        default=None,
+        pattern=_ID,
+        description="Broker account; the user's default account for `broker` if omitted.",
+    )

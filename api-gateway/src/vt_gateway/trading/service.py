@@ -11,6 +11,7 @@ lookups fall through to the other service, and merged lists name what is missing
 from __future__ import annotations
 
 import base64
+import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,12 +22,28 @@ import orjson
 
 from vt_gateway.pagination import PageParams
 from vt_gateway.upstream import PassThroughProblem, Upstream, UpstreamReply, Upstreams
-from vt_kit import BadRequest, ProblemError, Unavailable, UpstreamError, UpstreamTimeout
+from vt_kit import (
+    BadRequest,
+    NotFound,
+    ProblemError,
+    Unavailable,
+    UpstreamError,
+    UpstreamTimeout,
+)
 
 Kind = Literal["deployments", "accounts", "exceptions"]
 ENVIRONMENTS: tuple[Literal["paper", "live"], ...] = ("paper", "live")
 DEFAULT_SORT = "-created_at"
 _DOWN = (Unavailable, UpstreamTimeout, UpstreamError)
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _check_account_id(account_id: str) -> None:
+    """Ids in bodies are free text in the contracts: refuse what cannot be an account here."""
+    if not _ID.match(account_id):
+        raise NotFound(
+            "There is no broker account with this id: list yours with GET /api/v1/trading/accounts."
+        )
 
 
 class Locations:
@@ -93,6 +110,7 @@ async def for_account(
     """Account-level calls: no account means the user's default paper account."""
     if account_id is None:
         return await call(up.trading_paper)
+    _check_account_id(account_id)
 
     async def probe(upstream: Upstream) -> UpstreamReply:
         known = where.get(user_id, "accounts", account_id)
@@ -107,6 +125,7 @@ async def account_environment(
     up: Upstreams, where: Locations, user_id: str, account_id: str
 ) -> Literal["paper", "live"]:
     """The environment an account of the user's lives in (404 when neither service has it)."""
+    _check_account_id(account_id)
     known = where.get(user_id, "accounts", account_id)
     if known is None:
 
