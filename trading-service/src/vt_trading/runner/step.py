@@ -664,7 +664,10 @@ class BarStep:
                     for rt in round_trips(list(rows))  # type: ignore[arg-type]
                     if not rt.is_open and rt.exit_time == now
                 ]
-            events = await risk_mod.evaluate_breakers(session, account, acct_eq, now, closed)
+            events = await risk_mod.evaluate_breakers(session, account, acct_eq, now)
+            events += await risk_mod.evaluate_deployment_breakers(
+                session, account, dep.id, eq, now, closed
+            )
             for e in events:
                 out.events.append(("risk", e))
             # the decision at the close: an immutable snapshot

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -68,6 +69,18 @@ def state_name(row: RiskStateRow | None) -> str:
     return name
 
 
+async def deployment_state(
+    session: AsyncSession, account_id: uuid.UUID, deployment_id: uuid.UUID, *, lock: bool = False
+) -> RiskStateRow | None:
+    q = select(RiskStateRow).where(
+        RiskStateRow.account_id == account_id, RiskStateRow.deployment_id == deployment_id
+    )
+    if lock:
+        q = q.with_for_update()
+    row: RiskStateRow | None = await session.scalar(q)
+    return row
+
+
 async def halt(session: AsyncSession, account_id: uuid.UUID, reason: str) -> RiskStateRow | None:
     """Halt the account (never lowers a kill)."""
     from vt_trading.risk import breakers
@@ -102,6 +115,9 @@ async def decide(
     ctx = await risk_context(
         session, account, last_prices, limits, instruments=instruments, now=now
     )
+    own = await deployment_state(session, account.id, deployment.id)
+    if own is not None:
+        ctx = replace(ctx, deployment_risk_state=breaker_state(own).state)
     return gate.check_order(ctx, gate.ProposedOrder.from_planned(planned, str(deployment.id)))
 
 
@@ -183,3 +199,42 @@ async def evaluate_breakers(
     store(row, new_state)
     await session.flush()
     return [{"account_id": str(account.id), **e.to_dict()} for e in events]
+
+
+async def evaluate_deployment_breakers(
+    session: AsyncSession,
+    account: Any,
+    deployment_id: uuid.UUID,
+    equity: Decimal,
+    now: datetime,
+    closed_pnl: Sequence[Decimal] = (),
+) -> list[dict[str, Any]]:
+    """The deployment's own breakers (its equity from its capital; consecutive losing round
+    trips pause the deployment, not the whole account). Created on the first close, on the bar
+    clock, so a replay's sessions roll with its bars."""
+    from vt_trading.risk import breakers
+
+    row = await deployment_state(session, account.id, deployment_id, lock=True)
+    if row is None:
+        state = breakers.BreakerState.initial(equity, now)
+        row = RiskStateRow(
+            account_id=account.id,
+            deployment_id=deployment_id,
+            state=state.state,
+            data=state.to_dict(),
+        )
+        session.add(row)
+        await session.flush()
+    limits = RiskLimits.model_validate(account.risk_limits)
+    new_state, events = breakers.evaluate(
+        breaker_state(row),
+        breakers.EquitySnapshot(equity=equity, at=now, realized_trade_pnl=tuple(closed_pnl)),
+        limits,
+        now,
+    )
+    store(row, new_state)
+    await session.flush()
+    return [
+        {"account_id": str(account.id), "deployment_id": str(deployment_id), **e.to_dict()}
+        for e in events
+    ]
