@@ -76,8 +76,9 @@ def _qty(value: Decimal | None) -> str:
 
 def _deployments_table(deployments: list[Deployment], title: str = "Deployments") -> Table:
     table = Table(title=title)
-    for column in ("id", "mode", "status", "risk", "symbols", "capital", "last bar", "replay"):
-        table.add_column(column)
+    table.add_column("id", overflow="fold")  # folded, never cut: ids are what you type next
+    for column in ("mode", "status", "risk", "symbols", "capital", "last bar", "replay"):
+        table.add_column(column, overflow="fold")
     for d in deployments:
         replay = ""
         if d.replay is not None:
@@ -91,7 +92,7 @@ def _deployments_table(deployments: list[Deployment], title: str = "Deployments"
             d.risk_state,
             ", ".join(d.symbols),
             _money(d.capital),
-            d.last_bar_at.isoformat() if d.last_bar_at else "—",
+            d.last_bar_at.date().isoformat() if d.last_bar_at else "—",
             replay,
         )
     return table
