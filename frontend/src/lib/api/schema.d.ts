@@ -1795,11 +1795,27 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** DeploymentPage */
+        DeploymentPage: {
+            /** Items */
+            items: components["schemas"]["Deployment"][];
+            /**
+             * Next Cursor
+             * @description Pass back as `cursor` for the next page (null: last page).
+             */
+            next_cursor?: string | null;
+            /**
+             * Unavailable
+             * @description Environments whose service did not answer: their items are missing from this page.
+             */
+            unavailable?: ("paper" | "live")[];
+        };
         /**
-         * DeploymentCreate
-         * @description Deploy a saved strategy version, qualified by a backtest run, to a broker account.
+         * DeploymentRequest
+         * @description `DeploymentCreate` with ids restricted to what ids look like (uuids, slugs): anything else
+         *     is refused here with a 422 that names the field instead of travelling to three services.
          */
-        DeploymentCreate: {
+        DeploymentRequest: {
             /**
              * Account Id
              * @description Broker account; the user's default account for `broker` if omitted.
@@ -1857,28 +1873,16 @@ export interface components {
              * @description auto (paper default) or manual approval of targets (live default).
              */
             review_mode?: ("auto" | "manual") | null;
-            /** Strategy Id */
+            /**
+             * Strategy Id
+             * @description A saved strategy of yours.
+             */
             strategy_id: string;
             /**
              * Version
              * @description Strategy version; latest if omitted.
              */
             version?: number | null;
-        };
-        /** DeploymentPage */
-        DeploymentPage: {
-            /** Items */
-            items: components["schemas"]["Deployment"][];
-            /**
-             * Next Cursor
-             * @description Pass back as `cursor` for the next page (null: last page).
-             */
-            next_cursor?: string | null;
-            /**
-             * Unavailable
-             * @description Environments whose service did not answer: their items are missing from this page.
-             */
-            unavailable?: ("paper" | "live")[];
         };
         /**
          * Derivation
@@ -5284,7 +5288,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["DeploymentCreate"];
+                "application/json": components["schemas"]["DeploymentRequest"];
             };
         };
         responses: {
