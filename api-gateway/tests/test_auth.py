@@ -220,12 +220,13 @@ async def test_cookie_logout_needs_csrf_and_clears_cookies(gw: httpx.AsyncClient
 
 async def test_short_ttls_expire(make_gateway: Any) -> None:
     client = await make_gateway(
-        gateway_settings(ACCESS_TOKEN_TTL_SECONDS=1, REFRESH_TOKEN_TTL_SECONDS=1)
+        # a few seconds, not one: on a loaded machine login -> first use can take over a second
+        gateway_settings(ACCESS_TOKEN_TTL_SECONDS=4, REFRESH_TOKEN_TTL_SECONDS=4)
     )
     tokens = await _login_with_refresh(client, "ttl@example.com")
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert (await client.get("/api/v1/users/me", headers=bearer)).status_code == 200
-    await asyncio.sleep(2.1)
+    await asyncio.sleep(4.2)
     r = await client.get("/api/v1/users/me", headers=bearer)
     assert r.status_code == 401
     assert "expired" in r.json()["detail"]

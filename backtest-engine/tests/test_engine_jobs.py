@@ -14,6 +14,7 @@ from test_queue import wait_status
 
 import vt_engine
 from vt_contracts import BacktestResult, BacktestRun, StrategySpec
+from vt_engine.live import trim_warmup
 
 
 def h(user: str) -> dict[str, str]:
@@ -86,6 +87,12 @@ async def test_spec_run_succeeds_with_traceable_provenance(
     assert result.summary_stats.trade_count > 0
     assert result.benchmark_curve is not None
     assert {g.name for g in result.gates}
+    # the server's strict profile decides; the request's thresholds are only a labelled what-if
+    assert result.gate_profile == "strict"
+    assert {g.profile for g in result.gates} == {"strict"}
+    assert next(g for g in result.gates if g.name == "min_trades").threshold == 30
+    assert {g.profile for g in result.what_if_gates} == {"what_if"}
+    assert next(g for g in result.what_if_gates if g.name == "min_trades").threshold == 5
     assert set(result.provenance.data_sources) >= {"DEMO:TREND", "DEMO:BENCH"}
 
     row = db_row(
@@ -98,16 +105,15 @@ async def test_spec_run_succeeds_with_traceable_provenance(
     assert prov.engine_version == vt_engine.ENGINE_VERSION
     assert prov.spec_hash == StrategySpec.model_validate(spec).spec_hash()
 
-    # re-run in process on the same bars: the same hashes and numbers
+    # re-run in process on the same bars (the period plus the warm-up the worker fetched and
+    # trimmed): the same hashes and numbers
     def bars(symbol: str) -> pd.DataFrame:
-        df = synthetic_frame(symbol, date(2005, 1, 1), date(2019, 12, 31))
-        return df[(df.index >= pd.Timestamp("2010-01-01", tz="UTC"))]
+        return synthetic_frame(symbol, date(2005, 1, 1), date(2019, 12, 31))
 
-    local = vt_engine.run_backtest(
-        StrategySpec.model_validate(spec),
-        {"DEMO:TREND": bars("DEMO:TREND")},
-        benchmark=bars("DEMO:BENCH"),
-    )
+    local_spec = StrategySpec.model_validate(spec)
+    frames, warm = trim_warmup({"DEMO:TREND": bars("DEMO:TREND")}, local_spec, date(2010, 1, 1))
+    assert prov.warmup_bars == warm.used == warm.required
+    local = vt_engine.run_backtest(local_spec, frames, benchmark=bars("DEMO:BENCH"))
     assert local.provenance.run_hash == prov.run_hash
     assert local.summary_stats == result.summary_stats
     stored = db_row(clean_db, "SELECT payload FROM backtest_results WHERE run_id = %s", run.id)[0]
@@ -186,7 +192,8 @@ async def test_engine_rejection_becomes_a_422_problem(
         (sma_spec("NOPE:XYZ"), 422, "unknown-symbol", ["NOPE:XYZ", "no data"]),
         (sma_spec("EMPTY:ONE"), 422, "no-data", ["EMPTY:ONE", "no 1d bars"]),
         (
-            sma_spec(period={"start": "2019-11-01", "end": "2019-12-31"}),
+            # the stand-in's data start in 2005: no warm-up history to fetch before this period
+            sma_spec(period={"start": "2005-01-01", "end": "2005-03-02"}),
             422,
             "insufficient-data",
             ["only 43", "at least 52", "Widen the period"],

@@ -25,6 +25,8 @@ from vt_gateway.schemas_router import router as schemas_router
 from vt_gateway.security import Passwords, SecretBox, TokenService
 from vt_gateway.settings import Settings
 from vt_gateway.strategies.router import router as strategies_router
+from vt_gateway.trading.router import router as trading_router
+from vt_gateway.trading.service import Locations
 from vt_gateway.upstream import Upstreams
 from vt_gateway.users.router import router as users_router
 from vt_gateway.web.middleware import PathBodyLimitMiddleware, SecurityHeadersMiddleware
@@ -53,6 +55,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     users_router,
     chat_router,
     strategies_router,
+    trading_router,
     live_router,
     market_router,
     schemas_router,
@@ -91,6 +94,7 @@ def create_app(
     app.state.secret_box = SecretBox(settings)
     app.state.passwords = Passwords(settings)
     app.state.run_cache = FinishedRunCache(settings.finished_run_cache_size)
+    app.state.trading_locations = Locations()
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(frontend_router(settings.frontend_dir))

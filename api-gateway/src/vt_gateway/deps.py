@@ -73,6 +73,7 @@ class RateLimiter:
         self.token = bucket(settings.rl_token_capacity, settings.rl_token_rate, "token")
         self.auth = bucket(settings.rl_auth_capacity, settings.rl_auth_rate, "auth")
         self.chat = bucket(settings.rl_chat_capacity, settings.rl_chat_rate, "chat")
+        self.trading = bucket(settings.rl_trading_capacity, settings.rl_trading_rate, "trading")
 
     async def load(self) -> None:
         await self.ip.load()  # one script serves every bucket
@@ -288,6 +289,12 @@ async def limit_chat(request: Request, principal: CurrentUser) -> None:
     """Chat turns are expensive (LLM calls): a stricter per-user bucket."""
     limiter: RateLimiter = request.app.state.limiter
     await limiter.check([(limiter.chat, principal.user_id)], "chat")
+
+
+async def limit_trading(request: Request, principal: CurrentUser) -> None:
+    """Trading writes (deploy, kill, reconcile, manual tools) reach a broker: a per-user bucket."""
+    limiter: RateLimiter = request.app.state.limiter
+    await limiter.check([(limiter.trading, principal.user_id)], "trading")
 
 
 async def limit_anonymous(request: Request) -> None:

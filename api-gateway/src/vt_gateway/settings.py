@@ -69,12 +69,24 @@ class Settings(ServiceSettings):
     rl_auth_rate: float = Field(default=10 / 60, gt=0, alias="RL_AUTH_RATE")
     rl_chat_capacity: float = Field(default=20, gt=0, alias="RL_CHAT_CAPACITY")
     rl_chat_rate: float = Field(default=20 / 60, gt=0, alias="RL_CHAT_RATE")
+    rl_trading_capacity: float = Field(default=60, gt=0, alias="RL_TRADING_CAPACITY")
+    rl_trading_rate: float = Field(default=1, gt=0, alias="RL_TRADING_RATE")
 
     # --- upstreams --------------------------------------------------------------------------
     upstream_timeout_seconds: float = Field(default=10.0, gt=0, alias="UPSTREAM_TIMEOUT_SECONDS")
     chat_timeout_seconds: float = Field(default=120.0, gt=0, alias="CHAT_TIMEOUT_SECONDS")
     upstream_failure_threshold: int = Field(default=5, ge=1, alias="UPSTREAM_FAILURE_THRESHOLD")
     upstream_reset_seconds: float = Field(default=15.0, gt=0, alias="UPSTREAM_RESET_SECONDS")
+    trading_paper_url: str = Field(
+        default="http://127.0.0.1:8005",
+        alias="TRADING_PAPER_URL",
+        description="The trading service running with TRADING_ENVIRONMENT=paper.",
+    )
+    trading_live_url: str = Field(
+        default="http://127.0.0.1:8006",
+        alias="TRADING_LIVE_URL",
+        description="The trading service running with TRADING_ENVIRONMENT=live.",
+    )
     finished_run_cache_size: int = Field(default=4096, ge=0, alias="FINISHED_RUN_CACHE_SIZE")
 
     @model_validator(mode="before")

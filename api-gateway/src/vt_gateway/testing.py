@@ -30,7 +30,22 @@ REQUIRED_ROUTES: dict[str, tuple[str, set[str]]] = {
     "backtest-engine": ("vt_backtest", {"/runs", "/runs/{run_id}"}),
     "market-data-service": ("vt_market_data", {"/ohlcv", "/symbols/search", "/uploads"}),
     "market-research-service": ("vt_research", {"/insight"}),
+    "trading-paper": (
+        "vt_trading",
+        {"/accounts", "/deployments", "/trading/kill", "/trading/risk"},
+    ),
+    "trading-live": ("vt_trading", {"/accounts", "/deployments", "/trading/kill", "/trading/risk"}),
 }
+TRADING = ("trading-paper", "trading-live")
+
+
+def closed_port_url() -> str:
+    """A loopback URL nothing listens on (calls fail fast, never reach a running stack)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}"
 
 
 def gateway_settings(**overrides: Any) -> Settings:
@@ -46,6 +61,9 @@ def gateway_settings(**overrides: Any) -> Settings:
         "RL_TOKEN_CAPACITY": 100_000,
         "CORS_ORIGINS": "https://app.example.com",
         "UPSTREAM_TIMEOUT_SECONDS": 5,
+        # no test may reach a trading service of a stack running on this machine
+        "TRADING_PAPER_URL": closed_port_url(),
+        "TRADING_LIVE_URL": closed_port_url(),
         # cheap hashing keeps tests fast; production keeps the defaults
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_KIB": 8192,
@@ -67,6 +85,8 @@ def real_app(
     if mode == "stub":
         return None
     module_name, required = REQUIRED_ROUTES[service]
+    if service in TRADING:
+        overrides.setdefault("TRADING_ENVIRONMENT", service.removeprefix("trading-"))
     try:
         module = __import__(f"{module_name}.app", fromlist=["create_app"])
         settings_module = __import__(f"{module_name}.settings", fromlist=["Settings"])
@@ -86,6 +106,16 @@ def real_app(
             raise AssertionError(f"{service} does not serve {sorted(required - paths)} yet")
         return None
     return app
+
+
+def trading_apps(redis_url: str, mode: str = "auto", **overrides: Any) -> dict[str, FastAPI]:
+    """The real trading service, paper and live (there is no stub: empty until it exists)."""
+    apps: dict[str, FastAPI] = {}
+    for service in TRADING:
+        app = real_app(service, redis_url, mode, **overrides)
+        if app is not None:
+            apps[service] = app
+    return apps
 
 
 def stub_apps(redis_url: str, step_seconds: float = 0.05) -> dict[str, FastAPI]:
@@ -142,13 +172,17 @@ def serve_stack(redis_url: str, **settings: Any) -> Iterator[str]:
         for service, stub_app in stub_apps(redis_url).items():
             app = real_app(service, redis_url) or stub_app
             urls[service] = stack.enter_context(serve_in_thread(app))
-        gateway = create_app(
-            gateway_settings(
-                STRATEGY_AI_URL=urls["strategy-ai-worker"],
-                BACKTEST_ENGINE_URL=urls["backtest-engine"],
-                MARKET_DATA_URL=urls["market-data-service"],
-                MARKET_RESEARCH_URL=urls["market-research-service"],
-                **settings,
-            )
-        )
+        siblings = {
+            "STRATEGY_AI_URL": urls["strategy-ai-worker"],
+            "BACKTEST_ENGINE_URL": urls["backtest-engine"],
+            "MARKET_DATA_URL": urls["market-data-service"],
+            "MARKET_RESEARCH_URL": urls["market-research-service"],
+        }
+        for service, app in trading_apps(redis_url, **siblings).items():
+            urls[service] = stack.enter_context(serve_in_thread(app))
+        trading = {
+            "TRADING_PAPER_URL": urls.get("trading-paper", closed_port_url()),
+            "TRADING_LIVE_URL": urls.get("trading-live", closed_port_url()),
+        }
+        gateway = create_app(gateway_settings(**siblings, **trading, **settings))
         yield stack.enter_context(serve_in_thread(gateway))

@@ -253,6 +253,8 @@ class Upstreams:
     backtest: Upstream
     market_data: Upstream
     research: Upstream
+    trading_paper: Upstream
+    trading_live: Upstream
 
     @classmethod
     def from_settings(
@@ -289,10 +291,30 @@ class Upstreams:
                 timeout=max(settings.upstream_timeout_seconds, 30.0),
                 transport=t.get("market-research-service"),
             ),
+            trading_paper=Upstream(
+                "trading-paper",
+                settings.trading_paper_url,
+                settings,
+                transport=t.get("trading-paper"),
+            ),
+            trading_live=Upstream(
+                "trading-live", settings.trading_live_url, settings, transport=t.get("trading-live")
+            ),
         )
 
     def all(self) -> list[Upstream]:
-        return [self.strategy_ai, self.backtest, self.market_data, self.research]
+        return [
+            self.strategy_ai,
+            self.backtest,
+            self.market_data,
+            self.research,
+            self.trading_paper,
+            self.trading_live,
+        ]
+
+    def trading(self, environment: str) -> Upstream:
+        """The trading service of one environment (paper and live are separate processes)."""
+        return self.trading_live if environment == "live" else self.trading_paper
 
     async def aclose(self) -> None:
         for upstream in self.all():

@@ -136,6 +136,7 @@ def test_gates_default_and_custom() -> None:
         "max_drawdown",
         "out_of_sample",
         "p_value",
+        "win_rate",
     }
     st = res.summary_stats
     assert g["min_trades"].value == st.trade_count
@@ -156,10 +157,13 @@ def test_gates_default_and_custom() -> None:
         max_p_value=1.0,
     )
     res2 = run_backtest(sma_cross_spec(10, 30), {"AAA": DF}, gates=lax)
-    g2 = {x.name: x for x in res2.gates}
+    # request thresholds are a labelled what-if; the server profile still decides `gates`
+    g2 = {x.name: x for x in res2.what_if_gates}
     assert g2["min_trades"].passed
     assert g2["max_drawdown"].passed
     assert g2["out_of_sample"].passed
+    assert {x.profile for x in res2.what_if_gates} == {"what_if"}
+    assert [x.model_dump() for x in res2.gates] == [x.model_dump() for x in res.gates]
 
 
 def test_walk_forward_boundaries_charge_the_exit_of_open_positions() -> None:

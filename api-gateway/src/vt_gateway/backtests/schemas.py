@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vt_contracts import GateThresholds, StrategySpec, Timeframe, WalkForwardConfig
+from vt_contracts import GateProfileName, GateThresholds, StrategySpec, Timeframe, WalkForwardConfig
 from vt_contracts.strategy import Symbol
 
 _CODE_ONLY = (
@@ -90,7 +90,14 @@ class BacktestCreate(BaseModel):
         default=None, description="Parameters passed to generate_signals."
     )
     walk_forward: WalkForwardConfig | None = None
-    gates: GateThresholds | None = None
+    gate_profile: GateProfileName | None = Field(
+        default=None,
+        description="Server-owned promotion gate profile that decides eligibility (strict if omitted).",
+    )
+    gates: GateThresholds | None = Field(
+        default=None,
+        description="What-if thresholds: reported as labelled `what_if_gates`, never used for eligibility.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> BacktestCreate:

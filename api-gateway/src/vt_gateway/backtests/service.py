@@ -91,6 +91,8 @@ async def submit(up: Upstreams, user_id: str, body: BacktestCreate) -> str:
         payload["code"] = code.model_dump(mode="json")
     if body.walk_forward is not None:
         payload["walk_forward"] = body.walk_forward.model_dump(mode="json")
+    if body.gate_profile is not None:
+        payload["gate_profile"] = body.gate_profile
     if body.gates is not None:
         payload["gates"] = body.gates.model_dump(mode="json")
     reply = await up.backtest.request("POST", "/runs", user_id=user_id, json=payload)

@@ -1,5 +1,7 @@
-"""Live backtest updates: SSE per run and a WebSocket per user, fanned out from Redis pub/sub
-(`vt:bt:events:{run_id}`, `vt:bt:user:{user_id}`, published by the backtest-engine)."""
+"""Live updates fanned out from Redis pub/sub: backtests (SSE per run and a WebSocket per user;
+`vt:bt:events:{run_id}`, `vt:bt:user:{user_id}`, published by the backtest-engine) and trading
+(SSE and a WebSocket per user; `vt:trading:user:{user_id}`, published by both trading services as
+`{"type": "deployment"|"order"|"fill"|"target"|"risk", "data": {...}}`)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Path, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Path, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
@@ -113,13 +115,72 @@ def _origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
     return origin in own or origin in settings.cors_origins
 
 
-@router.websocket("/ws/backtests")
-async def backtest_socket(websocket: WebSocket) -> None:
-    """Every status change of the caller's runs as JSON text frames `{id, status, progress, error?}`.
+TRADING_CHANNEL = "vt:trading:user:{user_id}"
+TRADING_TYPES = frozenset({"deployment", "order", "fill", "target", "risk"})
 
-    Authenticate with the `vt_access` cookie (browsers, same origin) or the subprotocols
-    `["vt.v1", "bearer.<access_token>"]` (scripts). Close codes: 4401 unauthenticated, 4403 origin.
-    """
+
+@router.get(
+    "/trading/events",
+    summary="Live trading updates of all your deployments (Server-Sent Events)",
+    response_class=StreamingResponse,
+    responses={
+        **authed(),
+        200: {
+            "description": "Events named by their type (`deployment`, `order`, `fill`, `target`, `risk`), `data` the object as the REST routes return it; `deployment_id` narrows to one deployment. Comment lines keep the connection alive.",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+    },
+)
+async def trading_events(
+    principal: CurrentUser,
+    request: Request,
+    deployment_id: Annotated[
+        str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Only this deployment.")
+    ] = None,
+) -> StreamingResponse:
+    redis: Redis = request.app.state.redis
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(TRADING_CHANNEL.format(user_id=principal.user_id))
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            yield b": connected\n\n"
+            while True:
+                if await request.is_disconnected():
+                    return
+                event = await _next_message(pubsub, KEEPALIVE_SECONDS)
+                if event is None:
+                    yield b": keep-alive\n\n"
+                    continue
+                if _trading_event_matches(event, deployment_id):
+                    yield _sse(str(event["type"]), event.get("data") or {})
+        finally:
+            await _close(pubsub)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _trading_event_matches(event: dict[str, Any], deployment_id: str | None) -> bool:
+    if event.get("type") not in TRADING_TYPES:
+        return False
+    if deployment_id is None:
+        return True
+    data = event.get("data")
+    if not isinstance(data, dict):
+        return False
+    # a deployment event carries its own id; orders, fills and targets carry deployment_id
+    return deployment_id in (
+        data.get("deployment_id"),
+        data.get("id") if event["type"] == "deployment" else None,
+    )
+
+
+async def _open_socket(websocket: WebSocket) -> Principal | None:
+    """Authenticate and accept a WebSocket (cookie + same origin, or bearer subprotocol)."""
     app = websocket.app
     settings: Settings = app.state.settings
     offered = [
@@ -139,24 +200,29 @@ async def backtest_socket(websocket: WebSocket) -> None:
     subprotocol = WS_SUBPROTOCOL if WS_SUBPROTOCOL in offered else None
     if bearer is None and not _origin_allowed(websocket, settings):
         await websocket.close(code=4403, reason="origin not allowed")
-        return
+        return None
     principal: Principal | None = None
     if token:
         with contextlib.suppress(Unauthorized):
             principal = await authenticate(token, bearer is None, app.state.tokens, app.state.redis)
     if principal is None:
         await websocket.close(code=4401, reason="authentication required")
-        return
+        return None
     limiter = app.state.limiter
     try:
         await limiter.check([(limiter.user, principal.user_id)], "API")
     except ProblemError:
         await websocket.close(code=4429, reason="rate limited")
-        return
+        return None
     await websocket.accept(subprotocol=subprotocol)
-    redis: Redis = app.state.redis
+    return principal
+
+
+async def _fan_out(websocket: WebSocket, channel: str) -> None:
+    """Forward every JSON message of `channel` as a text frame until the client goes away."""
+    redis: Redis = websocket.app.state.redis
     pubsub = redis.pubsub()
-    await pubsub.subscribe(f"vt:bt:user:{principal.user_id}")
+    await pubsub.subscribe(channel)
 
     async def pump() -> None:
         while True:
@@ -183,3 +249,25 @@ async def backtest_socket(websocket: WebSocket) -> None:
         await _close(pubsub)
         with contextlib.suppress(Exception):
             await websocket.close()
+
+
+@router.websocket("/ws/backtests")
+async def backtest_socket(websocket: WebSocket) -> None:
+    """Every status change of the caller's runs as JSON text frames `{id, status, progress, error?}`.
+
+    Authenticate with the `vt_access` cookie (browsers, same origin) or the subprotocols
+    `["vt.v1", "bearer.<access_token>"]` (scripts). Close codes: 4401 unauthenticated, 4403 origin.
+    """
+    principal = await _open_socket(websocket)
+    if principal is not None:
+        await _fan_out(websocket, f"vt:bt:user:{principal.user_id}")
+
+
+@router.websocket("/ws/trading")
+async def trading_socket(websocket: WebSocket) -> None:
+    """Every trading event of the caller's deployments and accounts, paper and live, as JSON text
+    frames `{"type": "deployment"|"order"|"fill"|"target"|"risk", "data": {...}}`. Same
+    authentication and close codes as `/ws/backtests`."""
+    principal = await _open_socket(websocket)
+    if principal is not None:
+        await _fan_out(websocket, TRADING_CHANNEL.format(user_id=principal.user_id))

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vt_contracts import (
     CodeStrategy,
+    GateProfileName,
     GateThresholds,
     Problem,
     RunStatus,
@@ -40,8 +41,13 @@ class CreateRun(BaseModel):
     walk_forward: WalkForwardConfig | None = Field(
         default=None, description="Walk-forward validation (spec runs only)."
     )
+    gate_profile: GateProfileName = Field(
+        default="strict",
+        description="Server-owned gate profile that decides eligibility ('strict' or 'relaxed').",
+    )
     gates: GateThresholds | None = Field(
-        default=None, description="Promotion gates; the platform defaults when omitted."
+        default=None,
+        description="What-if thresholds: evaluated into `what_if_gates` (labelled), never used for eligibility.",
     )
 
     @model_validator(mode="after")

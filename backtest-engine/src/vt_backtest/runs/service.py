@@ -18,7 +18,7 @@ from vt_backtest import events, queue
 from vt_backtest.runs import repository as repo
 from vt_backtest.runs.schemas import CreateRun, RunCreated, RunPage, RunSummary
 from vt_backtest.settings import Settings
-from vt_contracts import BacktestRequest, GateThresholds
+from vt_contracts import BacktestRequest
 from vt_kit.problems import NotFound, Unavailable, Unprocessable
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,9 @@ def build_request(run_id: uuid.UUID, user_id: uuid.UUID, body: CreateRun) -> dic
         spec=body.spec,
         code=body.code,
         walk_forward=body.walk_forward,
-        gates=body.gates or GateThresholds(),
+        # eligibility always uses the server profile; the request's thresholds are a what-if only
+        gate_profile=body.gate_profile,
+        gates=body.gates,
     )
     stored = request.model_dump(mode="json")
     stored["strategy_version"] = body.strategy_version

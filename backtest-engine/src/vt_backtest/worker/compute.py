@@ -11,6 +11,7 @@ import importlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,33 @@ def check_data(request: BacktestRequest, data: Mapping[str, pd.DataFrame]) -> No
                 f"'{symbol}' has only {len(df)} {timeframe} bars {window}, but the strategy's indicators need at least {need} "
                 f"(longest look-back {need - 2} bars, plus two to trade). Widen the period or shorten the indicator windows.",
             )
+
+
+def warmup_fetch_start(request: BacktestRequest) -> date | None:
+    """First day to fetch for a spec run: enough history before ``period.start`` for every
+    indicator, the ATR stop, the sizing look-back and every walk-forward parameter set."""
+    from vt_engine.live import history_window, warmup_bars
+
+    spec = request.spec
+    if spec is None or spec.period.start is None:
+        return spec.period.start if spec is not None else None
+    return history_window(spec, spec.period.start, bars=warmup_bars(spec, request.walk_forward))
+
+
+def trim_to_warmup(
+    request: BacktestRequest, data: Mapping[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """Keep exactly the warm-up bars the spec needs before ``period.start`` (the trading
+    runner cuts at the same bar, so recursive indicators agree with the backtest)."""
+    from vt_engine.live import trim_warmup, warmup_bars
+
+    spec = request.spec
+    if spec is None or spec.period.start is None:
+        return dict(data)
+    frames, _ = trim_warmup(
+        data, spec, spec.period.start, required=warmup_bars(spec, request.walk_forward)
+    )
+    return frames
 
 
 def _progress_adapter(progress: ProgressFn) -> Callable[..., None]:
@@ -195,11 +223,13 @@ def engine_compute(job: ComputeJob) -> BacktestResult:
     progress = _progress_adapter(job.progress)
     try:
         if request.spec is not None:
+            # the engine reports the warm-up used in provenance and warns when it is short
             return vt_engine.run_backtest(
                 request.spec,
-                job.data,
+                trim_to_warmup(request, job.data),
                 benchmark=job.benchmark,
                 gates=request.gates,
+                gate_profile=request.gate_profile,
                 walk_forward=request.walk_forward,
                 progress=progress,
                 data_sources=job.data_sources,
@@ -228,6 +258,7 @@ def engine_compute(job: ComputeJob) -> BacktestResult:
             market=job.market,
             benchmark=job.benchmark,
             gates=request.gates,
+            gate_profile=request.gate_profile,
             progress=progress,
             data_sources=job.data_sources,
         )

@@ -32,7 +32,13 @@ from vt_backtest.runs import repository as repo
 from vt_backtest.runs.service import parse_request
 from vt_backtest.settings import Settings
 from vt_backtest.worker import sandbox
-from vt_backtest.worker.compute import Compute, ComputeJob, check_data, load_compute
+from vt_backtest.worker.compute import (
+    Compute,
+    ComputeJob,
+    check_data,
+    load_compute,
+    warmup_fetch_start,
+)
 from vt_backtest.worker.errors import JobFailed, problem
 from vt_backtest.worker.marketdata import LoadedFrame, MarketDataClient
 from vt_contracts import BacktestRequest, BacktestResult, Market, Problem
@@ -434,6 +440,10 @@ class Worker:
                 if ind.symbol is not None and ind.symbol not in symbols:
                     symbols.append(ind.symbol)
             timeframe, start, end = spec.universe.timeframe, spec.period.start, spec.period.end
+            if start is not None:
+                # indicator warm-up: history before the period (issue 17); compute trims it to
+                # exactly the bars needed and trades only inside the period
+                start = warmup_fetch_start(request)
             bench_symbol = spec.benchmark.symbol
             adjust = spec.universe.adjust != "raw"
         else:

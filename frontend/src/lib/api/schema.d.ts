@@ -218,6 +218,236 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/deployments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your deployments (paper and live)
+         * @description Newest first by default; `environment` narrows to paper or live. When one environment's
+         *     service does not answer, the other's items are still listed and `unavailable` names it.
+         */
+        get: operations["list_deployments_api_v1_deployments_get"];
+        put?: never;
+        /**
+         * Deploy a backtested strategy to paper or live
+         * @description Pins the strategy version (spec hash) and the backtest run that qualifies it. The server's
+         *     gate profile decides eligibility: a refusal names the failing gates. Live needs passing gates;
+         *     paper may deploy a failing strategy with `acknowledge_failed_gates: true` (recorded). With
+         *     `replay`, the deployment steps through historical bars at `bars_per_second` (labelled replay).
+         */
+        post: operations["create_deployment_api_v1_deployments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{deployment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One deployment: status, risk state, gates, replay progress */
+        get: operations["get_deployment_api_v1_deployments__deployment_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{deployment_id}/fills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fills of a deployment */
+        get: operations["deployment_fills_api_v1_deployments__deployment_id__fills_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{deployment_id}/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Orders of a deployment */
+        get: operations["deployment_orders_api_v1_deployments__deployment_id__orders_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{deployment_id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a deployment
+         * @description Stop taking new targets; working orders and positions stay.
+         */
+        post: operations["pause_deployment_api_v1_deployments__deployment_id__pause_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{deployment_id}/pnl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Realized and unrealized P&L and the equity curve of a deployment */
+        get: operations["deployment_pnl_api_v1_deployments__deployment_id__pnl_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{deployment_id}/positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Positions attributed to a deployment */
+        get: operations["deployment_positions_api_v1_deployments__deployment_id__positions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{deployment_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a deployment
+         * @description Take targets again from the next bar close.
+         */
+        post: operations["resume_deployment_api_v1_deployments__deployment_id__resume_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{deployment_id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop a deployment
+         * @description Final: cancel working orders; positions stay until you close them.
+         */
+        post: operations["stop_deployment_api_v1_deployments__deployment_id__stop_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{deployment_id}/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Target snapshots of a deployment (newest first) */
+        get: operations["deployment_targets_api_v1_deployments__deployment_id__targets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{deployment_id}/targets/{target_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a proposed target snapshot
+         * @description Manual review mode: let a proposed target snapshot trade.
+         */
+        post: operations["approve_target_api_v1_deployments__deployment_id__targets__target_id__approve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deployments/{deployment_id}/targets/{target_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a proposed target snapshot
+         * @description Manual review mode: refuse a proposed target snapshot (nothing is sent).
+         */
+        post: operations["reject_target_api_v1_deployments__deployment_id__targets__target_id__reject_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/market/data": {
         parameters: {
             query?: never;
@@ -390,6 +620,305 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/trading/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your broker accounts (paper and live) */
+        get: operations["list_accounts_api_v1_trading_accounts_get"];
+        put?: never;
+        /**
+         * Add a broker account
+         * @description `paper` needs no credentials; others are stored encrypted and never returned.
+         */
+        post: operations["create_account_api_v1_trading_accounts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trading/accounts/{account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One broker account */
+        get: operations["get_account_api_v1_trading_accounts__account_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trading/accounts/{account_id}/risk-limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set an account's risk limits and circuit-breaker thresholds */
+        put: operations["put_risk_limits_api_v1_trading_accounts__account_id__risk_limits_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trading/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account's hash-chained audit log
+         * @description Every broker request/response and every decision, secrets redacted; `verified` tells
+         *     whether the hash chain is intact.
+         */
+        get: operations["audit_log_api_v1_trading_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trading/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live trading updates of all your deployments (Server-Sent Events) */
+        get: operations["trading_events_api_v1_trading_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trading/exceptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Trading exceptions (reconciliation breaks, ambiguity, overfills, ...) */
+        get: operations["list_exceptions_api_v1_trading_exceptions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trading/exceptions/{exception_id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge an exception
+         * @description Someone is on it: the exception stays open for trading.
+         */
+        post: operations["acknowledge_exception_api_v1_trading_exceptions__exception_id__acknowledge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trading/exceptions/{exception_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve an exception
+         * @description Fixed (after the manual tools); trading may resume by re-arm.
+         */
+        post: operations["resolve_exception_api_v1_trading_exceptions__exception_id__resolve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trading/kill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Kill switch: cancel everything, flatten, hold the account killed
+         * @description Cancels every working order and flattens every attributed position (reduce-only) of the account, then holds it `killed`, across restarts, until `POST /trading/rearm`.
+         */
+        post: operations["trading_kill_api_v1_trading_kill_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trading/manual/close-break": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close a reconciliation break (audited, with a reason) */
+        post: operations["manual_close_break_api_v1_trading_manual_close_break_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trading/manual/reattribute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Re-attribute a position (audited, with a reason) */
+        post: operations["manual_reattribute_api_v1_trading_manual_reattribute_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trading/manual/trade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a manual trade or close (audited, with a reason) */
+        post: operations["manual_trade_api_v1_trading_manual_trade_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trading/positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Account positions, attributed and unattributed
+         * @description Per (deployment, instrument); `deployment_id: null` rows are the unattributed bucket
+         *     (activity at the broker none of our orders explains: visible, never traded against).
+         */
+        get: operations["account_positions_api_v1_trading_positions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trading/rearm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-arm a killed or halted account
+         * @description Only an explicit re-arm with a reason lifts the kill switch; the flatten latch resets.
+         */
+        post: operations["trading_rearm_api_v1_trading_rearm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trading/reconcile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reconcile an account with its broker now
+         * @description Classifies every difference between the broker and our records; never re-sends. Ambiguity or a break above tolerance halts the account and opens an exception.
+         */
+        post: operations["trading_reconcile_api_v1_trading_reconcile_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trading/risk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Risk state, breakers and limits of an account */
+        get: operations["account_risk_api_v1_trading_risk_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me": {
         parameters: {
             query?: never;
@@ -469,6 +998,21 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccountPage */
+        AccountPage: {
+            /** Items */
+            items: components["schemas"]["BrokerAccount"][];
+            /**
+             * Next Cursor
+             * @description Pass back as `cursor` for the next page (null: last page).
+             */
+            next_cursor?: string | null;
+            /**
+             * Unavailable
+             * @description Environments whose service did not answer: their items are missing from this page.
+             */
+            unavailable?: ("paper" | "live")[];
+        };
         /**
          * ADX
          * @description Average Directional Index (Wilder), 0–100; above 25 reads as a trending market. Outputs `adx`, `plus_di`, `minus_di`.
@@ -573,6 +1117,43 @@ export interface components {
             window: number;
         };
         /**
+         * AuditEntry
+         * @description One link of the append-only, hash-chained audit log (secrets redacted).
+         */
+        AuditEntry: {
+            /** Actor */
+            actor: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Hash */
+            hash: string;
+            /** Kind */
+            kind: string;
+            /** Prev Hash */
+            prev_hash: string;
+            /** Record */
+            record: {
+                [key: string]: unknown;
+            };
+            /** Seq */
+            seq: number;
+        };
+        /** AuditPage */
+        AuditPage: {
+            /** Items */
+            items: components["schemas"]["AuditEntry"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+            /**
+             * Verified
+             * @description True when the whole hash chain of the account verifies.
+             */
+            verified: boolean;
+        };
+        /**
          * BacktestCreate
          * @description Exactly one of `strategy_id`, `spec` or `code`. The code-only fields map onto
          *     `CodeStrategy` and are refused with the other two (a spec carries its own).
@@ -613,6 +1194,12 @@ export interface components {
              * @description 'next_open' (default) or the labelled research shortcut 'close'.
              */
             fill?: ("next_open" | "close") | null;
+            /**
+             * Gate Profile
+             * @description Server-owned promotion gate profile that decides eligibility (strict if omitted).
+             */
+            gate_profile?: ("strict" | "relaxed") | null;
+            /** @description What-if thresholds: reported as labelled `what_if_gates`, never used for eligibility. */
             gates?: components["schemas"]["GateThresholds"] | null;
             /** Initial Capital */
             initial_capital?: number | null;
@@ -686,7 +1273,16 @@ export interface components {
             /** @description Drawdown from the running peak, percent (<= 0). */
             drawdown_curve: components["schemas"]["Series"];
             equity_curve: components["schemas"]["Series"];
-            /** Gates */
+            /**
+             * Gate Profile
+             * @description Server profile the `gates` used.
+             * @default strict
+             */
+            gate_profile: string;
+            /**
+             * Gates
+             * @description Promotion gates of the server profile `gate_profile`; these decide eligibility.
+             */
             gates?: components["schemas"]["GateResult"][];
             provenance: components["schemas"]["Provenance"];
             /** @description Per-bar strategy returns, fraction. */
@@ -699,6 +1295,11 @@ export interface components {
             walk_forward?: components["schemas"]["WalkForwardReport"] | null;
             /** Warnings */
             warnings?: string[];
+            /**
+             * What If Gates
+             * @description What-if evaluation with thresholds the request supplied (profile 'what_if'); informational only.
+             */
+            what_if_gates?: components["schemas"]["GateResult"][];
         };
         /**
          * BacktestRun
@@ -816,6 +1417,79 @@ export interface components {
              */
             window: number;
         };
+        /** Breaker */
+        Breaker: {
+            /** Name */
+            name: string;
+            /** Threshold Pct */
+            threshold_pct: number;
+            /** Tripped */
+            tripped: boolean;
+            /** Value Pct */
+            value_pct: number | null;
+        };
+        /** BrokerAccount */
+        BrokerAccount: {
+            /** Base Currency */
+            base_currency: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Environment
+             * @enum {string}
+             */
+            environment: "paper" | "live";
+            /** Has Credentials */
+            has_credentials: boolean;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            risk_limits: components["schemas"]["RiskLimits-Output"];
+            /** Venue */
+            venue: string;
+        };
+        /**
+         * BrokerAccountCreate
+         * @description A broker account of the user's. `paper` needs no credentials.
+         */
+        BrokerAccountCreate: {
+            /**
+             * Base Currency
+             * @default USD
+             */
+            base_currency: string;
+            /**
+             * Credentials
+             * @description Venue credentials; stored encrypted, never returned or logged.
+             */
+            credentials?: {
+                [key: string]: string;
+            } | null;
+            /**
+             * Environment
+             * @default paper
+             * @enum {string}
+             */
+            environment: "paper" | "live";
+            /** Name */
+            name: string;
+            risk_limits?: components["schemas"]["RiskLimits-Input"];
+            /**
+             * Starting Cash
+             * @description Paper venue only.
+             * @default 1000000
+             */
+            starting_cash: number | string;
+            /**
+             * Venue
+             * @default paper
+             */
+            venue: string;
+        };
         /**
          * ChatReply
          * @description The assistant's answer to one turn.
@@ -886,6 +1560,18 @@ export interface components {
              * @description What you want, in plain language.
              */
             message: string;
+        };
+        /**
+         * CloseBreak
+         * @description Close a reconciliation break (an exception) once the records are fixed.
+         */
+        CloseBreak: {
+            /** Account Id */
+            account_id?: string | null;
+            /** Exception Id */
+            exception_id: string;
+            /** Reason */
+            reason: string;
         };
         /**
          * Compare
@@ -1092,6 +1778,156 @@ export interface components {
             /** Skewness */
             skewness: number;
         };
+        /** Deployment */
+        Deployment: {
+            /** Account Id */
+            account_id: string;
+            /** Backtest Id */
+            backtest_id: string;
+            /** Capital */
+            capital: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Dry Run */
+            dry_run: boolean;
+            /**
+             * Environment
+             * @enum {string}
+             */
+            environment: "paper" | "live";
+            /** Expires At */
+            expires_at?: string | null;
+            gates: components["schemas"]["GateEvaluation"];
+            /** Id */
+            id: string;
+            /** Last Bar At */
+            last_bar_at?: string | null;
+            replay?: components["schemas"]["ReplayState"] | null;
+            /**
+             * Review Mode
+             * @enum {string}
+             */
+            review_mode: "auto" | "manual";
+            /**
+             * Risk State
+             * @enum {string}
+             */
+            risk_state: "active" | "reducing" | "halted" | "killed" | "paused";
+            /** Spec Hash */
+            spec_hash: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "paused" | "stopped" | "expired" | "failed";
+            /** Strategy Id */
+            strategy_id: string;
+            /** Symbols */
+            symbols: string[];
+            /** Timeframe */
+            timeframe: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Venue */
+            venue: string;
+            /** Version */
+            version: number;
+        };
+        /** DeploymentPage */
+        DeploymentPage: {
+            /** Items */
+            items: components["schemas"]["Deployment"][];
+            /**
+             * Next Cursor
+             * @description Pass back as `cursor` for the next page (null: last page).
+             */
+            next_cursor?: string | null;
+            /**
+             * Unavailable
+             * @description Environments whose service did not answer: their items are missing from this page.
+             */
+            unavailable?: ("paper" | "live")[];
+        };
+        /**
+         * DeploymentRequest
+         * @description `DeploymentCreate` with ids restricted to what ids look like (uuids, slugs): anything else
+         *     is refused here with a 422 that names the field instead of travelling to three services.
+         */
+        DeploymentRequest: {
+            /**
+             * Account Id
+             * @description Broker account; the user's default account for `broker` if omitted.
+             */
+            account_id?: string | null;
+            /**
+             * Acknowledge Failed Gates
+             * @description Paper only: deploy although gates fail (recorded). Live always needs passing gates.
+             * @default false
+             */
+            acknowledge_failed_gates: boolean;
+            /**
+             * Backtest Id
+             * @description The succeeded backtest run that qualifies it.
+             */
+            backtest_id: string;
+            /**
+             * Broker
+             * @default paper
+             */
+            broker: string;
+            /**
+             * Capital
+             * @description Capital allocated, account currency.
+             */
+            capital: number | string;
+            /**
+             * Dry Run
+             * @description Everything but the final submission; logs what would be sent.
+             * @default false
+             */
+            dry_run: boolean;
+            /**
+             * Expires After Days
+             * @description Expires if not triggered in N days.
+             */
+            expires_after_days?: number | null;
+            /**
+             * Gate Profile
+             * @default strict
+             * @enum {string}
+             */
+            gate_profile: "strict" | "relaxed";
+            /** Instrument Map */
+            instrument_map?: components["schemas"]["InstrumentMapping"][];
+            /**
+             * Mode
+             * @default paper
+             * @enum {string}
+             */
+            mode: "paper" | "live";
+            replay?: components["schemas"]["ReplayConfig"] | null;
+            /**
+             * Review Mode
+             * @description auto (paper default) or manual approval of targets (live default).
+             */
+            review_mode?: ("auto" | "manual") | null;
+            /**
+             * Strategy Id
+             * @description A saved strategy of yours.
+             */
+            strategy_id: string;
+            /**
+             * Version
+             * @description Strategy version; latest if omitted.
+             */
+            version?: number | null;
+        };
         /**
          * Derivation
          * @description How a figure was computed: inputs and formula, so no number is a black box.
@@ -1164,6 +2000,21 @@ export interface components {
              */
             window: number;
         };
+        /** ExceptionPage */
+        ExceptionPage: {
+            /** Items */
+            items: components["schemas"]["TradingException"][];
+            /**
+             * Next Cursor
+             * @description Pass back as `cursor` for the next page (null: last page).
+             */
+            next_cursor?: string | null;
+            /**
+             * Unavailable
+             * @description Environments whose service did not answer: their items are missing from this page.
+             */
+            unavailable?: ("paper" | "live")[];
+        };
         /**
          * Execution
          * @description When and how orders fill.
@@ -1203,6 +2054,45 @@ export interface components {
              * @default value_error
              */
             type: string;
+        };
+        /** Fill */
+        Fill: {
+            /** Client Order Id */
+            client_order_id: string;
+            /** Execution Id */
+            execution_id: string;
+            /** Fees */
+            fees: string;
+            /** Id */
+            id: string;
+            /** Order Id */
+            order_id: string;
+            /** Price */
+            price: string;
+            /** Qty */
+            qty: string;
+            /**
+             * Side
+             * @enum {string}
+             */
+            side: "buy" | "sell";
+            /** Symbol */
+            symbol: string;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+        };
+        /** FillPage */
+        FillPage: {
+            /** Items */
+            items: components["schemas"]["Fill"][];
+            /**
+             * Next Cursor
+             * @description Pass back as `cursor` for the next page (null: last page).
+             */
+            next_cursor?: string | null;
         };
         /**
          * FixedCash
@@ -1274,6 +2164,23 @@ export interface components {
             min_trades: number;
         };
         /**
+         * GateEvaluation
+         * @description Server-side evaluation of the promotion gates for a deployment.
+         */
+        GateEvaluation: {
+            /**
+             * Acknowledged
+             * @default false
+             */
+            acknowledged: boolean;
+            /** Failing */
+            failing: string[];
+            /** Passed */
+            passed: boolean;
+            /** Profile */
+            profile: string;
+        };
+        /**
          * GateResult
          * @description One promotion gate: its threshold, the measured value and pass/fail.
          */
@@ -1284,6 +2191,12 @@ export interface components {
             name: string;
             /** Passed */
             passed: boolean;
+            /**
+             * Profile
+             * @description Server profile that set the threshold ('strict', 'relaxed'), or 'what_if' for thresholds a request supplied (never decides eligibility).
+             * @default strict
+             */
+            profile: string;
             /** Threshold */
             threshold: number | boolean;
             /** Value */
@@ -1291,7 +2204,10 @@ export interface components {
         };
         /**
          * GateThresholds
-         * @description Promotion gates a strategy must pass before paper or live trading.
+         * @description A set of promotion-gate thresholds.
+         *
+         *     The server's named profiles decide eligibility; thresholds sent with a request only give a
+         *     labelled what-if evaluation (`what_if_gates`) that never makes a strategy eligible.
          */
         GateThresholds: {
             /**
@@ -1422,6 +2338,59 @@ export interface components {
             volatility_regime: "low" | "normal" | "high" | "extreme";
         };
         /**
+         * InstrumentMapping
+         * @description How a signal instrument is traded: the traded instrument and its contract terms.
+         */
+        InstrumentMapping: {
+            /**
+             * Currency
+             * @default USD
+             */
+            currency: string;
+            /**
+             * Inverse
+             * @description Inverse contract: P&L in the base coin (qty x (1/entry - 1/exit)).
+             * @default false
+             */
+            inverse: boolean;
+            /**
+             * Lot Size
+             * @description Quantity step.
+             * @default 1
+             */
+            lot_size: number | string;
+            /**
+             * Multiplier
+             * @description Contract multiplier.
+             * @default 1
+             */
+            multiplier: number | string;
+            /** Signal Symbol */
+            signal_symbol: string;
+            /**
+             * Tick Size
+             * @default 0.01
+             */
+            tick_size: number | string;
+            /** Traded Symbol */
+            traded_symbol: string;
+        };
+        /**
+         * KillResult
+         * @description The kill switch fired: the account's state and the flatten orders it submitted.
+         */
+        KillResult: {
+            /** Account Id */
+            account_id: string;
+            /**
+             * Flatten Orders
+             * @description Client order ids of the reduce-only flatten.
+             */
+            flatten_orders: string[];
+            /** State */
+            state: string;
+        };
+        /**
          * LoginRequest
          * @description E-mail and password; scripts may ask for the refresh token in the body.
          * @example {
@@ -1494,6 +2463,39 @@ export interface components {
             symbol?: string | null;
         };
         /**
+         * ManualTrade
+         * @description A trade made outside the system, recorded into the ledger (audited with its reason).
+         */
+        ManualTrade: {
+            /** Account Id */
+            account_id?: string | null;
+            /**
+             * Deployment Id
+             * @description Attribute it to this deployment; unattributed if omitted.
+             */
+            deployment_id?: string | null;
+            /**
+             * Fees
+             * @default 0
+             */
+            fees: number | string;
+            /** Price */
+            price: number | string;
+            /** Qty */
+            qty: number | string;
+            /** Reason */
+            reason: string;
+            /**
+             * Side
+             * @enum {string}
+             */
+            side: "buy" | "sell";
+            /** Symbol */
+            symbol: string;
+            /** Ts */
+            ts?: string | null;
+        };
+        /**
          * Not
          * @description True when the sub-condition is false.
          */
@@ -1555,6 +2557,79 @@ export interface components {
             timestamps: string[];
             /** Volume */
             volume: number[];
+        };
+        /** Order */
+        Order: {
+            /** Avg Fill Price */
+            avg_fill_price: string | null;
+            /** Client Order Id */
+            client_order_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Deployment Id */
+            deployment_id: string | null;
+            /**
+             * Dry Run
+             * @default false
+             */
+            dry_run: boolean;
+            /** Filled Qty */
+            filled_qty: string;
+            /** Id */
+            id: string;
+            /** Limit Price */
+            limit_price?: string | null;
+            /** Qty */
+            qty: string;
+            /** Reason */
+            reason: string;
+            /**
+             * Reduce Only
+             * @default false
+             */
+            reduce_only: boolean;
+            /**
+             * Risk Decision
+             * @enum {string}
+             */
+            risk_decision: "allow" | "clip" | "deny";
+            /**
+             * Side
+             * @enum {string}
+             */
+            side: "buy" | "sell";
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "new" | "submitting" | "accepted" | "partially_filled" | "filled" | "cancel_pending" | "cancelled" | "rejected" | "expired" | "unknown";
+            /** Stop Price */
+            stop_price?: string | null;
+            /** Symbol */
+            symbol: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "market" | "limit" | "stop" | "trailing_stop";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** OrderPage */
+        OrderPage: {
+            /** Items */
+            items: components["schemas"]["Order"][];
+            /**
+             * Next Cursor
+             * @description Pass back as `cursor` for the next page (null: last page).
+             */
+            next_cursor?: string | null;
         };
         /**
          * Pair
@@ -1620,6 +2695,69 @@ export interface components {
              * @description First day of the backtest (YYYY-MM-DD).
              */
             start?: string | null;
+        };
+        /** PnL */
+        PnL: {
+            /** Capital */
+            capital: string;
+            /** Curve */
+            curve: components["schemas"]["PnLPoint"][];
+            /** Deployment Id */
+            deployment_id: string;
+            /** Equity */
+            equity: string;
+            /** Fees */
+            fees: string;
+            /** Realized Pnl */
+            realized_pnl: string;
+            /** Total Return Pct */
+            total_return_pct: number;
+            /** Unrealized Pnl */
+            unrealized_pnl: string;
+        };
+        /** PnLPoint */
+        PnLPoint: {
+            /** Equity */
+            equity: number;
+            /** Fees */
+            fees: number;
+            /** Realized Pnl */
+            realized_pnl: number;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+            /** Unrealized Pnl */
+            unrealized_pnl: number;
+        };
+        /** Position */
+        Position: {
+            /** Account Id */
+            account_id: string;
+            /** Attributed */
+            attributed: boolean;
+            /** Avg Price */
+            avg_price: string;
+            /**
+             * Deployment Id
+             * @description Null: the unattributed bucket.
+             */
+            deployment_id: string | null;
+            /** Last Price */
+            last_price: string | null;
+            /** Market Value */
+            market_value: string | null;
+            /** Multiplier */
+            multiplier: string;
+            /** Qty */
+            qty: string;
+            /** Realized Pnl */
+            realized_pnl: string;
+            /** Symbol */
+            symbol: string;
+            /** Unrealized Pnl */
+            unrealized_pnl: string | null;
         };
         /**
          * PriceOperand
@@ -1733,6 +2871,16 @@ export interface components {
              * @description SHA-256 of the canonical strategy (spec JSON or code + settings).
              */
             spec_hash: string;
+            /**
+             * Warmup Bars
+             * @description Bars of history before the first traded bar that the indicators used (warm-up).
+             */
+            warmup_bars?: number | null;
+            /**
+             * Warmup Required
+             * @description Bars of warm-up the strategy's indicators, ATR stop and sizing look-back need; a warning says when warmup_bars is smaller.
+             */
+            warmup_required?: number | null;
         };
         /**
          * QualityIssue
@@ -1805,6 +2953,89 @@ export interface components {
             window: number;
         };
         /**
+         * ReasonBody
+         * @description A person's action on the trading system always carries a reason (audited).
+         */
+        ReasonBody: {
+            /**
+             * Account Id
+             * @description The broker account; your default paper account if omitted.
+             */
+            account_id?: string | null;
+            /** Reason */
+            reason: string;
+        };
+        /**
+         * Reattribute
+         * @description Move a signed quantity of a position between deployments (null: unattributed).
+         */
+        Reattribute: {
+            /** Account Id */
+            account_id?: string | null;
+            /** From Deployment Id */
+            from_deployment_id?: string | null;
+            /**
+             * Qty
+             * @description Signed: positive moves long units, negative short units.
+             */
+            qty: number | string;
+            /** Reason */
+            reason: string;
+            /** Symbol */
+            symbol: string;
+            /** To Deployment Id */
+            to_deployment_id?: string | null;
+        };
+        /** ReconcileItem */
+        ReconcileItem: {
+            /**
+             * Client Order Id
+             * @description The order concerned, if any.
+             */
+            client_order_id?: string | null;
+            /** Detail */
+            detail: string;
+            /**
+             * Execution Id
+             * @description The broker execution concerned, if any.
+             */
+            execution_id?: string | null;
+            /**
+             * Halts
+             * @description This finding halts the account (opens an exception).
+             * @default false
+             */
+            halts: boolean;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "matched" | "missing_fill_ours" | "missing_fill_unattributed" | "orphan_order" | "unknown_order" | "position_break" | "ambiguous";
+            /**
+             * Qty
+             * @description Signed quantity: the missing fill's, or the break (broker minus ours).
+             */
+            qty?: string | null;
+            /** Symbol */
+            symbol: string | null;
+        };
+        /** ReconcileReport */
+        ReconcileReport: {
+            /** Account Id */
+            account_id: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Exceptions Opened */
+            exceptions_opened: number;
+            /** Halted */
+            halted: boolean;
+            /** Items */
+            items: components["schemas"]["ReconcileItem"][];
+        };
+        /**
          * RefreshRequest
          * @description Scripts send the refresh token in the body; browsers send the `vt_refresh` cookie.
          * @example {
@@ -1814,6 +3045,60 @@ export interface components {
         RefreshRequest: {
             /** Refresh Token */
             refresh_token?: string | null;
+        };
+        /**
+         * ReplayConfig
+         * @description Offline replay: step a deployment through historical bars at a chosen speed.
+         */
+        ReplayConfig: {
+            /**
+             * Bars Per Second
+             * @description Replay speed; the result does not depend on it.
+             * @default 20
+             */
+            bars_per_second: number;
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+        };
+        /** ReplayState */
+        ReplayState: {
+            /** Bars Done */
+            bars_done: number;
+            /** Bars Per Second */
+            bars_per_second: number;
+            /** Bars Total */
+            bars_total: number;
+            /**
+             * Cursor
+             * @description Last bar processed.
+             */
+            cursor: string | null;
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /** Finished */
+            finished: boolean;
+            /**
+             * Label
+             * @default replay
+             * @constant
+             */
+            label: "replay";
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
         };
         /**
          * Risk
@@ -1837,6 +3122,181 @@ export interface components {
             take_profit?: components["schemas"]["TakeProfitStage"][];
             /** @description Trailing stop by percent. */
             trailing_stop?: components["schemas"]["TrailingStop"] | null;
+        };
+        /**
+         * RiskLimits
+         * @description Per-account risk limits and circuit-breaker thresholds (percent of account equity).
+         */
+        "RiskLimits-Input": {
+            /**
+             * Daily Halt Pct
+             * @description Daily loss that halts the account until the next session.
+             * @default 3
+             */
+            daily_halt_pct: number;
+            /**
+             * Daily Loss Limit Pct
+             * @description No new risk once today's loss reaches this % of start-of-day equity.
+             * @default 2
+             */
+            daily_loss_limit_pct: number;
+            /**
+             * Drawdown Kill Pct
+             * @description Drawdown from the equity peak that kills the account (cancel all, flatten).
+             * @default 15
+             */
+            drawdown_kill_pct: number;
+            /**
+             * Max Consecutive Losses
+             * @description Losing round trips in a row that pause a deployment.
+             * @default 5
+             */
+            max_consecutive_losses: number;
+            /**
+             * Max Gross Exposure Pct
+             * @description Sum of |position values|, % of account equity.
+             * @default 30
+             */
+            max_gross_exposure_pct: number;
+            /**
+             * Max Order Notional
+             * @description Largest single order value, account currency (none: no cap).
+             */
+            max_order_notional?: number | string | null;
+            /**
+             * Max Orders Per Minute
+             * @default 60
+             */
+            max_orders_per_minute: number;
+            /**
+             * Max Position Pct
+             * @description Largest position value, % of account equity.
+             * @default 5
+             */
+            max_position_pct: number;
+            /**
+             * Price Band Pct
+             * @description A limit/stop price further than this % from the last price is refused.
+             * @default 10
+             */
+            price_band_pct: number;
+            /**
+             * Reconcile Tolerance
+             * @description Quantity difference tolerated before a position break.
+             * @default 0
+             */
+            reconcile_tolerance: number | string;
+            /**
+             * Weekly Halt Pct
+             * @description Weekly loss that halts the account until a person clears it.
+             * @default 7
+             */
+            weekly_halt_pct: number;
+        };
+        /**
+         * RiskLimits
+         * @description Per-account risk limits and circuit-breaker thresholds (percent of account equity).
+         */
+        "RiskLimits-Output": {
+            /**
+             * Daily Halt Pct
+             * @description Daily loss that halts the account until the next session.
+             * @default 3
+             */
+            daily_halt_pct: number;
+            /**
+             * Daily Loss Limit Pct
+             * @description No new risk once today's loss reaches this % of start-of-day equity.
+             * @default 2
+             */
+            daily_loss_limit_pct: number;
+            /**
+             * Drawdown Kill Pct
+             * @description Drawdown from the equity peak that kills the account (cancel all, flatten).
+             * @default 15
+             */
+            drawdown_kill_pct: number;
+            /**
+             * Max Consecutive Losses
+             * @description Losing round trips in a row that pause a deployment.
+             * @default 5
+             */
+            max_consecutive_losses: number;
+            /**
+             * Max Gross Exposure Pct
+             * @description Sum of |position values|, % of account equity.
+             * @default 30
+             */
+            max_gross_exposure_pct: number;
+            /**
+             * Max Order Notional
+             * @description Largest single order value, account currency (none: no cap).
+             */
+            max_order_notional?: string | null;
+            /**
+             * Max Orders Per Minute
+             * @default 60
+             */
+            max_orders_per_minute: number;
+            /**
+             * Max Position Pct
+             * @description Largest position value, % of account equity.
+             * @default 5
+             */
+            max_position_pct: number;
+            /**
+             * Price Band Pct
+             * @description A limit/stop price further than this % from the last price is refused.
+             * @default 10
+             */
+            price_band_pct: number;
+            /**
+             * Reconcile Tolerance
+             * @description Quantity difference tolerated before a position break.
+             * @default 0
+             */
+            reconcile_tolerance: string;
+            /**
+             * Weekly Halt Pct
+             * @description Weekly loss that halts the account until a person clears it.
+             * @default 7
+             */
+            weekly_halt_pct: number;
+        };
+        /** RiskState */
+        RiskState: {
+            /** Account Id */
+            account_id: string;
+            /** Breakers */
+            breakers: components["schemas"]["Breaker"][];
+            /** Day Start Equity */
+            day_start_equity: string;
+            /**
+             * Environment
+             * @enum {string}
+             */
+            environment: "paper" | "live";
+            /** Equity */
+            equity: string;
+            /**
+             * Flatten Latched
+             * @default false
+             */
+            flatten_latched: boolean;
+            /** Killed At */
+            killed_at?: string | null;
+            limits: components["schemas"]["RiskLimits-Output"];
+            /** Peak Equity */
+            peak_equity: string;
+            /** Reason */
+            reason: string | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "active" | "reducing" | "halted" | "killed" | "paused";
+            /** Week Start Equity */
+            week_start_equity: string;
         };
         /**
          * Robustness
@@ -2376,6 +3836,67 @@ export interface components {
              */
             gain_pct: number;
         };
+        /** TargetLine */
+        TargetLine: {
+            /** Reason */
+            reason: string;
+            /** Reference Price */
+            reference_price: string;
+            /** Signal Symbol */
+            signal_symbol: string;
+            /**
+             * Symbol
+             * @description Traded instrument.
+             */
+            symbol: string;
+            /** Target Qty */
+            target_qty: string;
+        };
+        /** TargetPage */
+        TargetPage: {
+            /** Items */
+            items: components["schemas"]["TargetSnapshot"][];
+            /**
+             * Next Cursor
+             * @description Pass back as `cursor` for the next page (null: last page).
+             */
+            next_cursor?: string | null;
+        };
+        /**
+         * TargetSnapshot
+         * @description Immutable: what the strategy wants to hold after a bar, and why.
+         */
+        TargetSnapshot: {
+            /**
+             * Bar At
+             * Format: date-time
+             * @description The closed bar the decision used.
+             */
+            bar_at: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Deployment Id */
+            deployment_id: string;
+            /** Id */
+            id: string;
+            /** Lines */
+            lines: components["schemas"]["TargetLine"][];
+            /**
+             * Review
+             * @enum {string}
+             */
+            review: "proposed" | "approved" | "applied" | "rejected" | "superseded";
+            /**
+             * Signal
+             * @description Per signal symbol: entry / exit / hold / ...
+             */
+            signal: {
+                [key: string]: string;
+            };
+        };
         /**
          * TokenResponse
          * @description A fresh access token (also set as the HttpOnly `vt_access` cookie).
@@ -2547,6 +4068,40 @@ export interface components {
              * @description Closed round trips resampled.
              */
             trades: number;
+        };
+        /** TradingException */
+        TradingException: {
+            /** Account Id */
+            account_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Data */
+            data?: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** Deployment Id */
+            deployment_id: string | null;
+            /** Detail */
+            detail: string;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Resolved At */
+            resolved_at?: string | null;
+            /**
+             * Severity
+             * @enum {string}
+             */
+            severity: "info" | "warning" | "critical";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "acknowledged" | "resolved";
         };
         /**
          * TrailingStop
@@ -3778,6 +5333,1363 @@ export interface operations {
             };
         };
     };
+    list_deployments_api_v1_deployments_get: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from the previous page's next_cursor. */
+                cursor?: string | null;
+                /** @description Only this environment (both if omitted). */
+                environment?: ("paper" | "live") | null;
+                /** @description Page size (1-100). */
+                limit?: number;
+                /** @description A field name, '-' prefix for descending (e.g. -created_at). */
+                sort?: string | null;
+                status?: ("pending" | "running" | "paused" | "stopped" | "expired" | "failed") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeploymentPage"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_deployment_api_v1_deployments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeploymentRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_deployment_api_v1_deployments__deployment_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Deployment id. */
+                deployment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deployment_fills_api_v1_deployments__deployment_id__fills_get: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from the previous page's next_cursor. */
+                cursor?: string | null;
+                /** @description Page size (1-100). */
+                limit?: number;
+                /** @description A field name, '-' prefix for descending (e.g. -created_at). */
+                sort?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Deployment id. */
+                deployment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FillPage"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deployment_orders_api_v1_deployments__deployment_id__orders_get: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from the previous page's next_cursor. */
+                cursor?: string | null;
+                /** @description Page size (1-100). */
+                limit?: number;
+                /** @description A field name, '-' prefix for descending (e.g. -created_at). */
+                sort?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Deployment id. */
+                deployment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderPage"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pause_deployment_api_v1_deployments__deployment_id__pause_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Deployment id. */
+                deployment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deployment_pnl_api_v1_deployments__deployment_id__pnl_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Deployment id. */
+                deployment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PnL"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deployment_positions_api_v1_deployments__deployment_id__positions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Deployment id. */
+                deployment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Position"][];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resume_deployment_api_v1_deployments__deployment_id__resume_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Deployment id. */
+                deployment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    stop_deployment_api_v1_deployments__deployment_id__stop_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Deployment id. */
+                deployment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deployment_targets_api_v1_deployments__deployment_id__targets_get: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from the previous page's next_cursor. */
+                cursor?: string | null;
+                /** @description Page size (1-100). */
+                limit?: number;
+                /** @description A field name, '-' prefix for descending (e.g. -created_at). */
+                sort?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Deployment id. */
+                deployment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetPage"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approve_target_api_v1_deployments__deployment_id__targets__target_id__approve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Deployment id. */
+                deployment_id: string;
+                /** @description Target snapshot id. */
+                target_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetSnapshot"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reject_target_api_v1_deployments__deployment_id__targets__target_id__reject_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Deployment id. */
+                deployment_id: string;
+                /** @description Target snapshot id. */
+                target_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetSnapshot"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     market_data_api_v1_market_data_get: {
         parameters: {
             query: {
@@ -4787,6 +7699,1715 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StrategyVersionRead"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_accounts_api_v1_trading_accounts_get: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from the previous page's next_cursor. */
+                cursor?: string | null;
+                /** @description Only this environment (both if omitted). */
+                environment?: ("paper" | "live") | null;
+                /** @description Page size (1-100). */
+                limit?: number;
+                /** @description A field name, '-' prefix for descending (e.g. -created_at). */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountPage"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_account_api_v1_trading_accounts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BrokerAccountCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrokerAccount"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_account_api_v1_trading_accounts__account_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Broker account id. */
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrokerAccount"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_risk_limits_api_v1_trading_accounts__account_id__risk_limits_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Broker account id. */
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RiskLimits-Input"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrokerAccount"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    audit_log_api_v1_trading_audit_get: {
+        parameters: {
+            query?: {
+                /** @description Broker account; your default paper account if omitted. */
+                account_id?: string | null;
+                /** @description Opaque cursor from the previous page's next_cursor. */
+                cursor?: string | null;
+                /** @description Page size (1-100). */
+                limit?: number;
+                /** @description A field name, '-' prefix for descending (e.g. -created_at). */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    trading_events_api_v1_trading_events_get: {
+        parameters: {
+            query?: {
+                /** @description Only this deployment. */
+                deployment_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Events named by their type (`deployment`, `order`, `fill`, `target`, `risk`), `data` the object as the REST routes return it; `deployment_id` narrows to one deployment. Comment lines keep the connection alive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_exceptions_api_v1_trading_exceptions_get: {
+        parameters: {
+            query?: {
+                /** @description Broker account; your default paper account if omitted. */
+                account_id?: string | null;
+                /** @description Opaque cursor from the previous page's next_cursor. */
+                cursor?: string | null;
+                /** @description Only this environment (both if omitted). */
+                environment?: ("paper" | "live") | null;
+                /** @description Page size (1-100). */
+                limit?: number;
+                /** @description A field name, '-' prefix for descending (e.g. -created_at). */
+                sort?: string | null;
+                status?: ("open" | "acknowledged" | "resolved") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExceptionPage"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    acknowledge_exception_api_v1_trading_exceptions__exception_id__acknowledge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Exception id. */
+                exception_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TradingException"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resolve_exception_api_v1_trading_exceptions__exception_id__resolve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Exception id. */
+                exception_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TradingException"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    trading_kill_api_v1_trading_kill_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KillResult"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    manual_close_break_api_v1_trading_manual_close_break_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CloseBreak"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TradingException"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    manual_reattribute_api_v1_trading_manual_reattribute_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Reattribute"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Position"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    manual_trade_api_v1_trading_manual_trade_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManualTrade"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Position"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    account_positions_api_v1_trading_positions_get: {
+        parameters: {
+            query?: {
+                /** @description Broker account; your default paper account if omitted. */
+                account_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Position"][];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    trading_rearm_api_v1_trading_rearm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskState"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    trading_reconcile_api_v1_trading_reconcile_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconcileReport"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    account_risk_api_v1_trading_risk_get: {
+        parameters: {
+            query?: {
+                /** @description Broker account; your default paper account if omitted. */
+                account_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskState"];
                 };
             };
             /** @description Not authenticated, or the token is invalid or expired */

@@ -1,4 +1,4 @@
-"""`vt`: the headless way to use VibeTrading (login, chat, strategies, backtests).
+"""`vt`: the headless way to use VibeTrading (login, chat, strategies, backtests, trading).
 
 The API URL comes from VT_API_URL (default http://127.0.0.1:8000); the token from VT_TOKEN or
 ~/.config/vibetrading/credentials.json (written by `vt login`, mode 0600).
@@ -425,6 +425,11 @@ def backtest_list(limit: Annotated[int, typer.Option(min=1, max=100)] = 20) -> N
         table.add_row(run.id, run.status, _fmt(run.progress), run.strategy_id or "")
     console.print(table)
 
+
+# the trading commands register themselves on `app` (kept in their own module)
+from vt_client import trading_cli as _trading_cli  # noqa: E402
+
+__all__ = ["_trading_cli", "app"]
 
 if __name__ == "__main__":
     app()

@@ -20,9 +20,27 @@ from vt_client.models import (
     Strategy,
     StrategyVersion,
     Tokens,
+    TradingPage,
     User,
 )
 from vt_contracts import BacktestRun, Insight, OHLCVFrame, StrategySpec
+from vt_contracts.trading import (
+    BrokerAccount,
+    BrokerAccountCreate,
+    Deployment,
+    DeploymentCreate,
+    Fill,
+    KillResult,
+    Order,
+    PnL,
+    Position,
+    ReasonBody,
+    ReconcileReport,
+    RiskLimits,
+    RiskState,
+    TargetSnapshot,
+    TradingException,
+)
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 FINISHED = ("succeeded", "failed")
@@ -339,3 +357,203 @@ class VTClient:
     def strategy_schema(self) -> dict[str, Any]:
         schema: dict[str, Any] = self._json("GET", "/schemas/strategy", auth=False)
         return schema
+
+    # ---------------------------------------------------------------------------------- trading
+
+    def deploy(self, body: DeploymentCreate | dict[str, Any]) -> Deployment:
+        """Deploy a backtested strategy version (paper or live); refused with the failing gates."""
+        payload = (
+            body.model_dump(mode="json", exclude_none=True)
+            if isinstance(body, DeploymentCreate)
+            else DeploymentCreate.model_validate(body).model_dump(mode="json", exclude_none=True)
+        )
+        return Deployment.model_validate(self._json("POST", "/deployments", json=payload))
+
+    def deployments(
+        self,
+        *,
+        environment: Literal["paper", "live"] | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> TradingPage[Deployment]:
+        params = _params(environment=environment, status=status, limit=limit, cursor=cursor)
+        return TradingPage[Deployment].model_validate(
+            self._json("GET", "/deployments", params=params)
+        )
+
+    def all_deployments(
+        self, *, environment: Literal["paper", "live"] | None = None, status: str | None = None
+    ) -> list[Deployment]:
+        """Every deployment, following the cursors."""
+        found: list[Deployment] = []
+        cursor: str | None = None
+        while True:
+            page = self.deployments(environment=environment, status=status, cursor=cursor)
+            found.extend(page.items)
+            if not page.next_cursor:
+                return found
+            cursor = page.next_cursor
+
+    def deployment(self, deployment_id: str) -> Deployment:
+        return Deployment.model_validate(self._json("GET", f"/deployments/{deployment_id}"))
+
+    def control_deployment(
+        self, deployment_id: str, action: Literal["pause", "resume", "stop"]
+    ) -> Deployment:
+        return Deployment.model_validate(
+            self._json("POST", f"/deployments/{deployment_id}/{action}")
+        )
+
+    def targets(
+        self, deployment_id: str, *, limit: int = 100, cursor: str | None = None
+    ) -> TradingPage[TargetSnapshot]:
+        return TradingPage[TargetSnapshot].model_validate(
+            self._json(
+                "GET",
+                f"/deployments/{deployment_id}/targets",
+                params=_params(limit=limit, cursor=cursor),
+            )
+        )
+
+    def orders(
+        self, deployment_id: str, *, limit: int = 100, cursor: str | None = None
+    ) -> TradingPage[Order]:
+        return TradingPage[Order].model_validate(
+            self._json(
+                "GET",
+                f"/deployments/{deployment_id}/orders",
+                params=_params(limit=limit, cursor=cursor),
+            )
+        )
+
+    def fills(
+        self, deployment_id: str, *, limit: int = 100, cursor: str | None = None
+    ) -> TradingPage[Fill]:
+        return TradingPage[Fill].model_validate(
+            self._json(
+                "GET",
+                f"/deployments/{deployment_id}/fills",
+                params=_params(limit=limit, cursor=cursor),
+            )
+        )
+
+    def all_fills(self, deployment_id: str) -> list[Fill]:
+        found: list[Fill] = []
+        cursor: str | None = None
+        while True:
+            page = self.fills(deployment_id, cursor=cursor)
+            found.extend(page.items)
+            if not page.next_cursor:
+                return found
+            cursor = page.next_cursor
+
+    def deployment_positions(self, deployment_id: str) -> list[Position]:
+        return [
+            Position.model_validate(p)
+            for p in self._json("GET", f"/deployments/{deployment_id}/positions")
+        ]
+
+    def pnl(self, deployment_id: str) -> PnL:
+        return PnL.model_validate(self._json("GET", f"/deployments/{deployment_id}/pnl"))
+
+    def review_target(
+        self,
+        deployment_id: str,
+        target_id: str,
+        action: Literal["approve", "reject"],
+        reason: str,
+    ) -> TargetSnapshot:
+        return TargetSnapshot.model_validate(
+            self._json(
+                "POST",
+                f"/deployments/{deployment_id}/targets/{target_id}/{action}",
+                json={"reason": reason},
+            )
+        )
+
+    def accounts(
+        self, *, environment: Literal["paper", "live"] | None = None
+    ) -> TradingPage[BrokerAccount]:
+        return TradingPage[BrokerAccount].model_validate(
+            self._json("GET", "/trading/accounts", params=_params(environment=environment))
+        )
+
+    def create_account(self, body: BrokerAccountCreate | dict[str, Any]) -> BrokerAccount:
+        payload = BrokerAccountCreate.model_validate(
+            body.model_dump() if isinstance(body, BrokerAccountCreate) else body
+        ).model_dump(mode="json", exclude_none=True)
+        return BrokerAccount.model_validate(self._json("POST", "/trading/accounts", json=payload))
+
+    def account(self, account_id: str) -> BrokerAccount:
+        return BrokerAccount.model_validate(self._json("GET", f"/trading/accounts/{account_id}"))
+
+    def set_risk_limits(
+        self, account_id: str, limits: RiskLimits | dict[str, Any]
+    ) -> BrokerAccount:
+        """Replace an account's risk limits and breaker thresholds (omitted fields: defaults)."""
+        body = RiskLimits.model_validate(
+            limits.model_dump() if isinstance(limits, RiskLimits) else limits
+        ).model_dump(mode="json")
+        return BrokerAccount.model_validate(
+            self._json("PUT", f"/trading/accounts/{account_id}/risk-limits", json=body)
+        )
+
+    def positions(self, account_id: str | None = None) -> list[Position]:
+        """Account positions, attributed and unattributed (default: your paper account)."""
+        return [
+            Position.model_validate(p)
+            for p in self._json("GET", "/trading/positions", params=_params(account_id=account_id))
+        ]
+
+    def risk(self, account_id: str | None = None) -> RiskState:
+        return RiskState.model_validate(
+            self._json("GET", "/trading/risk", params=_params(account_id=account_id))
+        )
+
+    def kill(self, reason: str, account_id: str | None = None) -> KillResult:
+        """Cancel every working order, flatten, and hold the account killed until a re-arm."""
+        return KillResult.model_validate(
+            self._json("POST", "/trading/kill", json=_reason(reason, account_id))
+        )
+
+    def rearm(self, reason: str, account_id: str | None = None) -> RiskState:
+        return RiskState.model_validate(
+            self._json("POST", "/trading/rearm", json=_reason(reason, account_id))
+        )
+
+    def reconcile(self, reason: str, account_id: str | None = None) -> ReconcileReport:
+        return ReconcileReport.model_validate(
+            self._json("POST", "/trading/reconcile", json=_reason(reason, account_id))
+        )
+
+    def trading_exceptions(
+        self,
+        *,
+        status: str | None = None,
+        account_id: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> TradingPage[TradingException]:
+        return TradingPage[TradingException].model_validate(
+            self._json(
+                "GET",
+                "/trading/exceptions",
+                params=_params(status=status, account_id=account_id, limit=limit, cursor=cursor),
+            )
+        )
+
+    def trading_events(self, deployment_id: str | None = None) -> Iterator[SSEEvent]:
+        """Live `deployment`, `order`, `fill`, `target` and `risk` events (paper and live)."""
+        params = _params(deployment_id=deployment_id)
+        yield from self._sse("GET", "/trading/events", params=params)
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _reason(reason: str, account_id: str | None) -> dict[str, Any]:
+    return ReasonBody(reason=reason, account_id=account_id).model_dump(
+        mode="json", exclude_none=True
+    )

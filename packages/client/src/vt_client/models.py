@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -85,3 +85,14 @@ class Page(_Loose):
 class SSEEvent(_Loose):
     event: str
     data: Any
+
+
+T = TypeVar("T")
+
+
+class TradingPage(BaseModel, Generic[T]):
+    """A page of a trading list; `unavailable` names an environment whose service did not answer."""
+
+    items: list[T]
+    next_cursor: str | None = None
+    unavailable: list[str] = []

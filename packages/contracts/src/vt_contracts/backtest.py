@@ -12,6 +12,10 @@ from vt_contracts.problem import Problem
 from vt_contracts.strategy import StrategySpec, Symbol, Timeframe
 
 RunStatus = Literal["queued", "running", "succeeded", "failed"]
+GateProfileName = Literal["strict", "relaxed"]
+"""Server-owned promotion-gate profiles (``vt_engine.gates.PROFILES``)."""
+WHAT_IF = "what_if"
+"""Profile label of gates evaluated with thresholds a request supplied: never decides eligibility."""
 
 
 class CodeStrategy(Contract):
@@ -75,7 +79,11 @@ class WalkForwardConfig(Contract):
 
 
 class GateThresholds(Contract):
-    """Promotion gates a strategy must pass before paper or live trading."""
+    """A set of promotion-gate thresholds.
+
+    The server's named profiles decide eligibility; thresholds sent with a request only give a
+    labelled what-if evaluation (`what_if_gates`) that never makes a strategy eligible.
+    """
 
     min_trades: int = Field(default=30, ge=0)
     min_profit_factor: float = Field(default=1.5)
@@ -97,7 +105,13 @@ class BacktestRequest(Contract):
     spec: StrategySpec | None = None
     code: CodeStrategy | None = None
     walk_forward: WalkForwardConfig | None = None
-    gates: GateThresholds = Field(default_factory=GateThresholds)
+    gate_profile: GateProfileName = Field(
+        default="strict", description="Server-owned gate profile that decides eligibility."
+    )
+    gates: GateThresholds | None = Field(
+        default=None,
+        description="Optional what-if thresholds: evaluated into `what_if_gates`, labelled, never used for eligibility.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> BacktestRequest:
@@ -202,6 +216,10 @@ class GateResult(Contract):
     threshold: float | bool
     value: float | bool | None
     passed: bool
+    profile: str = Field(
+        default="strict",
+        description="Server profile that set the threshold ('strict', 'relaxed'), or 'what_if' for thresholds a request supplied (never decides eligibility).",
+    )
 
 
 class WalkForwardWindow(Contract):
@@ -248,6 +266,14 @@ class Provenance(Contract):
     )
     data_sources: dict[str, str] = Field(
         default_factory=dict, description="Provider / label per symbol."
+    )
+    warmup_bars: int | None = Field(
+        default=None,
+        description="Bars of history before the first traded bar that the indicators used (warm-up).",
+    )
+    warmup_required: int | None = Field(
+        default=None,
+        description="Bars of warm-up the strategy's indicators, ATR stop and sizing look-back need; a warning says when warmup_bars is smaller.",
     )
 
 
@@ -328,7 +354,15 @@ class BacktestResult(Contract):
     drawdown_curve: Series = Field(description="Drawdown from the running peak, percent (<= 0).")
     returns: Series = Field(description="Per-bar strategy returns, fraction.")
     trades: list[Trade]
-    gates: list[GateResult] = Field(default_factory=list)
+    gates: list[GateResult] = Field(
+        default_factory=list,
+        description="Promotion gates of the server profile `gate_profile`; these decide eligibility.",
+    )
+    gate_profile: str = Field(default="strict", description="Server profile the `gates` used.")
+    what_if_gates: list[GateResult] = Field(
+        default_factory=list,
+        description="What-if evaluation with thresholds the request supplied (profile 'what_if'); informational only.",
+    )
     walk_forward: WalkForwardReport | None = None
     robustness: Robustness | None = Field(
         default=None, description="Bootstrap of the trades and Deflated Sharpe Ratio."

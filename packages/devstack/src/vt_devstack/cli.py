@@ -143,7 +143,10 @@ def up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, stop_all)
     try:
         for i, svc in enumerate(SERVICES):
-            svc_env = dict(env, PORT=env[svc.port_env], HOST=host)
+            svc_env = dict(env, PORT=env[svc.port_env], HOST=host, **svc.env)
+            for other in SERVICES:  # one module run twice (trading paper + live): its own port
+                if other.module == svc.module:
+                    svc_env[other.port_env] = env[svc.port_env]
             proc = subprocess.Popen(
                 [sys.executable, "-m", svc.module],
                 env=svc_env,

@@ -21,6 +21,7 @@ SERVICES = {
     "backtest-engine": "vt_backtest.settings",
     "market-data-service": "vt_market_data.settings",
     "market-research-service": "vt_research.settings",
+    "trading-service": "vt_trading.settings",
 }
 
 # Values that differ in Docker Compose from the code's development defaults.
@@ -31,6 +32,7 @@ COMPOSE_VALUES = {
     "INTERNAL_TOKEN": "change-me-to-a-long-random-string",
     "JWT_SECRET": "change-me-to-another-long-random-string",
     "USER_SECRETS_KEY": "change-me-to-a-third-long-random-string",
+    "TRADING_SECRETS_KEY": "change-me-to-a-fourth-long-random-string",
 }
 
 HEADER = """\
@@ -57,6 +59,8 @@ VT_VERSION=latest
 # VT_EMBEDDED_REDIS_PORT=56379
 # VT_DATABASE_NAME=vibetrading
 # VT_READY_TIMEOUT=180
+# the live trading process's port (the paper one reads TRADING_PORT)
+# TRADING_LIVE_PORT=8006
 # NUMBA_CACHE_DIR=./var/numba-cache
 """
 

@@ -33,6 +33,11 @@ P_REV_LONG = 4
 P_REV_SHORT = 5
 P_SCALE = 6
 
+# Last-bar modes for vt_engine.live (the backtest uses LIVE_OFF)
+LIVE_OFF = 0
+LIVE_OPEN = 1
+LIVE_CLOSE = 2
+
 # Sizing kinds
 S_PERCENT = 0
 S_CASH = 1
@@ -87,8 +92,15 @@ def simulate_nb(
     risk_on_entry_bar: bool,
     start_bar: int,
     cap: int,
+    live_last: int = LIVE_OFF,
 ) -> Any:
+    """The event-driven simulation. ``live_last`` (vt_engine.live) changes only the last bar:
+    LIVE_OPEN - the bar is its open print, the trailing peak is not moved by it;
+    LIVE_CLOSE - the decision at its close is made (pending actions are returned).
+    The 7th output is the final per-column state (see simulator.FinalState)."""
     n, k = close.shape
+    decide_last = live_last == LIVE_CLOSE
+    hold_peak_last = live_last == LIVE_OPEN
     equity = np.empty(n)
     cash_out = np.empty(n)
     exposure = np.zeros(n, dtype=np.bool_)
@@ -321,7 +333,7 @@ def simulate_nb(
                                 pos[c] = 0.0
                                 efees[c] = 0.0
                                 pend[c] = P_NONE
-                        if pos[c] != 0.0 and tsl > 0.0:
+                        if pos[c] != 0.0 and tsl > 0.0 and not (hold_peak_last and t == n - 1):
                             if d > 0:
                                 if h > best[c]:
                                     best[c] = h
@@ -614,7 +626,7 @@ def simulate_nb(
             fresh[c] = False
 
         # ---- decision at the close of t (next_open mode: pending for t+1) ----
-        if not fill_close and t >= start_bar and t < n - 1:
+        if not fill_close and t >= start_bar and (t < n - 1 or decide_last):
             for c in range(k):
                 if pair_mode and c == 1:
                     continue
@@ -647,7 +659,7 @@ def simulate_nb(
                         pend[c] = P_SHORT
                 pend_bar[c] = t
         # scale-in triggers (decided on the close, filled at the next fill)
-        if n_si > 0 and t >= start_bar and (fill_close or t < n - 1):
+        if n_si > 0 and t >= start_bar and (fill_close or t < n - 1 or decide_last):
             for c in range(k):
                 if pos[c] == 0.0 or si_next[c] >= n_si:
                     continue
@@ -749,6 +761,7 @@ def simulate_nb(
             t_open[:nt],
         ),
         overflow,
+        (pos, avg, ref, sl_dist, best, tp_next, peak, pend, pend_reason, si_next, full, ebar),
     )
 
 

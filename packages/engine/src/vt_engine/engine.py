@@ -14,7 +14,6 @@ import pandas as pd
 from vt_contracts.backtest import (
     BacktestResult,
     CodeStrategy,
-    GateResult,
     GateThresholds,
     Provenance,
     Series,
@@ -34,6 +33,7 @@ from vt_contracts.strategy import (
     StrategySpec,
     VolatilityTarget,
 )
+from vt_engine import gates as gt
 from vt_engine import indicators as ind
 from vt_engine import metrics as mx
 from vt_engine import rigour
@@ -376,80 +376,6 @@ def _hash(*parts: str) -> str:
     return hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
-def gate_results(
-    stats: Mapping[str, Any], gates: GateThresholds, wf: WalkForwardReport | None
-) -> list[GateResult]:
-    def ge(v: float | None, th: float) -> bool:
-        return v is not None and v >= th
-
-    def gt(v: float | None, th: float) -> bool:
-        return v is not None and v > th
-
-    out = [
-        GateResult(
-            name="min_trades",
-            description=f"At least {gates.min_trades} closed trades (enough to judge the edge).",
-            threshold=float(gates.min_trades),
-            value=float(stats["trade_count"]),
-            passed=ge(float(stats["trade_count"]), gates.min_trades),
-        ),
-        GateResult(
-            name="profit_factor",
-            description=f"Gross profit / gross loss above {gates.min_profit_factor}.",
-            threshold=gates.min_profit_factor,
-            value=stats["profit_factor"],
-            passed=gt(stats["profit_factor"], gates.min_profit_factor),
-        ),
-        GateResult(
-            name="sharpe_ratio",
-            description=f"Annualised Sharpe ratio above {gates.min_sharpe}.",
-            threshold=gates.min_sharpe,
-            value=stats["sharpe_ratio"],
-            passed=gt(stats["sharpe_ratio"], gates.min_sharpe),
-        ),
-        GateResult(
-            name="max_drawdown",
-            description=f"Maximum drawdown below {gates.max_drawdown_pct}%.",
-            threshold=gates.max_drawdown_pct,
-            value=stats["max_drawdown_pct"],
-            passed=stats["max_drawdown_pct"] < gates.max_drawdown_pct,
-        ),
-    ]
-    if wf is None:
-        oos = GateResult(
-            name="out_of_sample",
-            description="Walk-forward out-of-sample return must be positive. No walk-forward ran, so this gate has no value and does not pass; run with walk_forward to evaluate it."
-            if gates.require_positive_oos
-            else "Walk-forward out-of-sample return (not required by these thresholds); no walk-forward ran.",
-            threshold=gates.require_positive_oos,
-            value=None,
-            passed=not gates.require_positive_oos,
-        )
-    else:
-        v = wf.oos_total_return_pct
-        oos = GateResult(
-            name="out_of_sample",
-            description="Stitched walk-forward out-of-sample return (percent) must be positive."
-            if gates.require_positive_oos
-            else "Stitched walk-forward out-of-sample return (percent); not required.",
-            threshold=gates.require_positive_oos,
-            value=v,
-            passed=(v > 0) if gates.require_positive_oos else True,
-        )
-    out.append(oos)
-    p = stats["trade_p_value"]
-    out.append(
-        GateResult(
-            name="p_value",
-            description=f"One-sided t-test p-value of trade returns (mean > 0) below {gates.max_p_value}.",
-            threshold=gates.max_p_value,
-            value=p,
-            passed=p is not None and p < gates.max_p_value,
-        )
-    )
-    return out
-
-
 def assemble(
     *,
     sim: SimResult,
@@ -459,10 +385,13 @@ def assemble(
     gates: GateThresholds | None,
     wf: WalkForwardReport | None,
     spec_hash: str,
+    gate_profile: str = gt.DEFAULT_PROFILE,
+    style: gt.Style | None = None,
     data_hash: str,
     conv: dict[str, str],
     data_sources: dict[str, str] | None,
     warnings: list[str],
+    warmup: tuple[int, int] | None = None,
 ) -> BacktestResult:
     index = sim.index
     n_bars = len(index)
@@ -489,7 +418,9 @@ def assemble(
         benchmark=bench,
     )
     summary = SummaryStats(**stats)
-    g = gate_results(stats, gates or GateThresholds(), wf)
+    # eligibility uses the server profile only; request thresholds are a labelled what-if
+    g = gt.evaluate(gate_profile, summary, wf, style=style)
+    what_if = gt.what_if(gates, summary, wf) if gates is not None else []
     run_hash = _hash(spec_hash, data_hash, ENGINE_VERSION)
     if stats["trade_count"] == 0 and not (len(sim.trades) and sim.trades["is_open"].any()):
         warnings = [
@@ -537,6 +468,8 @@ def assemble(
         returns=curves[3],
         trades=build_trades(sim, stamps),
         gates=g,
+        gate_profile=gate_profile,
+        what_if_gates=what_if,
         walk_forward=wf,
         robustness=rigour.robustness(
             sim.trades, mx.bar_returns(sim.equity, cfg.init_cash), cfg.init_cash, ppy
@@ -548,6 +481,8 @@ def assemble(
             run_hash=run_hash,
             conventions=conv,
             data_sources=dict(data_sources or {}),
+            warmup_bars=warmup[0] if warmup else None,
+            warmup_required=warmup[1] if warmup else None,
         ),
         warnings=list(warnings),
     )
@@ -568,8 +503,12 @@ def run_backtest(
     progress: Callable[[float], None] | None = None,
     data_sources: dict[str, str] | None = None,
     data_hash: str | None = None,
+    gate_profile: str = gt.DEFAULT_PROFILE,
 ) -> BacktestResult:
-    """Backtest a StrategySpec on OHLCV frames (dict symbol -> DataFrame, UTC index)."""
+    """Backtest a StrategySpec on OHLCV frames (dict symbol -> DataFrame, UTC index).
+
+    ``gate_profile`` (server-owned) decides ``gates``; ``gates`` given here are a what-if only.
+    """
     if progress:
         progress(0.0)
     p = prepare(spec, data)
@@ -581,6 +520,7 @@ def run_backtest(
     if progress:
         progress(0.4)
     warnings = list(p.warnings)
+    warm = _warmup_used(spec, p, walk_forward, warnings)
     bench = benchmark_curve(
         spec.benchmark.symbol,
         benchmark,
@@ -610,6 +550,8 @@ def run_backtest(
         gates=gates,
         wf=wf,
         spec_hash=spec.spec_hash(),
+        gate_profile=gate_profile,
+        style=gt.infer_style(spec),
         data_hash=data_hash,
         conv=conventions(
             p.cfg,
@@ -620,10 +562,32 @@ def run_backtest(
         ),
         data_sources=data_sources,
         warnings=warnings,
+        warmup=warm,
     )
     if progress:
         progress(1.0)
     return result
+
+
+def _warmup_used(
+    spec: StrategySpec,
+    p: Prepared,
+    walk_forward: WalkForwardConfig | None,
+    warnings: list[str],
+) -> tuple[int, int]:
+    """(bars of history before the first traded bar, bars the indicators need); warns when a
+    period start leaves too little history for the indicators to warm up."""
+    from vt_engine.live import warmup_bars
+
+    used = int(np.flatnonzero(p.mask)[0])
+    need = warmup_bars(spec, walk_forward)
+    if spec.period.start is not None and used < need:
+        warnings.append(
+            f"only {used} bar(s) of history before {p.index[used].date()} but the indicators need "
+            f"{need} to warm up: signals in the first {need - used} bar(s) may be missing or differ "
+            "(start the period later or use data reaching further back)"
+        )
+    return used, need
 
 
 def _spec_conventions(spec: StrategySpec) -> dict[str, str]:
@@ -694,6 +658,7 @@ def run_code_backtest(
     progress: Callable[[float], None] | None = None,
     data_sources: dict[str, str] | None = None,
     data_hash: str | None = None,
+    gate_profile: str = gt.DEFAULT_PROFILE,
 ) -> BacktestResult:
     """Backtest a custom-code strategy. ``signal_fn(symbol, frame)`` runs the user's code (in
     the sandbox) on the symbol's full history and returns (entries, exits, short_entries or
@@ -805,6 +770,7 @@ def run_code_backtest(
         gates=gates,
         wf=None,
         spec_hash=spec_hash,
+        gate_profile=gate_profile,
         data_hash=data_hash,
         conv=conventions(
             cfg,

@@ -8,7 +8,7 @@ class EngineError(ValueError):
 
     ``code`` is a stable machine-readable string (``unknown_indicator``, ``empty_data``,
     ``bad_period``, ``insufficient_bars``, ``missing_symbol``, ``bad_signals``, ``bad_data``,
-    ``unsupported``, ``bad_parameter``); ``message`` tells the user what to change.
+    ``unsupported``, ``bad_parameter``, ``missing_bar`` (vt_engine.live: no bar at the time asked about)); ``message`` tells the user what to change.
     """
 
     def __init__(self, code: str, message: str) -> None:

@@ -115,6 +115,25 @@ class SimInputs:
     start_bar: int = 0
 
 
+@dataclass(frozen=True)
+class FinalState:
+    """The kernel's per-column state after the last bar (arrays of length ``columns``), for
+    vt_engine.live: what the engine holds and which protective levels are in force."""
+
+    pos: np.ndarray  # signed units
+    avg: np.ndarray  # average entry price
+    ref: np.ndarray  # first fill price (stop / take-profit / scale-in reference)
+    sl_dist: np.ndarray  # fixed stop distance from ref (price units; inf = no stop)
+    best: np.ndarray  # trailing-stop peak (highest high of a long / lowest low of a short)
+    tp_next: np.ndarray  # next take-profit stage
+    peak: np.ndarray  # largest absolute size of the open position
+    pend: np.ndarray  # pending action decided at the last close (LIVE_CLOSE)
+    pend_reason: np.ndarray
+    si_next: np.ndarray  # next scale-in tranche
+    full: np.ndarray  # planned full size (scale-in)
+    ebar: np.ndarray  # entry bar (relative to the simulated slice)
+
+
 @dataclass
 class SimResult:
     index: pd.DatetimeIndex
@@ -125,6 +144,7 @@ class SimResult:
     orders: pd.DataFrame
     trades: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    final: FinalState | None = None
 
 
 def _b(a: np.ndarray) -> np.ndarray:
@@ -140,9 +160,14 @@ def _f(a: np.ndarray) -> np.ndarray:
 
 
 def simulate(
-    inputs: SimInputs, cfg: SimConfig, *, backend: Literal["native", "vectorbt"] = "native"
+    inputs: SimInputs,
+    cfg: SimConfig,
+    *,
+    backend: Literal["native", "vectorbt"] = "native",
+    live_last: int = 0,
 ) -> SimResult:
-    """Run the portfolio simulation."""
+    """Run the portfolio simulation. ``live_last`` (native only, for vt_engine.live) treats the
+    last bar as an open print (1) or decides at its close (2); 0 is the backtest."""
     if backend == "vectorbt":
         return _simulate_vectorbt(inputs, cfg)
     from vt_engine._kernels import simulate_nb
@@ -194,14 +219,24 @@ def simulate(
             bool(cfg.risk_on_entry_bar),
             int(inputs.start_bar),
             int(cap),
+            int(live_last),
         )
         if not out[5]:
             break
         cap = n * k * extra + 64
-    equity, cash, exposure, o, tr, _ = out
+    equity, cash, exposure, o, tr, _, final = out
     orders = _frame(o, _ORDER_COLS)
     trades = _frame(tr, _TRADE_COLS)
-    return SimResult(inputs.index, inputs.columns, equity, cash, exposure, orders, trades)
+    return SimResult(
+        inputs.index,
+        inputs.columns,
+        equity,
+        cash,
+        exposure,
+        orders,
+        trades,
+        final=FinalState(*final),
+    )
 
 
 # ------------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Trading: deployments, orders, fills, positions, risk, kill switch (trading-service)."""

@@ -1,0 +1,1 @@
+"""Trading service: deployments of backtested strategies to paper (and later live) brokers."""

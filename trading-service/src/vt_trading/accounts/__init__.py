@@ -1,0 +1,1 @@
+"""Broker accounts: venue, environment, encrypted credentials, risk limits."""

@@ -1,0 +1,1 @@
+"""Deployments: a pinned strategy version + its qualifying backtest, on a broker account."""

@@ -1,0 +1,1 @@
+"""Execution: target snapshots, orders (persisted before sending), idempotent fills, positions."""

@@ -1,0 +1,1 @@
+"""Pure ledger modules (planner, positions, reconcile, audit) owned by RISK."""

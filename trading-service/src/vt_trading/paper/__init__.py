@@ -1,0 +1,1 @@
+"""The paper broker: pure matching (ENGINE) and its persisted adapter (CORE)."""

@@ -1,0 +1,1 @@
+"""Pure risk modules (gate, breakers) owned by RISK."""
