@@ -215,7 +215,15 @@ async def bench(db_url: str, redis_url: str, measured_bars: int) -> None:
         print(f"1. bar steps: {DEPLOYMENTS} deployments x {measured_bars} bars ...", flush=True)
         step = BarStep(ctx, None)
         data = {SYMBOL: frame}
-        first = 60
+        # end the measured window on the bar of an entry, so that the kill switch below has a
+        # position to flatten in every deployment
+        entries = [
+            frame.index.get_loc(pd.Timestamp(t["entry_time"]))
+            for t in result["trades"]
+            if frame.index.get_loc(pd.Timestamp(t["entry_time"])) >= 60 + 5 + measured_bars
+        ]
+        last = entries[0] if entries else 60 + 4 + measured_bars
+        first = last - (5 + measured_bars) + 1
         steps: list[float] = []
         per_bar: list[float] = []
         orders = 0
