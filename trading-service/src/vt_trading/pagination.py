@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, Uuid, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -43,14 +43,20 @@ def _encode(value: Any, row_id: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(cursor: str, is_time: bool) -> tuple[Any, str]:
+def _decode(cursor: str, is_time: bool) -> tuple[Any, uuid.UUID | int]:
+    """(sort value, row id) of a cursor; anything we did not issue is a 400, never a 500."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value, row_id = json.loads(raw)
+        value, raw_id = json.loads(raw)
+        if not isinstance(raw_id, str):
+            raise TypeError("row id")
+        row_id: uuid.UUID | int = uuid.UUID(raw_id) if "-" in raw_id else int(raw_id)
         if is_time:
             value = datetime.fromisoformat(value)
+            if value.tzinfo is None:
+                raise ValueError("naive timestamp")
         return value, row_id
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise BadRequest(
             "cursor is not valid; pass back next_cursor from the previous page unchanged"
         ) from None
@@ -69,12 +75,14 @@ async def paginate(
     """Rows of `stmt` (a select of one entity) after `cursor`, ordered by (column, id)."""
     is_time = True
     if cursor:
-        value, raw_id = _decode(cursor, is_time)
-        row_id: Any = raw_id
-        try:
-            row_id = uuid.UUID(raw_id)
-        except ValueError:
-            row_id = int(raw_id)
+        value, row_id = _decode(cursor, is_time)
+        expected = uuid.UUID if isinstance(id_column.type, Uuid) else int
+        if not isinstance(row_id, expected) or (
+            isinstance(row_id, int) and not 0 <= row_id < 2**63
+        ):
+            raise BadRequest(
+                "cursor belongs to another list; pass back next_cursor from this list's last page"
+            )
         if descending:
             stmt = stmt.where(or_(column < value, and_(column == value, id_column < row_id)))
         else:

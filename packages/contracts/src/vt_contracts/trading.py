@@ -9,11 +9,25 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, PlainSerializer, model_validator
 
 from vt_contracts._base import Contract
+
+
+def _plain_decimal(value: Decimal) -> str:
+    """'0', '12.5', '100' - never '0E-10' or '1E+2' (the database keeps 10 decimal places)."""
+    if not value.is_finite():
+        return str(value)
+    if value.is_zero():
+        return "0"
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+Dec = Annotated[Decimal, PlainSerializer(_plain_decimal, return_type=str, when_used="json")]
+"""An exact decimal, serialised as a plain string without exponent or trailing zeros."""
 
 Environment = Literal["paper", "live"]
 """Paper and live never mix: separate schema, logs, connections and process per environment."""
@@ -67,7 +81,7 @@ class RiskLimits(Contract):
         le=100,
         description="No new risk once today's loss reaches this % of start-of-day equity.",
     )
-    max_order_notional: Decimal | None = Field(
+    max_order_notional: Dec | None = Field(
         default=None,
         gt=0,
         description="Largest single order value, account currency (none: no cap).",
@@ -100,7 +114,7 @@ class RiskLimits(Contract):
     max_consecutive_losses: int = Field(
         default=5, ge=1, le=1000, description="Losing round trips in a row that pause a deployment."
     )
-    reconcile_tolerance: Decimal = Field(
+    reconcile_tolerance: Dec = Field(
         default=Decimal("0"),
         ge=0,
         description="Quantity difference tolerated before a position break.",
@@ -114,7 +128,7 @@ class BrokerAccountCreate(Contract):
     venue: str = Field(default="paper", pattern=VENUE_PATTERN)
     environment: Environment = "paper"
     base_currency: str = Field(default="USD", pattern=r"^[A-Z]{3,5}$")
-    starting_cash: Decimal = Field(
+    starting_cash: Dec = Field(
         default=Decimal("1000000"), gt=0, le=Decimal("1e12"), description="Paper venue only."
     )
     credentials: dict[str, str] | None = Field(
@@ -140,9 +154,9 @@ class InstrumentMapping(Contract):
 
     signal_symbol: str = Field(min_length=1, max_length=64)
     traded_symbol: str = Field(min_length=1, max_length=64)
-    multiplier: Decimal = Field(default=Decimal("1"), gt=0, description="Contract multiplier.")
-    tick_size: Decimal = Field(default=Decimal("0.01"), gt=0)
-    lot_size: Decimal = Field(default=Decimal("1"), gt=0, description="Quantity step.")
+    multiplier: Dec = Field(default=Decimal("1"), gt=0, description="Contract multiplier.")
+    tick_size: Dec = Field(default=Decimal("0.01"), gt=0)
+    lot_size: Dec = Field(default=Decimal("1"), gt=0, description="Quantity step.")
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3,5}$")
     inverse: bool = Field(
         default=False,
@@ -182,7 +196,7 @@ class DeploymentCreate(Contract):
         default=None,
         description="Broker account; the user's default account for `broker` if omitted.",
     )
-    capital: Decimal = Field(
+    capital: Dec = Field(
         gt=0, le=Decimal("1e12"), description="Capital allocated, account currency."
     )
     dry_run: bool = Field(
@@ -235,7 +249,7 @@ class Deployment(Contract):
     venue: str
     status: DeploymentStatus
     risk_state: RiskStateName
-    capital: Decimal
+    capital: Dec
     dry_run: bool
     review_mode: ReviewMode
     timeframe: str
@@ -251,8 +265,8 @@ class Deployment(Contract):
 class TargetLine(Contract):
     symbol: str = Field(description="Traded instrument.")
     signal_symbol: str
-    target_qty: Decimal
-    reference_price: Decimal
+    target_qty: Dec
+    reference_price: Dec
     reason: str
 
 
@@ -275,11 +289,11 @@ class Order(Contract):
     symbol: str
     side: Side
     type: OrderType
-    qty: Decimal
-    filled_qty: Decimal
-    avg_fill_price: Decimal | None
-    limit_price: Decimal | None = None
-    stop_price: Decimal | None = None
+    qty: Dec
+    filled_qty: Dec
+    avg_fill_price: Dec | None
+    limit_price: Dec | None = None
+    stop_price: Dec | None = None
     state: OrderState
     reduce_only: bool = False
     dry_run: bool = False
@@ -294,9 +308,9 @@ class Fill(Contract):
     ts: AwareDatetime
     symbol: str
     side: Side
-    qty: Decimal
-    price: Decimal
-    fees: Decimal
+    qty: Dec
+    price: Dec
+    fees: Dec
     order_id: str
     client_order_id: str
     execution_id: str
@@ -306,13 +320,13 @@ class Position(Contract):
     account_id: str
     deployment_id: str | None = Field(description="Null: the unattributed bucket.")
     symbol: str
-    qty: Decimal
-    avg_price: Decimal
-    multiplier: Decimal
-    last_price: Decimal | None
-    market_value: Decimal | None
-    unrealized_pnl: Decimal | None
-    realized_pnl: Decimal
+    qty: Dec
+    avg_price: Dec
+    multiplier: Dec
+    last_price: Dec | None
+    market_value: Dec | None
+    unrealized_pnl: Dec | None
+    realized_pnl: Dec
     attributed: bool
 
 
@@ -326,11 +340,11 @@ class PnLPoint(Contract):
 
 class PnL(Contract):
     deployment_id: str
-    capital: Decimal
-    equity: Decimal
-    realized_pnl: Decimal
-    unrealized_pnl: Decimal
-    fees: Decimal
+    capital: Dec
+    equity: Dec
+    realized_pnl: Dec
+    unrealized_pnl: Dec
+    fees: Dec
     total_return_pct: float
     curve: list[PnLPoint]
 
@@ -347,10 +361,10 @@ class RiskState(Contract):
     environment: Environment
     state: RiskStateName
     reason: str | None
-    equity: Decimal
-    peak_equity: Decimal
-    day_start_equity: Decimal
-    week_start_equity: Decimal
+    equity: Dec
+    peak_equity: Dec
+    day_start_equity: Dec
+    week_start_equity: Dec
     breakers: list[Breaker]
     killed_at: AwareDatetime | None = None
     flatten_latched: bool = False
@@ -378,7 +392,7 @@ class ReconcileItem(Contract):
     execution_id: str | None = Field(
         default=None, description="The broker execution concerned, if any."
     )
-    qty: Decimal | None = Field(
+    qty: Dec | None = Field(
         default=None,
         description="Signed quantity: the missing fill's, or the break (broker minus ours).",
     )
@@ -416,9 +430,9 @@ class ManualTrade(Contract):
     )
     symbol: str = Field(min_length=1, max_length=64)
     side: Side
-    qty: Decimal = Field(gt=0)
-    price: Decimal = Field(gt=0)
-    fees: Decimal = Field(default=Decimal(0), ge=0)
+    qty: Dec = Field(gt=0)
+    price: Dec = Field(gt=0)
+    fees: Dec = Field(default=Decimal(0), ge=0)
     ts: AwareDatetime | None = None
     reason: str = Field(min_length=3, max_length=500)
 
@@ -428,7 +442,7 @@ class Reattribute(Contract):
 
     account_id: str | None = None
     symbol: str = Field(min_length=1, max_length=64)
-    qty: Decimal = Field(description="Signed: positive moves long units, negative short units.")
+    qty: Dec = Field(description="Signed: positive moves long units, negative short units.")
     from_deployment_id: str | None = None
     to_deployment_id: str | None = None
     reason: str = Field(min_length=3, max_length=500)
