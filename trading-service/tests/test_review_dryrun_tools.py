@@ -213,7 +213,7 @@ async def test_manual_tools(
             await api.get("/trading/positions", params={"account_id": aid}, headers=h(user))
         ).json()
         by_owner = {p["deployment_id"]: p["qty"] for p in positions}
-        assert by_owner == {None: "6.0000000000", did: "4.0000000000"}
+        assert by_owner == {None: "6", did: "4"}
         r = await api.post(
             "/trading/manual/reattribute",
             json={"account_id": aid, "symbol": "SAMPLE:AAPL", "qty": "40", "reason": "too many"},
