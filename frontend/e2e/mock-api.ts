@@ -214,8 +214,8 @@ export async function mockApi(page: Page, opts: MockOptions = {}) {
       return json(route, RUN_B);
     }
     if (path === "/backtests") {
-      // BacktestRunSummary: no result (extra fields are allowed, e.g. created_at)
-      const lite = (r: typeof RUN_A, v: number) => ({ id: r.id, status: r.status, progress: r.progress, strategy_id: r.strategy_id, strategy_version: v, name: "SMA 20/50 cross on AAPL", symbols: ["SAMPLE:AAPL"], created_at: r.created_at });
+      // BacktestRunSummary as backtest-engine sends it: no result, headline stats as `summary`
+      const lite = (r: typeof RUN_A, v: number) => ({ id: r.id, status: r.status, progress: r.progress, kind: "spec", strategy_id: r.strategy_id, strategy_version: v, name: "SMA 20/50 cross on AAPL", symbols: ["SAMPLE:AAPL"], created_at: r.created_at, summary: r.result.summary_stats, error: null });
       return json(route, { items: [lite(RUN_B, 2), lite(RUN_A, 1), { id: "run-c-0003", status: "failed", progress: 0.2, created_at: "2026-11-20T17:00:00Z", strategy_id: "strat-2" }], next_cursor: null });
     }
     if (path === "/market/data") return json(route, { ...FRAME, symbol: url.searchParams.get("symbol") ?? FRAME.symbol });

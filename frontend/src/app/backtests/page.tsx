@@ -18,10 +18,9 @@ import { fmtDateTime, fmtNum, fmtPct } from "@/lib/format";
 
 const STATUS_VARIANT = { queued: "secondary", running: "default", succeeded: "success", failed: "destructive" } as const;
 
-/** List items are summaries; some gateways add the headline stats. */
+/** The list API sends each succeeded run's headline stats as `summary`. */
 function statsOf(r: BacktestRunSummary): Partial<SummaryStats> | null {
-  const x = r as { summary_stats?: Partial<SummaryStats>; result?: { summary_stats?: Partial<SummaryStats> } | null };
-  return x.summary_stats ?? x.result?.summary_stats ?? null;
+  return (r.summary as Partial<SummaryStats> | null | undefined) ?? null;
 }
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
