@@ -106,11 +106,16 @@ function List() {
                     <TD className="text-right">{fmtPct(s?.total_return_pct)}</TD>
                     <TD className="text-right">{fmtNum(s?.sharpe_ratio)}</TD>
                     <TD className="text-right">{s?.max_drawdown_pct != null ? fmtPct(-Math.abs(s.max_drawdown_pct), 2, false) : "—"}</TD>
-                    <TD className="text-right">{s?.trade_count ?? "—"}</TD>
+                    <TD className="text-right" data-testid="run-trades">{s?.trade_count ?? "—"}</TD>
                     <TD>
                       <Link className="text-primary underline-offset-4 hover:underline" href={`/backtests/view/?id=${encodeURIComponent(r.id)}`}>
                         Open<span className="sr-only"> run {r.id.slice(0, 8)}</span>
                       </Link>
+                      {done && r.strategy_id ? (
+                        <Link className="ml-3 text-primary underline-offset-4 hover:underline" href={`/backtests/view/?id=${encodeURIComponent(r.id)}&wf=1#walk-forward`} data-testid="walk-forward-link">
+                          Walk-forward<span className="sr-only"> from run {r.id.slice(0, 8)}</span>
+                        </Link>
+                      ) : null}
                     </TD>
                   </TR>
                 );

@@ -12,7 +12,24 @@ import { ExportButtons } from "@/components/backtest/export-buttons";
 import { ProblemAlert } from "@/components/problem";
 import { Skeleton } from "@/components/ui/progress";
 import { market } from "@/lib/api/endpoints";
-import type { BacktestResult, Series } from "@/lib/api/types";
+import type { BacktestResult, Series, StrategySpec, WalkForwardConfig } from "@/lib/api/types";
+import dynamic from "next/dynamic";
+import { FlaskConical } from "lucide-react";
+import { Button } from "@/components/ui/button";
+import { WalkForwardReportView } from "@/components/backtest/walk-forward-report";
+
+// loaded when someone opens it: keeps the dashboard's first-load JavaScript small
+const WalkForwardForm = dynamic(() => import("@/components/backtest/walk-forward-form").then((m) => m.WalkForwardForm), {
+  ssr: false,
+  loading: () => <Skeleton className="h-40 w-full" />,
+});
+
+export interface WalkForwardStarter {
+  spec: StrategySpec;
+  busy?: boolean;
+  open?: boolean;
+  onSubmit: (wf: WalkForwardConfig) => void;
+}
 
 /** Percent change from the first defined value: comparable across runs and capitals. */
 export function cumulativeReturn(s: Series): Series {
@@ -31,8 +48,23 @@ function symbolOf(result: BacktestResult): string | null {
   return result.trades[0]?.symbol ?? Object.keys(result.provenance.data_sources ?? {})[0] ?? null;
 }
 
-export function BacktestDashboard({ result, name }: { result: BacktestResult; name: string }) {
+export function BacktestDashboard({ result, name, walkForward }: { result: BacktestResult; name: string; walkForward?: WalkForwardStarter }) {
   const s = result.summary_stats;
+  const [wfOpen, setWfOpen] = React.useState(!!walkForward?.open);
+  const wfRef = React.useRef<HTMLDivElement>(null);
+  const wantOpen = !!walkForward?.open;
+  React.useEffect(() => {
+    // opened from a link (?wf=1): the strategy loads after the run, so open once it is here
+    if (wantOpen) {
+      setWfOpen(true);
+      requestAnimationFrame(() => wfRef.current?.scrollIntoView({ block: "start" }));
+    }
+  }, [wantOpen]);
+  const oosGate = result.gates?.find((g) => g.name === "out_of_sample");
+  const openWalkForward = () => {
+    setWfOpen(true);
+    requestAnimationFrame(() => wfRef.current?.scrollIntoView({ behavior: "smooth", block: "start" }));
+  };
   const symbol = symbolOf(result);
   const equityLines = React.useMemo<LineDef[]>(() => {
     const l: LineDef[] = [{ name: "Strategy equity", series: result.equity_curve, kind: "area" }];
@@ -90,9 +122,43 @@ export function BacktestDashboard({ result, name }: { result: BacktestResult; na
         <Card>
           <CardContent className="pt-4 sm:pt-5">
             <GateReport gates={result.gates ?? []} />
+            {walkForward && oosGate && oosGate.value === null ? (
+              <div className="mt-3 grid gap-2 rounded-lg border border-dashed p-3 text-sm">
+                <p>“Out of sample” needs a walk-forward run: it re-optimises the parameters on past data and trades the next, unseen period.</p>
+                <Button size="sm" variant="outline" className="justify-self-start" onClick={openWalkForward} data-testid="open-walk-forward">
+                  <FlaskConical /> Set up walk-forward
+                </Button>
+              </div>
+            ) : null}
           </CardContent>
         </Card>
       </div>
+      {result.walk_forward ? (
+        <Card>
+          <CardContent className="pt-4 sm:pt-5">
+            <WalkForwardReportView report={result.walk_forward} />
+          </CardContent>
+        </Card>
+      ) : null}
+      {walkForward ? (
+        <Card ref={wfRef} id="walk-forward" className="scroll-mt-20">
+          <CardHeader className="flex-row flex-wrap items-center justify-between gap-2 pb-2">
+            <CardTitle>{result.walk_forward ? "Run another walk-forward" : "Walk-forward validation"}</CardTitle>
+            {!wfOpen ? (
+              <Button size="sm" variant="outline" onClick={() => setWfOpen(true)} data-testid="show-walk-forward">
+                <FlaskConical /> Set up
+              </Button>
+            ) : null}
+          </CardHeader>
+          <CardContent>
+            {wfOpen ? (
+              <WalkForwardForm spec={walkForward.spec} bars={s.bars} busy={walkForward.busy} onSubmit={walkForward.onSubmit} />
+            ) : (
+              <p className="text-sm text-muted-foreground">Check that the strategy holds up on data its parameters were not tuned on.</p>
+            )}
+          </CardContent>
+        </Card>
+      ) : null}
       <Card>
         <CardHeader className="pb-2">
           <CardTitle>{symbol ? `${symbol} with trades` : "Price with trades"}</CardTitle>

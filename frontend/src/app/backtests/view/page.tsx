@@ -19,7 +19,8 @@ import { useRunBacktest } from "@/lib/use-run-backtest";
 const STATUS_VARIANT = { queued: "secondary", running: "default", succeeded: "success", failed: "destructive" } as const;
 
 function View() {
-  const id = useSearchParams().get("id");
+  const params = useSearchParams();
+  const id = params.get("id");
   const run = useBacktestRun(id);
   const strategyId = run.data?.strategy_id ?? null;
   const strategy = useQuery({ queryKey: ["strategy", strategyId], queryFn: () => strategies.get(strategyId!), enabled: !!strategyId });
@@ -39,7 +40,6 @@ function View() {
               {r.status}
             </Badge>
             <span>started {fmtDateTime(r.created_at)}</span>
-            <span className="font-mono text-xs">{r.id.slice(0, 8)}</span>
           </span>
         }
         actions={
@@ -63,7 +63,17 @@ function View() {
         </div>
       ) : null}
       {r.status === "failed" ? <ProblemAlert error={new ApiError(r.error ?? { title: "Backtest failed", status: 500, detail: "The run failed without a reason." })} /> : null}
-      {r.status === "succeeded" && r.result ? <BacktestDashboard result={r.result} name={name} /> : null}
+      {r.status === "succeeded" && r.result ? (
+        <BacktestDashboard
+          result={r.result}
+          name={name}
+          walkForward={
+            r.strategy_id && strategy.data?.spec
+              ? { spec: strategy.data.spec, busy: rerun.running, open: params.get("wf") === "1", onSubmit: (wf) => void rerun.run({ strategy_id: r.strategy_id!, walk_forward: wf }) }
+              : undefined
+          }
+        />
+      ) : null}
     </>
   );
 }

@@ -1,0 +1,333 @@
+import { expect, test, type Page } from "@playwright/test";
+import { axe, chartsDrawn, shot } from "./helpers";
+import { mockApi, RUN_A, RUN_B, RUN_FAILED, RUN_WF } from "./mock-api";
+
+/**
+ * Issue 20, "broken today": each fix at a 1440 px desktop and a 390 px phone, against fixtures
+ * shaped like the contracts (the real-stack versions are in stack.spec.ts).
+ */
+const WIDTHS = { desktop: { width: 1440, height: 900 }, phone: { width: 390, height: 844 } } as const;
+type Vp = keyof typeof WIDTHS;
+
+async function setup(page: Page, vp: Vp, opts: Parameters<typeof mockApi>[1] = {}) {
+  await page.setViewportSize(WIDTHS[vp]);
+  await page.emulateMedia({ colorScheme: "light", reducedMotion: "reduce" });
+  await mockApi(page, opts);
+}
+
+/** The page never scrolls sideways: nothing is wider than the window. */
+async function expectNoSidewaysScroll(page: Page, where: string) {
+  const { sw, w, culprit } = await page.evaluate(() => {
+    const w = window.innerWidth;
+    let culprit = "";
+    for (const el of Array.from(document.querySelectorAll("body *"))) {
+      const r = el.getBoundingClientRect();
+      if (r.right > w + 1 && getComputedStyle(el).position !== "fixed") {
+        // skip what sits inside a horizontally scrolling box
+        let p = el.parentElement, clipped = false;
+        while (p && p !== document.body) {
+          const o = getComputedStyle(p).overflowX;
+          if (o === "auto" || o === "scroll" || o === "hidden") { clipped = true; break; }
+          p = p.parentElement;
+        }
+        if (!clipped) { culprit = `${el.tagName.toLowerCase()}.${String(el.className).slice(0, 80)} right=${Math.round(r.right)}`; break; }
+      }
+    }
+    return { sw: document.documentElement.scrollWidth, w, culprit };
+  });
+  expect(sw, `${where}: page is ${sw}px wide in a ${w}px window (${culprit})`).toBeLessThanOrEqual(w);
+}
+
+async function inViewport(page: Page, loc: ReturnType<Page["locator"]>) {
+  const box = await loc.boundingBox();
+  const w = page.viewportSize()!.width;
+  return !!box && box.x >= 0 && box.x + box.width <= w + 1;
+}
+
+for (const vp of ["desktop", "phone"] as const) {
+  test.describe(`issue 20 · ${vp}`, () => {
+    test(`backtests list shows return, Sharpe, drawdown and trades · ${vp}`, async ({ page }, testInfo) => {
+      await setup(page, vp);
+      await page.goto("/backtests/");
+      const row = page.getByTestId("backtest-row").nth(1); // RUN_A
+      const s = RUN_A.result.summary_stats;
+      await expect(row).toContainText(`+${s.total_return_pct.toFixed(2)}%`);
+      await expect(row).toContainText(s.sharpe_ratio!.toFixed(2));
+      await expect(row).toContainText(`-${s.max_drawdown_pct.toFixed(2)}%`);
+      await expect(row.getByTestId("run-trades")).toHaveText(String(s.trade_count));
+      // the failed run has no figures
+      await expect(page.getByTestId("backtest-row").nth(2)).toContainText("failed");
+      await expectNoSidewaysScroll(page, "backtests");
+      await shot(page, `i20-backtests-${vp}`);
+      await axe(page, `i20-backtests-${vp}`, testInfo);
+    });
+
+    test(`no page is wider than the screen · ${vp}`, async ({ page }) => {
+      await setup(page, vp);
+      const urls = [
+        "/backtests/",
+        `/backtests/view/?id=${RUN_A.id}`,
+        `/backtests/compare/?ids=${RUN_A.id},${RUN_B.id}`,
+        `/backtests/compare/?ids=${RUN_A.id},${RUN_B.id},${RUN_WF.id}`,
+        "/editor/?id=strat-1",
+        "/market/?symbol=SAMPLE:AAPL",
+        "/strategies/",
+        "/strategies/view/?id=strat-1",
+        "/settings/",
+      ];
+      for (const u of urls) {
+        await page.goto(u);
+        await page.waitForLoadState("networkidle");
+        await page.waitForTimeout(400);
+        await expectNoSidewaysScroll(page, u);
+      }
+      await page.goto("/chat/");
+      await page.getByLabel("Describe your strategy").fill("SMA cross on SAMPLE:AAPL 2005-2012 with a 5% stop");
+      await page.keyboard.press("Enter");
+      const card = page.getByTestId("strategy-card");
+      await expect(card).toBeVisible();
+      for (const tab of ["Explanation", "Spec", "Code"]) {
+        await card.getByRole("tab", { name: tab }).click();
+        await page.waitForTimeout(200);
+        await expectNoSidewaysScroll(page, `chat ${tab} tab`);
+        if (tab !== "Explanation") await shot(page, `i20-chat-${tab.toLowerCase()}-${vp}`, { viewportAtBottom: true });
+      }
+      // the card itself fits: the code scrolls inside its box
+      const box = await card.boundingBox();
+      expect(box!.x + box!.width).toBeLessThanOrEqual(WIDTHS[vp].width);
+    });
+
+    test(`compare page fits and its chart and values are on screen · ${vp}`, async ({ page }, testInfo) => {
+      await setup(page, vp);
+      await page.goto(`/backtests/compare/?ids=${RUN_A.id},${RUN_B.id}`);
+      await expect(page.getByTestId("compare-table")).toContainText("Sharpe");
+      await chartsDrawn(page, 1);
+      await expectNoSidewaysScroll(page, "compare");
+      expect(await inViewport(page, page.getByTestId("line-chart").first())).toBe(true);
+      const sharpeRow = page.getByTestId("compare-table").getByRole("row").filter({ hasText: "Sharpe" }).first();
+      expect(await inViewport(page, sharpeRow.getByRole("cell").last())).toBe(true);
+      await shot(page, `i20-compare-${vp}`);
+      await axe(page, `i20-compare-${vp}`, testInfo);
+    });
+
+    test(`trade table keeps return, P&L and exit reason in view · ${vp}`, async ({ page }) => {
+      await setup(page, vp);
+      await page.goto(`/backtests/view/?id=${RUN_A.id}`);
+      const log = page.getByTestId("trade-log");
+      await expect(log).toBeVisible();
+      const header = log.getByRole("row").first();
+      for (const name of [/^Return/, /^P&L/, /^Exit reason/]) {
+        const h = header.getByRole("button", { name });
+        await expect(h).toBeVisible();
+        expect(await inViewport(page, h), `${name} on screen`).toBe(true);
+      }
+      const firstRow = page.getByTestId("trade-row").first();
+      await expect(firstRow).toContainText("%");
+      if (vp === "phone") {
+        await expect(page.getByTestId("trade-columns-hint")).toBeVisible();
+        await expect(page.getByTestId("trade-columns-hint")).toContainText("CSV");
+      } else {
+        await expect(page.getByTestId("trade-columns-hint")).toBeHidden();
+        await expect(header.getByRole("button", { name: /^Entry price/ })).toBeVisible();
+      }
+      await expectNoSidewaysScroll(page, "dashboard");
+      await page.getByTestId("trade-log").scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `test-results/screenshots/i20-trades-${vp}.png` });
+    });
+
+    test(`walk-forward starts from the results page and the out-of-sample gate evaluates · ${vp}`, async ({ page }, testInfo) => {
+      await setup(page, vp);
+      await page.goto(`/backtests/view/?id=${RUN_A.id}`);
+      await expect(page.getByTestId("dashboard")).toBeVisible();
+      const oos = page.getByTestId("gate").filter({ hasText: "Out of sample" });
+      await expect(oos.getByLabel("failed")).toBeVisible();
+      await page.getByTestId("open-walk-forward").click();
+      const form = page.getByTestId("walk-forward-form");
+      await expect(form).toBeVisible();
+      await expect(form.getByLabel("Values to try for fast · window")).toHaveValue("10, 15, 20, 30");
+      await form.getByLabel("Values to try for slow · window").fill("40, 50, sixty");
+      await form.getByTestId("walk-forward-run").click();
+      await expect(form).toContainText("“sixty” is not a positive number.");
+      await form.getByLabel("Values to try for slow · window").fill("40, 50, 60");
+      await expect(page.getByTestId("walk-forward-estimate")).toContainText("12 combinations per window");
+      await expectNoSidewaysScroll(page, "walk-forward form");
+      await form.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `test-results/screenshots/i20-walk-forward-form-${vp}.png` });
+      await axe(page, `i20-walk-forward-form-${vp}`, testInfo);
+      const [req] = await Promise.all([page.waitForRequest((r) => r.url().endsWith("/api/v1/backtest/run") && r.method() === "POST"), form.getByTestId("walk-forward-run").click()]);
+      expect(req.postDataJSON()).toEqual({
+        strategy_id: "strat-1",
+        walk_forward: { parameters: { "fast.window": [10, 15, 20, 30], "slow.window": [40, 50, 60] }, in_sample_bars: 504, out_of_sample_bars: 126, objective: "sharpe_ratio" },
+      });
+      await expect(page).toHaveURL(new RegExp(`id=${RUN_WF.id}`));
+      const report = page.getByTestId("walk-forward-report");
+      await expect(report).toBeVisible();
+      await expect(page.getByTestId("wf-window")).toHaveCount(RUN_WF.result.walk_forward.windows.length);
+      await expect(page.getByTestId("gate").filter({ hasText: "Out of sample" }).getByLabel("passed")).toBeVisible();
+      await expectNoSidewaysScroll(page, "walk-forward report");
+      await report.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `test-results/screenshots/i20-walk-forward-report-${vp}.png` });
+      await axe(page, `i20-walk-forward-report-${vp}`, testInfo);
+    });
+
+    test(`walk-forward is reachable from the backtests list · ${vp}`, async ({ page }) => {
+      await setup(page, vp);
+      await page.goto("/backtests/");
+      await page.getByTestId("walk-forward-link").nth(1).click();
+      await expect(page.getByTestId("walk-forward-form")).toBeVisible();
+    });
+
+    test(`charts: no tags over lines or axis, readable axis numbers, first year label not clipped · ${vp}`, async ({ page }) => {
+      await setup(page, vp);
+      await page.goto(`/backtests/view/?id=${RUN_A.id}`);
+      await chartsDrawn(page, 3);
+      await expect(page.getByTestId("price-chart")).toBeVisible();
+      const info = await page.evaluate(() => {
+        type C = { options(): any; panes(): { getSeries(): { options(): any; data(): { time: number; value?: number; close?: number }[] }[] }[]; timeScale(): { timeToCoordinate(t: number): number | null } };
+        const charts = [...document.querySelectorAll<HTMLElement>('[data-testid="line-chart"], [data-testid="price-chart"]')].map((el) => (el as HTMLElement & { __chart?: C }).__chart!).filter(Boolean);
+        return charts.map((c) => {
+          const series = c.panes().flatMap((p) => p.getSeries());
+          const main = series[0];
+          const firstReal = main.data().find((d) => d.value !== undefined || d.close !== undefined)!;
+          const loc = c.options().localization;
+          return {
+            tags: series.map((s) => ({ title: s.options().title, last: s.options().lastValueVisible, line: s.options().priceLineVisible })),
+            axis: loc.tickmarksPriceFormatter([160000, 180000, 200000]),
+            axisSmall: loc.tickmarksPriceFormatter([100, 200, 300]),
+            firstX: c.timeScale().timeToCoordinate(firstReal.time),
+          };
+        });
+      });
+      expect(info.length).toBeGreaterThanOrEqual(3);
+      for (const c of info) {
+        for (const t of c.tags.slice(0, 1)) expect(t).toEqual({ title: "", last: false, line: false });
+        expect(c.firstX).toBeGreaterThanOrEqual(16); // room for half a "2005" label
+      }
+      const equity = info[0];
+      expect(equity.axis).toEqual(["160K", "180K", "200K"]);
+      expect(equity.axisSmall).toEqual(["100", "200", "300"]);
+      const pct = info.find((c) => c.axisSmall[0].endsWith("%"));
+      expect(pct?.axisSmall).toEqual(["100%", "200%", "300%"]);
+      await page.getByText("Performance", { exact: true }).scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `test-results/screenshots/i20-charts-${vp}.png` });
+    });
+
+    test(`insight: "how computed" stays inside its card and shows no server path · ${vp}`, async ({ page }, testInfo) => {
+      await setup(page, vp);
+      await page.goto("/market/?symbol=SAMPLE:AAPL");
+      await expect(page.getByTestId("insight")).toBeVisible();
+      const box = page.getByTestId("insight-derivations");
+      await box.getByText("How these were computed").click();
+      await expect(box).toContainText("econ_calendar.yaml");
+      await expect(box).not.toContainText("/srv/");
+      const fits = await box.evaluate((el) => {
+        const r = el.getBoundingClientRect();
+        const inner = [...el.querySelectorAll("*")].every((c) => c.getBoundingClientRect().right <= r.right + 1);
+        return inner && el.scrollWidth <= el.clientWidth + 1;
+      });
+      expect(fits).toBe(true);
+      await expectNoSidewaysScroll(page, "market");
+      await box.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `test-results/screenshots/i20-insight-${vp}.png` });
+      await axe(page, `i20-insight-${vp}`, testInfo);
+    });
+
+    test(`editor: canonical key order, unsaved-changes guard, syntax errors with line numbers · ${vp}`, async ({ page }, testInfo) => {
+      await setup(page, vp);
+      await page.goto("/editor/?id=strat-1");
+      await expect(page.getByTestId("spec-status")).toHaveText("Valid StrategySpec");
+      const ta = page.getByLabel("StrategySpec JSON");
+      const text = await ta.inputValue();
+      const keys = Object.keys(JSON.parse(text));
+      expect(keys.slice(0, 3)).toEqual(["name", "description", "universe"]);
+      expect(keys.indexOf("indicators")).toBeLessThan(keys.indexOf("entry"));
+      expect(keys.indexOf("entry")).toBeLessThan(keys.indexOf("exit"));
+      // a missing comma in the middle: the line and what to do
+      const lines = text.split("\n");
+      const at = lines.findIndex((l) => l.startsWith('  "direction"'));
+      lines[at] = lines[at].replace(/,$/, "");
+      await ta.fill(lines.join("\n"));
+      const issue = page.getByTestId("spec-issue");
+      await expect(issue).toHaveCount(1);
+      await expect(issue).toContainText(`line ${at + 2}`);
+      await expect(issue).toContainText("comma missing");
+      await expect(page.locator(`[data-error-line="${at + 2}"]`)).toHaveCount(1);
+      await shot(page, `i20-editor-syntax-${vp}`);
+      await axe(page, `i20-editor-syntax-${vp}`, testInfo);
+      // leaving with unsaved changes asks first; "Cancel" keeps the edit
+      let asked = "";
+      page.once("dialog", (d) => ((asked = d.message()), void d.dismiss()));
+      if (vp === "phone") {
+        await page.getByRole("button", { name: "Open navigation" }).click();
+      }
+      await page.getByRole("link", { name: "Strategies" }).first().click();
+      await page.waitForTimeout(300);
+      expect(asked).toContain("unsaved changes");
+      await expect(page).toHaveURL(/\/editor\//);
+      expect(await ta.inputValue()).toBe(lines.join("\n"));
+      // a reload or closed tab asks too (beforeunload is cancelled)
+      expect(await page.evaluate(() => !window.dispatchEvent(new Event("beforeunload", { cancelable: true })))).toBe(true);
+      // accepting leaves
+      page.once("dialog", (d) => void d.accept());
+      if (vp === "phone" && !(await page.getByRole("link", { name: "Strategies" }).first().isVisible())) {
+        await page.getByRole("button", { name: "Open navigation" }).click();
+      }
+      await page.getByRole("link", { name: "Strategies" }).first().click();
+      await expect(page).toHaveURL(/\/strategies\/$/);
+    });
+
+    test(`people read human messages, not developer wording · ${vp}`, async ({ page }, testInfo) => {
+      await setup(page, vp, { signedIn: false });
+      await page.goto("/login/");
+      await page.getByLabel("Email").fill("trader@example.com");
+      await page.getByLabel("Password").fill("wrong-password");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      const alert = page.locator("main").getByRole("alert"); // (Next's route announcer is an alert too)
+      await expect(alert).toContainText("Wrong email or password");
+      await expect(alert).toContainText("Wrong e-mail or password.");
+      await expect(alert).not.toContainText("Authentication required");
+      await expect(page.getByText("c0ffee00-1234-4abc-9def-0123456789ab")).toBeHidden();
+      await shot(page, `i20-login-wrong-password-${vp}`);
+      await axe(page, `i20-login-wrong-password-${vp}`, testInfo);
+      await page.goto("/register/");
+      await page.getByLabel("Email").fill("dup@example.com");
+      await page.getByLabel("Password").fill("long enough password");
+      await page.getByRole("button", { name: "Create account" }).click();
+      await expect(page.locator("main").getByRole("alert")).toContainText("That already exists");
+      await expect(page.locator("main").getByRole("alert")).not.toContainText(/\bConflict\b/);
+    });
+
+    test(`a failed run explains itself without env vars, API paths or pydantic text · ${vp}`, async ({ page }, testInfo) => {
+      await setup(page, vp);
+      await page.goto(`/backtests/view/?id=${RUN_FAILED.id}`);
+      const alert = page.locator("main").getByRole("alert");
+      await expect(alert).toContainText("A part of VibeTrading failed");
+      await expect(alert).toContainText("risk › stop loss › percent: must be more than 0");
+      await expect(alert).toContainText("period: The backtest period starts in the future");
+      for (const bad of ["MARKET_DATA_URL", "/api/v1", "Upstream failure", "Value error", "Input should be", "body.spec"]) await expect(alert).not.toContainText(bad);
+      await expect(page.getByText(RUN_FAILED.error.correlation_id)).toBeHidden();
+      await alert.getByText("Details for support").click();
+      await expect(page.getByText(RUN_FAILED.error.correlation_id)).toBeVisible();
+      await expectNoSidewaysScroll(page, "failed run");
+      await shot(page, `i20-failed-run-${vp}`);
+      await axe(page, `i20-failed-run-${vp}`, testInfo);
+    });
+
+    test(`unknown routes get the branded 404 page; the app has a favicon · ${vp}`, async ({ page }, testInfo) => {
+      await setup(page, vp);
+      const res = await page.goto("/no/such/page/");
+      expect(res?.status()).toBe(404);
+      await expect(page.getByRole("heading", { name: "This page does not exist" })).toBeVisible();
+      await expect(page.getByRole("link", { name: "Chat a strategy" })).toBeVisible();
+      await expect(page.getByText("VibeTrading").first()).toBeVisible();
+      await expectNoSidewaysScroll(page, "404");
+      await shot(page, `i20-404-${vp}`);
+      await axe(page, `i20-404-${vp}`, testInfo);
+      const href = await page.locator('link[rel="icon"]').first().getAttribute("href");
+      expect(href).toBeTruthy();
+      const icon = await page.request.get(href!);
+      expect(icon.status()).toBe(200);
+      expect(icon.headers()["content-type"]).toContain("svg");
+    });
+  });
+}
