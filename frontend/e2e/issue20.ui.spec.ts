@@ -55,6 +55,17 @@ for (const vp of ["desktop", "phone"] as const) {
       await expect(row).toContainText(s.sharpe_ratio!.toFixed(2));
       await expect(row).toContainText(`-${s.max_drawdown_pct.toFixed(2)}%`);
       await expect(row.getByTestId("run-trades")).toHaveText(String(s.trade_count));
+      if (vp === "phone") {
+        // on a phone the figures sit under the name, on screen
+        const compact = row.getByTestId("run-stats-compact");
+        await expect(compact).toBeVisible();
+        await expect(compact).toContainText(`Return +${s.total_return_pct.toFixed(2)}%`);
+        await expect(compact).toContainText(`Sharpe ${s.sharpe_ratio!.toFixed(2)}`);
+        await expect(compact).toContainText(`Trades ${s.trade_count}`);
+        expect(await inViewport(page, compact)).toBe(true);
+      } else {
+        await expect(row.getByTestId("run-trades")).toBeVisible();
+      }
       // the failed run has no figures
       await expect(page.getByTestId("backtest-row").nth(2)).toContainText("failed");
       await expectNoSidewaysScroll(page, "backtests");
@@ -164,6 +175,9 @@ for (const vp of ["desktop", "phone"] as const) {
       await expect(report).toBeVisible();
       await expect(page.getByTestId("wf-window")).toHaveCount(RUN_WF.result.walk_forward.windows.length);
       await expect(page.getByTestId("gate").filter({ hasText: "Out of sample" }).getByLabel("passed")).toBeVisible();
+      const oosHeader = report.getByRole("columnheader", { name: /Out-of-sample return/ });
+      expect(await inViewport(page, oosHeader), "out-of-sample return column on screen").toBe(true);
+      await expect(page.getByTestId("wf-window").first()).toContainText("fast window");
       await expectNoSidewaysScroll(page, "walk-forward report");
       await report.scrollIntoViewIfNeeded();
       await page.screenshot({ path: `test-results/screenshots/i20-walk-forward-report-${vp}.png` });
@@ -195,16 +209,20 @@ for (const vp of ["desktop", "phone"] as const) {
             axis: loc.tickmarksPriceFormatter([160000, 180000, 200000]),
             axisSmall: loc.tickmarksPriceFormatter([100, 200, 300]),
             firstX: c.timeScale().timeToCoordinate(firstReal.time),
+            edges: [c.options().timeScale.fixLeftEdge, c.options().timeScale.fixRightEdge],
+            dayLabel: c.options().timeScale.tickMarkFormatter(Date.UTC(2012, 11, 13) / 1000, 2),
           };
         });
       });
       expect(info.length).toBeGreaterThanOrEqual(3);
       for (const c of info) {
         for (const t of c.tags.slice(0, 1)) expect(t).toEqual({ title: "", last: false, line: false });
+        expect(c.edges).toEqual([true, true]); // edge time labels are moved inside, not cut
         expect(c.firstX).toBeGreaterThanOrEqual(16); // room for half a "2005" label
       }
       const equity = info[0];
       expect(equity.axis).toEqual(["160K", "180K", "200K"]);
+      expect(equity.dayLabel).toBe("Dec 13"); // not a bare "13" beside the years
       expect(equity.axisSmall).toEqual(["100", "200", "300"]);
       const pct = info.find((c) => c.axisSmall[0].endsWith("%"));
       expect(pct?.axisSmall).toEqual(["100%", "200%", "300%"]);
@@ -303,7 +321,7 @@ for (const vp of ["desktop", "phone"] as const) {
       const alert = page.locator("main").getByRole("alert");
       await expect(alert).toContainText("A part of VibeTrading failed");
       await expect(alert).toContainText("risk › stop loss › percent: must be more than 0");
-      await expect(alert).toContainText("period: The backtest period starts in the future");
+      await expect(alert).toContainText("period: the backtest period starts in the future");
       for (const bad of ["MARKET_DATA_URL", "/api/v1", "Upstream failure", "Value error", "Input should be", "body.spec"]) await expect(alert).not.toContainText(bad);
       await expect(page.getByText(RUN_FAILED.error.correlation_id)).toBeHidden();
       await alert.getByText("Details for support").click();

@@ -13,6 +13,7 @@ export interface JsonSyntaxError {
 function show(ch: string | undefined): string {
   if (ch === undefined) return "the end of the text";
   if (ch === "\n") return "a line break";
+  if (ch === '"') return "the start of another text or field name";
   return `“${ch}”`;
 }
 

@@ -29,36 +29,41 @@ export function WalkForwardReportView({ report }: { report: WalkForwardReport })
           <dd className="tabular text-lg font-semibold">{fmtNum(report.oos_sharpe_ratio)}</dd>
         </div>
       </dl>
-      <Table caption="Walk-forward windows: in-sample period, chosen parameters, out-of-sample period and return">
+      <p className="text-xs text-muted-foreground md:hidden">In-sample periods and scores are shown on a wider screen.</p>
+      <Table caption="Walk-forward windows: out-of-sample period and return, chosen parameters, in-sample period and score">
         <THead>
           <TR>
-            <TH scope="col">#</TH>
-            <TH scope="col">Learned on</TH>
-            <TH scope="col">Chosen parameters</TH>
-            <TH scope="col" className="text-right">In-sample score</TH>
+            <TH scope="col" className="hidden md:table-cell">#</TH>
             <TH scope="col">Traded on</TH>
-            <TH scope="col" className="text-right">Out-of-sample return</TH>
+            <TH scope="col" className="whitespace-normal text-right">
+              Out-of-sample return
+            </TH>
+            <TH scope="col">Chosen parameters</TH>
+            <TH scope="col" className="hidden md:table-cell">Learned on</TH>
+            <TH scope="col" className="hidden text-right md:table-cell">In-sample score</TH>
           </TR>
         </THead>
         <TBody>
           {report.windows.map((w, i) => (
             <TR key={w.out_of_sample_start} data-testid="wf-window">
-              <TD className="text-muted-foreground">{i + 1}</TD>
-              <TD>
-                {fmtDate(w.in_sample_start)} – {fmtDate(w.in_sample_end)}
-              </TD>
-              <TD className="font-mono text-xs">
-                {Object.entries(w.best_params)
-                  .map(([k, v]) => `${k} ${fmtNum(v, Number.isInteger(v) ? 0 : 2)}`)
-                  .join(", ")}
-              </TD>
-              <TD className="text-right">{fmtNum(w.in_sample_score)}</TD>
-              <TD>
-                {fmtDate(w.out_of_sample_start)} – {fmtDate(w.out_of_sample_end)}
+              <TD className="hidden text-muted-foreground md:table-cell">{i + 1}</TD>
+              <TD className="whitespace-normal md:whitespace-nowrap">
+                {fmtDate(w.out_of_sample_start)} <span className="whitespace-nowrap">– {fmtDate(w.out_of_sample_end)}</span>
               </TD>
               <TD className={cn("text-right font-medium", w.out_of_sample_return_pct > 0 ? "text-success" : w.out_of_sample_return_pct < 0 ? "text-destructive" : "")}>
                 {fmtPct(w.out_of_sample_return_pct)}
               </TD>
+              <TD className="whitespace-normal text-xs">
+                {Object.entries(w.best_params).map(([k, v]) => (
+                  <span key={k} className="block">
+                    {k.replace(".", " ")} <span className="font-medium tabular">{fmtNum(v, Number.isInteger(v) ? 0 : 2)}</span>
+                  </span>
+                ))}
+              </TD>
+              <TD className="hidden md:table-cell">
+                {fmtDate(w.in_sample_start)} – {fmtDate(w.in_sample_end)}
+              </TD>
+              <TD className="hidden text-right md:table-cell">{fmtNum(w.in_sample_score)}</TD>
             </TR>
           ))}
         </TBody>

@@ -56,14 +56,27 @@ export function valueLabel(v: number, percent = false): string {
   return `${v.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d })}${percent ? "%" : ""}`;
 }
 
+const MONTH = new Intl.DateTimeFormat("en-US", { month: "short", timeZone: "UTC" });
+
+/** Time axis labels: 2012 · Mar · Dec 13 (a bare "13" beside years reads like a year). */
+export function timeLabel(time: Time, type: number): string | null {
+  if (typeof time !== "number") return null;
+  const d = new Date(time * 1000);
+  if (type === 0) return String(d.getUTCFullYear());
+  if (type === 1) return MONTH.format(d);
+  if (type === 2) return `${MONTH.format(d)} ${d.getUTCDate()}`;
+  return null;
+}
+
 function baseOptions(p: ChartPalette, percent = false) {
   return {
     autoSize: true,
     layout: { background: { type: ColorType.Solid, color: p.bg }, textColor: p.text, fontFamily: fontFamily(), attributionLogo: false },
     grid: { vertLines: { color: p.grid }, horzLines: { color: p.grid } },
     rightPriceScale: { borderColor: p.border, scaleMargins: { top: 0.08, bottom: 0.08 } },
-    // rightOffset leaves room for the last time label (otherwise cut at the edge)
-    timeScale: { borderColor: p.border, timeVisible: false, minBarSpacing: 0.01, rightOffset: 2 },
+    // fixed edges: lightweight-charts then moves the first and last time labels inside the axis
+    // instead of cutting them in half at the edges
+    timeScale: { borderColor: p.border, timeVisible: false, minBarSpacing: 0.01, fixLeftEdge: true, fixRightEdge: true, tickMarkFormatter: timeLabel },
     localization: {
       priceFormatter: (v: number) => valueLabel(v, percent),
       tickmarksPriceFormatter: (vs: number[]) => axisLabels(vs, percent),
