@@ -331,6 +331,25 @@ for (const vp of ["desktop", "phone"] as const) {
       await axe(page, `i20-failed-run-${vp}`, testInfo);
     });
 
+    test(`results page: monthly returns heatmap and the worst drawdowns · ${vp}`, async ({ page }, testInfo) => {
+      await setup(page, vp);
+      await page.goto(`/backtests/view/?id=${RUN_A.id}`);
+      const monthly = page.getByTestId("monthly-returns");
+      await expect(monthly).toBeVisible();
+      await expect(page.getByTestId("monthly-row")).toHaveCount(8); // 2005..2012
+      await expect(page.getByTestId("monthly-row").first().getByRole("rowheader")).toHaveText("2005");
+      const dds = page.getByTestId("drawdown-row");
+      await expect(dds).toHaveCount(5);
+      const depths = (await dds.locator("td:first-child").allTextContents()).map((t) => parseFloat(t));
+      expect(depths).toEqual([...depths].sort((a, b) => a - b)); // deepest first
+      // the deepest equals the run's max drawdown
+      expect(Math.abs(depths[0])).toBeCloseTo(RUN_A.result.summary_stats.max_drawdown_pct, 1);
+      await expectNoSidewaysScroll(page, "results with heatmap");
+      await monthly.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `test-results/screenshots/i20-monthly-drawdowns-${vp}.png` });
+      await axe(page, `i20-monthly-drawdowns-${vp}`, testInfo);
+    });
+
     test(`unknown routes get the branded 404 page; the app has a favicon · ${vp}`, async ({ page }, testInfo) => {
       await setup(page, vp);
       const res = await page.goto("/no/such/page/");

@@ -19,6 +19,7 @@ describe("human wording of API problems", () => {
     expect(humanText("no LLM key: set ANTHROPIC_API_KEY or OPENAI_API_KEY")).toBe("No LLM key: a server setting");
     expect(humanText("market-data unreachable at GET /api/v1/market/data (set MARKET_DATA_URL)")).toBe("Market-data unreachable");
     expect(humanText("see /api/v1/backtest/run for details")).toBe("See for details");
+    expect(humanText("null: no news source is configured (set VT_NEWS_FEEDS to RSS/Atom URLs or enable VT_NEWS_OPENBB)", { capitalize: false })).toBe("null: no news source is configured (a server setting the operator can change)");
   });
   it("names fields in words", () => {
     expect(humanLoc(["body", "spec", "risk", "stop_loss", "percent"])).toBe("risk › stop loss › percent");

@@ -82,6 +82,8 @@ export function humanText(s: string, { capitalize = true }: { capitalize?: boole
   out = out
     // "(see VT_ECON_CALENDAR)", "set ANTHROPIC_API_KEY" -> a server setting
     .replace(/\s*\((?:set |see )?[A-Z][A-Z0-9]*_[A-Z0-9_]+\)/g, "")
+    // "(set VT_NEWS_FEEDS to RSS/Atom URLs or enable VT_…)" -> the operator's business
+    .replace(/\s*\([^()]*\b[A-Z][A-Z0-9]*_[A-Z0-9_]{2,}\b[^()]*\)/g, " (a server setting the operator can change)")
     .replace(/\b(?:set |the )?[A-Z][A-Z0-9]*_[A-Z0-9_]{2,}\b/g, "a server setting")
     .replace(/a server setting(?:(?:,| or| and) a server setting)+/g, "a server setting")
     // "POST /api/v1/backtest/run", "GET /runs/{id}" and bare /api/v1 paths

@@ -17,6 +17,7 @@ import dynamic from "next/dynamic";
 import { FlaskConical } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { WalkForwardReportView } from "@/components/backtest/walk-forward-report";
+import { MonthlyReturns, TopDrawdowns } from "@/components/backtest/returns-panel";
 
 // loaded when someone opens it: keeps the dashboard's first-load JavaScript small
 const WalkForwardForm = dynamic(() => import("@/components/backtest/walk-forward-form").then((m) => m.WalkForwardForm), {
@@ -130,6 +131,18 @@ export function BacktestDashboard({ result, name, walkForward }: { result: Backt
                 </Button>
               </div>
             ) : null}
+          </CardContent>
+        </Card>
+      </div>
+      <div className="grid grid-cols-[minmax(0,1fr)] gap-4 2xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
+        <Card className="min-w-0">
+          <CardContent className="pt-4 sm:pt-5">
+            <MonthlyReturns equity={result.equity_curve} />
+          </CardContent>
+        </Card>
+        <Card className="min-w-0">
+          <CardContent className="pt-4 sm:pt-5">
+            <TopDrawdowns equity={result.equity_curve} />
           </CardContent>
         </Card>
       </div>
