@@ -350,6 +350,39 @@ for (const vp of ["desktop", "phone"] as const) {
       await axe(page, `i20-monthly-drawdowns-${vp}`, testInfo);
     });
 
+    test(`results page: a trade row moves the price chart to it; log scale · ${vp}`, async ({ page }, testInfo) => {
+      await setup(page, vp);
+      await page.goto(`/backtests/view/?id=${RUN_A.id}`);
+      await expect(page.getByTestId("price-chart")).toBeVisible();
+      await chartsDrawn(page, 3);
+      type C = { timeScale(): { getVisibleRange(): { from: number; to: number } | null }; priceScale(id: string): { options(): { mode: number } } };
+      const chartState = () =>
+        page.getByTestId("price-chart").evaluate((el) => {
+          const c = (el as HTMLElement & { __chart: C }).__chart;
+          return { range: c.timeScale().getVisibleRange(), mode: c.priceScale("right").options().mode };
+        });
+      const before = await chartState();
+      const trade = RUN_A.result.trades[4]; // an 11-bar stop-loss trade
+      await page.getByTestId("show-trade").nth(4).click();
+      await expect(page.getByTestId("chart-focus")).toContainText(`trade from ${trade.entry_time.slice(0, 10)}`);
+      await page.waitForTimeout(400);
+      const after = await chartState();
+      const entry = Date.parse(trade.entry_time) / 1000, exit = Date.parse(trade.exit_time!) / 1000;
+      expect(after.range!.from).toBeLessThanOrEqual(entry);
+      expect(after.range!.to).toBeGreaterThanOrEqual(exit);
+      expect(after.range!.to - after.range!.from).toBeLessThan((before.range!.to - before.range!.from) / 2);
+      expect(await inViewport(page, page.getByTestId("price-chart"))).toBe(true);
+      await page.getByTestId("log-scale").check();
+      await expect.poll(async () => (await chartState()).mode).toBe(1);
+      await page.getByTestId("price-chart").scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `test-results/screenshots/i20-trade-focus-${vp}.png` });
+      await axe(page, `i20-trade-focus-${vp}`, testInfo);
+      await page.getByRole("button", { name: "Show all" }).click();
+      await page.waitForTimeout(300);
+      const all = await chartState();
+      expect(all.range!.to - all.range!.from).toBeGreaterThan((before.range!.to - before.range!.from) * 0.9);
+    });
+
     test(`unknown routes get the branded 404 page; the app has a favicon · ${vp}`, async ({ page }, testInfo) => {
       await setup(page, vp);
       const res = await page.goto("/no/such/page/");

@@ -12,7 +12,8 @@ import { ExportButtons } from "@/components/backtest/export-buttons";
 import { ProblemAlert } from "@/components/problem";
 import { Skeleton } from "@/components/ui/progress";
 import { market } from "@/lib/api/endpoints";
-import type { BacktestResult, Series, StrategySpec, WalkForwardConfig } from "@/lib/api/types";
+import type { BacktestResult, Series, StrategySpec, Trade, WalkForwardConfig } from "@/lib/api/types";
+import { fmtDate } from "@/lib/format";
 import dynamic from "next/dynamic";
 import { FlaskConical } from "lucide-react";
 import { Button } from "@/components/ui/button";
@@ -62,6 +63,13 @@ export function BacktestDashboard({ result, name, walkForward }: { result: Backt
     }
   }, [wantOpen]);
   const oosGate = result.gates?.find((g) => g.name === "out_of_sample");
+  const [focus, setFocus] = React.useState<{ from: string; to: string; label: string } | null>(null);
+  const [logScale, setLogScale] = React.useState(false);
+  const priceRef = React.useRef<HTMLDivElement>(null);
+  const showTrade = (t: Trade) => {
+    setFocus({ from: t.entry_time, to: t.exit_time ?? s.end, label: `${t.direction} trade from ${fmtDate(t.entry_time)} to ${t.exit_time ? fmtDate(t.exit_time) : "the end"}` });
+    requestAnimationFrame(() => priceRef.current?.scrollIntoView({ behavior: "smooth", block: "start" }));
+  };
   const openWalkForward = () => {
     setWfOpen(true);
     requestAnimationFrame(() => wfRef.current?.scrollIntoView({ behavior: "smooth", block: "start" }));
@@ -172,16 +180,30 @@ export function BacktestDashboard({ result, name, walkForward }: { result: Backt
           </CardContent>
         </Card>
       ) : null}
-      <Card>
-        <CardHeader className="pb-2">
+      <Card ref={priceRef} className="scroll-mt-20">
+        <CardHeader className="flex-row flex-wrap items-center justify-between gap-2 pb-2">
           <CardTitle>{symbol ? `${symbol} with trades` : "Price with trades"}</CardTitle>
+          <div className="flex flex-wrap items-center gap-3 text-sm">
+            {focus ? (
+              <span className="inline-flex items-center gap-2" data-testid="chart-focus">
+                <span className="text-muted-foreground">Showing the {focus.label}</span>
+                <Button size="sm" variant="outline" onClick={() => setFocus(null)}>
+                  Show all
+                </Button>
+              </span>
+            ) : null}
+            <label className="inline-flex cursor-pointer items-center gap-1.5">
+              <input type="checkbox" className="size-4 accent-[var(--primary)]" checked={logScale} onChange={(e) => setLogScale(e.target.checked)} data-testid="log-scale" />
+              Log scale
+            </label>
+          </div>
         </CardHeader>
         <CardContent>
           {prices.isPending && symbol ? <Skeleton className="h-96 w-full" /> : null}
           {prices.isError ? <ProblemAlert error={prices.error} title="Could not load prices for the trade chart" onRetry={() => void prices.refetch()} /> : null}
           {prices.data ? (
             <>
-              <PriceChart frame={prices.data} trades={result.trades} height={380} label={`${symbol} daily candles with ${result.trades.length} trades marked`} />
+              <PriceChart frame={prices.data} trades={result.trades} height={380} focus={focus} logScale={logScale} label={`${symbol} daily candles with ${result.trades.length} trades marked${focus ? `, zoomed to the ${focus.label}` : ""}`} />
               <MarkerLegend trades={result.trades} />
             </>
           ) : null}
@@ -194,7 +216,7 @@ export function BacktestDashboard({ result, name, walkForward }: { result: Backt
           <ExportButtons result={result} name={name} />
         </CardHeader>
         <CardContent>
-          <TradeLog trades={result.trades} />
+          <TradeLog trades={result.trades} onShow={symbol ? showTrade : undefined} />
         </CardContent>
       </Card>
       <details className="rounded-xl border bg-card p-4 text-sm">

@@ -44,7 +44,7 @@ export function sortTrades(trades: Trade[], key: SortKey, dir: SortDir): Trade[]
 const PAGE = 50;
 const WIDE = "hidden md:table-cell";
 
-export function TradeLog({ trades }: { trades: Trade[] }) {
+export function TradeLog({ trades, onShow }: { trades: Trade[]; onShow?: (t: Trade) => void }) {
   const [sort, setSort] = React.useState<{ key: SortKey; dir: SortDir }>({ key: "entry_time", dir: "asc" });
   const [limit, setLimit] = React.useState(PAGE);
   const sorted = React.useMemo(() => sortTrades(trades, sort.key, sort.dir), [trades, sort]);
@@ -84,7 +84,21 @@ export function TradeLog({ trades }: { trades: Trade[] }) {
           {sorted.slice(0, limit).map((t, i) => (
             <TR key={`${t.entry_time}-${i}`} data-testid="trade-row">
               <TD className="hidden text-muted-foreground md:table-cell">{i + 1}</TD>
-              <TD>{fmtDate(t.entry_time)}</TD>
+              <TD>
+                {onShow ? (
+                  <button
+                    type="button"
+                    className="cursor-pointer text-primary underline-offset-4 hover:underline"
+                    onClick={() => onShow(t)}
+                    aria-label={`${fmtDate(t.entry_time)}: show this trade on the chart`}
+                    data-testid="show-trade"
+                  >
+                    {fmtDate(t.entry_time)}
+                  </button>
+                ) : (
+                  fmtDate(t.entry_time)
+                )}
+              </TD>
               <TD className={WIDE}>{t.is_open ? <Badge variant="secondary">open</Badge> : fmtDate(t.exit_time)}</TD>
               <TD className={WIDE}>{t.direction}</TD>
               <TD className={cn("text-right", WIDE)}>{fmtNum(t.entry_price)}</TD>

@@ -9,6 +9,7 @@ import {
   HistogramSeries,
   LineSeries,
   LineStyle,
+  PriceScaleMode,
   type IChartApi,
   type SeriesMarker,
   type Time,
@@ -134,12 +135,31 @@ export interface PriceChartProps {
   showVolume?: boolean;
   label: string;
   onRendered?: (ms: number, syncMs: number) => void;
+  /** Zoom to this period (a trade) instead of the whole history. */
+  focus?: { from: string; to: string } | null;
+  /** Logarithmic price scale. */
+  logScale?: boolean;
 }
 
-export function PriceChart({ frame, trades, height = 360, showVolume = true, label, onRendered }: PriceChartProps) {
+/** The trade's period with as much again on each side (at least 30 days). */
+function focusRange(f: { from: string; to: string }) {
+  const a = toTime(f.from), b = toTime(f.to);
+  const pad = Math.max(b - a, 30 * 86400);
+  return { from: (a - pad) as UTCTimestamp, to: (b + pad) as UTCTimestamp };
+}
+
+export function PriceChart({ frame, trades, height = 360, showVolume = true, label, onRendered, focus = null, logScale = false }: PriceChartProps) {
   const ref = React.useRef<HTMLDivElement>(null);
   const palette = usePalette();
   const chartRef = React.useRef<IChartApi | null>(null);
+  const focusRef = React.useRef(focus);
+  focusRef.current = focus;
+  const logRef = React.useRef(logScale);
+  logRef.current = logScale;
+  const view = React.useCallback((chart: IChartApi) => {
+    if (focusRef.current) chart.timeScale().setVisibleRange(focusRange(focusRef.current));
+    else chart.timeScale().fitContent();
+  }, []);
 
   React.useEffect(() => {
     const el = ref.current;
@@ -163,7 +183,8 @@ export function PriceChart({ frame, trades, height = 360, showVolume = true, lab
       data[i] = { time: toTime(frame.timestamps[i]), open: frame.open[i], high: frame.high[i], low: frame.low[i], close: frame.close[i] };
     }
     candles.setData([...leftPad(data.map((d: { time: number }) => d.time), el.clientWidth), ...data]);
-    const ro = new ResizeObserver(() => chart.timeScale().fitContent());
+    chart.priceScale("right").applyOptions({ mode: logRef.current ? PriceScaleMode.Logarithmic : PriceScaleMode.Normal });
+    const ro = new ResizeObserver(() => view(chart));
     ro.observe(el);
     if (showVolume) {
       // Volume in its own pane below the candles: separate scales, no overlap.
@@ -177,7 +198,7 @@ export function PriceChart({ frame, trades, height = 360, showVolume = true, lab
       vol.setData(vdata);
     }
     if (trades?.length) createSeriesMarkers(candles, tradeMarkers(trades, trades.length <= 40));
-    chart.timeScale().fitContent();
+    view(chart);
     const syncMs = performance.now() - t0;
     // lightweight-charts paints on the next animation frame; the second frame is after that paint.
     let raf = requestAnimationFrame(() => {
@@ -191,6 +212,13 @@ export function PriceChart({ frame, trades, height = 360, showVolume = true, lab
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [frame, trades, showVolume, palette]);
+
+  React.useEffect(() => {
+    if (chartRef.current) view(chartRef.current);
+  }, [focus, view]);
+  React.useEffect(() => {
+    chartRef.current?.priceScale("right").applyOptions({ mode: logScale ? PriceScaleMode.Logarithmic : PriceScaleMode.Normal });
+  }, [logScale]);
 
   return (
     <figure className="m-0">
