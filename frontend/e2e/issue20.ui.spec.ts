@@ -383,6 +383,33 @@ for (const vp of ["desktop", "phone"] as const) {
       expect(all.range!.to - all.range!.from).toBeGreaterThan((before.range!.to - before.range!.from) * 0.9);
     });
 
+    test(`results page: rolling Sharpe, cumulative P&L per trade, long/short split · ${vp}`, async ({ page }, testInfo) => {
+      await setup(page, vp);
+      await page.goto(`/backtests/view/?id=${RUN_A.id}`);
+      await expect(page.getByTestId("dashboard")).toBeVisible();
+      await page.getByRole("tab", { name: "Rolling Sharpe" }).click();
+      const sharpe = page.getByTestId("rolling-sharpe");
+      await expect(sharpe.getByTestId("line-chart")).toBeVisible();
+      await expect(sharpe).toContainText("Rolling Sharpe, 126 bars");
+      await expect(page.getByTestId("cumulative-pnl").getByTestId("line-chart")).toBeVisible();
+      const closed = RUN_A.result.trades.filter((t) => !t.is_open);
+      const row = page.getByTestId("side-row");
+      await expect(row).toHaveCount(1); // long only
+      await expect(row).toContainText(String(closed.length));
+      const total = closed.reduce((a, t) => a + t.pnl, 0);
+      await expect(row).toContainText(total.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
+      // the last point of the cumulative P&L chart is the total
+      const last = await page.getByTestId("cumulative-pnl").getByTestId("line-chart").evaluate((el) => {
+        const d = (el as HTMLElement & { __chart: { panes(): { getSeries(): { data(): { value?: number }[] }[] }[] } }).__chart.panes()[0].getSeries()[0].data();
+        return d[d.length - 1].value;
+      });
+      expect(last).toBeCloseTo(total, 2);
+      await expectNoSidewaysScroll(page, "results with trade analysis");
+      await page.getByTestId("direction-split").scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `test-results/screenshots/i20-trade-analysis-${vp}.png` });
+      await axe(page, `i20-trade-analysis-${vp}`, testInfo);
+    });
+
     test(`unknown routes get the branded 404 page; the app has a favicon · ${vp}`, async ({ page }, testInfo) => {
       await setup(page, vp);
       const res = await page.goto("/no/such/page/");

@@ -25,3 +25,31 @@ describe("drawdown episodes", () => {
     expect(d[1]).toMatchObject({ peak: "2020-03-01T00:00:00.000Z", recovery: null, recoveryDays: null, days: 31 });
   });
 });
+
+import { cumulativePnl, directionSplit, rollingSharpe } from "@/lib/returns";
+
+describe("rolling Sharpe, long/short split, cumulative P&L", () => {
+  it("is null until the window fills, then mean/sd * sqrt(periods)", () => {
+    const vals = [100, 101, 100, 102, 101, 103];
+    const r = rollingSharpe({ timestamps: vals.map((_, i) => `2020-01-0${i + 1}T00:00:00Z`), values: vals }, 3, 252);
+    expect(r.values.slice(0, 2)).toEqual([null, null]);
+    const x = [100 / 101 - 1, 102 / 100 - 1, 101 / 102 - 1];
+    const m = x.reduce((a, b) => a + b) / 3;
+    const sd = Math.sqrt(x.reduce((a, b) => a + (b - m) ** 2, 0) / 2);
+    expect(r.values[3]).toBeCloseTo((m / sd) * Math.sqrt(252), 6);
+  });
+  it("splits trades by side and sums P&L at each exit", () => {
+    const t = [
+      { direction: "long", return_pct: 5, pnl: 50, exit_time: "2020-02-01T00:00:00Z" },
+      { direction: "long", return_pct: -2, pnl: -20, exit_time: "2020-01-01T00:00:00Z" },
+      { direction: "short", return_pct: 3, pnl: 30, exit_time: "2020-03-01T00:00:00Z" },
+      { direction: "short", return_pct: 1, pnl: 10, is_open: true, exit_time: null },
+    ];
+    expect(directionSplit(t)).toEqual([
+      { side: "long", trades: 2, open: 0, winRatePct: 50, avgReturnPct: 1.5, pnl: 30 },
+      { side: "short", trades: 1, open: 1, winRatePct: 100, avgReturnPct: 3, pnl: 30 },
+    ]);
+    expect(cumulativePnl(t).values).toEqual([-20, 30, 60]);
+    expect(cumulativePnl([...t, { direction: "long", return_pct: 1, pnl: 5, exit_time: "2020-03-01T00:00:00Z" }]).values).toEqual([-20, 30, 65]);
+  });
+});

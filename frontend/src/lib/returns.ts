@@ -98,3 +98,88 @@ export function topDrawdowns(equity: Series, n = 5): Drawdown[] {
   if (inDd) close(null);
   return out.filter((d) => d.depthPct < 0).sort((a, b) => a.depthPct - b.depthPct).slice(0, n);
 }
+
+/** Annualised Sharpe ratio of per-bar returns over a trailing window (null until the window fills or when flat). */
+export function rollingSharpe(equity: Series, window = 126, periodsPerYear = 252): Series {
+  const ts: string[] = [];
+  const vals: (number | null)[] = [];
+  const r: number[] = [];
+  let prev: number | null = null;
+  let sum = 0;
+  let sumSq = 0;
+  for (let i = 0; i < equity.timestamps.length; i++) {
+    const v = equity.values[i];
+    if (v === null || v === undefined || !Number.isFinite(v) || v <= 0) continue;
+    if (prev !== null) {
+      const x = v / prev - 1;
+      r.push(x);
+      sum += x;
+      sumSq += x * x;
+      if (r.length > window) {
+        const old = r[r.length - 1 - window];
+        sum -= old;
+        sumSq -= old * old;
+      }
+      ts.push(equity.timestamps[i]);
+      if (r.length >= window) {
+        const mean = sum / window;
+        const variance = Math.max(0, (sumSq - window * mean * mean) / (window - 1));
+        const sd = Math.sqrt(variance);
+        vals.push(sd > 1e-12 ? (mean / sd) * Math.sqrt(periodsPerYear) : null);
+      } else vals.push(null);
+    }
+    prev = v;
+  }
+  return { timestamps: ts, values: vals };
+}
+
+export interface SideStats {
+  side: "long" | "short";
+  trades: number;
+  open: number;
+  winRatePct: number | null;
+  avgReturnPct: number | null;
+  pnl: number;
+}
+
+interface TradeLike {
+  direction: string;
+  is_open?: boolean | null;
+  return_pct: number;
+  pnl: number;
+  exit_time?: string | null;
+}
+
+/** Long and short trades side by side (closed trades; open ones counted apart). */
+export function directionSplit(trades: TradeLike[]): SideStats[] {
+  return (["long", "short"] as const)
+    .map((side) => {
+      const all = trades.filter((t) => t.direction === side);
+      const closed = all.filter((t) => !t.is_open);
+      const wins = closed.filter((t) => t.pnl > 0).length;
+      return {
+        side,
+        trades: closed.length,
+        open: all.length - closed.length,
+        winRatePct: closed.length ? (wins / closed.length) * 100 : null,
+        avgReturnPct: closed.length ? closed.reduce((a, t) => a + t.return_pct, 0) / closed.length : null,
+        pnl: closed.reduce((a, t) => a + t.pnl, 0),
+      };
+    })
+    .filter((s) => s.trades + s.open > 0);
+}
+
+/** Running total of closed trades' P&L, at each exit. */
+export function cumulativePnl(trades: TradeLike[]): Series {
+  const closed = trades.filter((t) => !t.is_open && t.exit_time).sort((a, b) => Date.parse(a.exit_time!) - Date.parse(b.exit_time!));
+  let total = 0;
+  const timestamps: string[] = [];
+  const values: number[] = [];
+  for (const t of closed) {
+    total += t.pnl;
+    // several exits on one bar: one point with the running total after all of them
+    if (timestamps.length && Date.parse(timestamps[timestamps.length - 1]) === Date.parse(t.exit_time!)) values[values.length - 1] = total;
+    else (timestamps.push(t.exit_time!), values.push(total));
+  }
+  return { timestamps, values };
+}

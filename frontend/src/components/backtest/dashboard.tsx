@@ -18,7 +18,8 @@ import dynamic from "next/dynamic";
 import { FlaskConical } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { WalkForwardReportView } from "@/components/backtest/walk-forward-report";
-import { MonthlyReturns, TopDrawdowns } from "@/components/backtest/returns-panel";
+import { DirectionSplit, MonthlyReturns, TopDrawdowns } from "@/components/backtest/returns-panel";
+import { cumulativePnl, rollingSharpe } from "@/lib/returns";
 
 // loaded when someone opens it: keeps the dashboard's first-load JavaScript small
 const WalkForwardForm = dynamic(() => import("@/components/backtest/walk-forward-form").then((m) => m.WalkForwardForm), {
@@ -85,6 +86,8 @@ export function BacktestDashboard({ result, name, walkForward }: { result: Backt
     if (result.benchmark_curve) l.push({ name: "Benchmark return", series: cumulativeReturn(result.benchmark_curve), percent: true, dashed: true, color: "#8a8f9c" });
     return l;
   }, [result]);
+  const sharpeLines = React.useMemo<LineDef[]>(() => [{ name: "Rolling Sharpe, 126 bars (about 6 months)", series: rollingSharpe(result.equity_curve, 126, s.periods_per_year || 252) }], [result, s.periods_per_year]);
+  const pnlLines = React.useMemo<LineDef[]>(() => [{ name: "Cumulative P&L of closed trades", series: cumulativePnl(result.trades), kind: "area" }], [result]);
   const ddLines = React.useMemo<LineDef[]>(() => [{ name: "Drawdown", series: result.drawdown_curve, kind: "area", percent: true, color: "#c0392b" }], [result]);
 
   const prices = useQuery({
@@ -95,7 +98,7 @@ export function BacktestDashboard({ result, name, walkForward }: { result: Backt
   });
 
   return (
-    <div className="grid gap-4" data-testid="dashboard">
+    <div className="grid grid-cols-[minmax(0,1fr)] gap-4" data-testid="dashboard">
       {result.warnings?.length ? (
         <div role="note" aria-label="Backtest warnings" className="rounded-lg border border-warning/40 bg-warning/10 p-3 text-sm">
           <ul className="list-disc pl-5">
@@ -106,7 +109,7 @@ export function BacktestDashboard({ result, name, walkForward }: { result: Backt
         </div>
       ) : null}
       <MetricsPanel stats={s} />
-      <div className="grid gap-4 lg:grid-cols-3">
+      <div className="grid grid-cols-[minmax(0,1fr)] gap-4 lg:grid-cols-3">
         <Card className="lg:col-span-2">
           <CardHeader className="pb-2">
             <CardTitle>Performance</CardTitle>
@@ -116,9 +119,13 @@ export function BacktestDashboard({ result, name, walkForward }: { result: Backt
               <TabsList aria-label="Performance charts">
                 <TabsTrigger value="equity">Equity vs benchmark</TabsTrigger>
                 <TabsTrigger value="return">Cumulative return</TabsTrigger>
+                <TabsTrigger value="sharpe">Rolling Sharpe</TabsTrigger>
               </TabsList>
               <TabsContent value="equity" data-testid="equity-chart">
                 <LinesChart lines={equityLines} height={280} label={`Equity curve from ${s.initial_capital} to ${s.final_equity.toFixed(2)}, against the benchmark`} />
+              </TabsContent>
+              <TabsContent value="sharpe" data-testid="rolling-sharpe">
+                <LinesChart lines={sharpeLines} height={280} label="Sharpe ratio over the trailing 126 bars, annualised" />
               </TabsContent>
               <TabsContent value="return">
                 <LinesChart lines={returnLines} height={280} label={`Cumulative return: strategy ${s.total_return_pct.toFixed(2)}%, benchmark ${s.benchmark_return_pct?.toFixed(2) ?? "n/a"}%`} />
@@ -154,6 +161,23 @@ export function BacktestDashboard({ result, name, walkForward }: { result: Backt
           </CardContent>
         </Card>
       </div>
+      {result.trades.some((t) => !t.is_open) ? (
+        <div className="grid grid-cols-[minmax(0,1fr)] gap-4 lg:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
+          <Card className="min-w-0">
+            <CardContent className="pt-4 sm:pt-5">
+              <h2 className="mb-2 font-semibold">Cumulative P&amp;L per trade</h2>
+              <div data-testid="cumulative-pnl">
+                <LinesChart lines={pnlLines} height={220} label={`Running total of closed trades' P&L over ${result.trades.length} trades`} />
+              </div>
+            </CardContent>
+          </Card>
+          <Card className="min-w-0">
+            <CardContent className="pt-4 sm:pt-5">
+              <DirectionSplit trades={result.trades} />
+            </CardContent>
+          </Card>
+        </div>
+      ) : null}
       {result.walk_forward ? (
         <Card>
           <CardContent className="pt-4 sm:pt-5">

@@ -2,8 +2,8 @@
 import * as React from "react";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import type { Series } from "@/lib/api/types";
-import { fmtDate, fmtPct } from "@/lib/format";
-import { periodReturns, topDrawdowns } from "@/lib/returns";
+import { fmtDate, fmtMoney, fmtPct } from "@/lib/format";
+import { directionSplit, periodReturns, topDrawdowns } from "@/lib/returns";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
@@ -98,6 +98,54 @@ export function TopDrawdowns({ equity }: { equity: Series }) {
               <TD>{d.recovery ? fmtDate(d.recovery) : <span className="text-muted-foreground">not yet</span>}</TD>
               <TD className="text-right">{d.days} d</TD>
               <TD className="text-right">{d.recoveryDays === null ? "—" : `${d.recoveryDays} d`}</TD>
+            </TR>
+          ))}
+        </TBody>
+      </Table>
+    </section>
+  );
+}
+
+/** Long and short trades side by side. */
+export function DirectionSplit({ trades }: { trades: Parameters<typeof directionSplit>[0] }) {
+  const rows = React.useMemo(() => directionSplit(trades), [trades]);
+  if (!rows.length) return null;
+  return (
+    <section aria-labelledby="split-heading" className="grid gap-2" data-testid="direction-split">
+      <h2 id="split-heading" className="font-semibold">
+        Long and short
+      </h2>
+      <Table caption="Closed trades by side: count, win rate, average return and total P&L">
+        <THead>
+          <TR>
+            <TH scope="col">Side</TH>
+            <TH scope="col" className="text-right">
+              Trades
+            </TH>
+            <TH scope="col" className="text-right">
+              Win rate
+            </TH>
+            <TH scope="col" className="text-right">
+              Avg return
+            </TH>
+            <TH scope="col" className="text-right">
+              P&amp;L
+            </TH>
+          </TR>
+        </THead>
+        <TBody>
+          {rows.map((r) => (
+            <TR key={r.side} data-testid="side-row">
+              <TH scope="row" className="font-medium capitalize text-foreground">
+                {r.side}
+              </TH>
+              <TD className="text-right">
+                {r.trades}
+                {r.open ? <span className="text-xs text-muted-foreground"> +{r.open} open</span> : null}
+              </TD>
+              <TD className="text-right">{r.winRatePct === null ? "—" : `${r.winRatePct.toFixed(1)}%`}</TD>
+              <TD className="text-right">{fmtPct(r.avgReturnPct)}</TD>
+              <TD className="text-right">{fmtMoney(r.pnl)}</TD>
             </TR>
           ))}
         </TBody>
