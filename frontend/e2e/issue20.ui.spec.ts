@@ -135,6 +135,8 @@ for (const vp of ["desktop", "phone"] as const) {
       const firstRow = page.getByTestId("trade-row").first();
       await expect(firstRow).toContainText("%");
       if (vp === "phone") {
+        // the four columns fit: no sideways scrolling inside the table either
+        await expect(log.locator("xpath=ancestor::div[contains(@class,'grid')][1]").getByTestId("scroll-hint")).toHaveCount(0);
         await expect(page.getByTestId("trade-columns-hint")).toBeVisible();
         await expect(page.getByTestId("trade-columns-hint")).toContainText("CSV");
       } else {

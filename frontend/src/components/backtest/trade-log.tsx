@@ -12,7 +12,7 @@ export type SortKey = "entry_time" | "exit_time" | "direction" | "entry_price" |
 export type SortDir = "asc" | "desc";
 
 /** `wide`: shown from 768 px; phones keep entry, return, P&L and exit reason (and say so). */
-const COLUMNS: { key: SortKey; label: string; numeric?: boolean; wide?: boolean }[] = [
+const COLUMNS: { key: SortKey; label: string; short?: string; numeric?: boolean; wide?: boolean }[] = [
   { key: "entry_time", label: "Entry" },
   { key: "exit_time", label: "Exit", wide: true },
   { key: "direction", label: "Side", wide: true },
@@ -21,7 +21,7 @@ const COLUMNS: { key: SortKey; label: string; numeric?: boolean; wide?: boolean 
   { key: "return_pct", label: "Return", numeric: true },
   { key: "pnl", label: "P&L", numeric: true },
   { key: "duration_bars", label: "Bars", numeric: true, wide: true },
-  { key: "exit_reason", label: "Exit reason" },
+  { key: "exit_reason", label: "Exit reason", short: "Exit" },
 ];
 
 /** Stable sort; nulls (open trades) always last. */
@@ -69,10 +69,18 @@ export function TradeLog({ trades, onShow }: { trades: Trade[]; onShow?: (t: Tra
                 <TH key={c.key} scope="col" aria-sort={active ? (sort.dir === "asc" ? "ascending" : "descending") : "none"} className={cn(c.numeric && "text-right", c.wide && "hidden md:table-cell")}>
                   <button
                     type="button"
+                    aria-label={c.short ? c.label : undefined}
                     onClick={() => toggle(c.key)}
                     className={cn("inline-flex cursor-pointer items-center gap-1 rounded px-0.5 hover:text-foreground sm:px-1", active && "text-foreground")}
                   >
-                    {c.label}
+                    {c.short ? (
+                      <>
+                        <span className="md:hidden">{c.short}</span>
+                        <span className="hidden md:inline">{c.label}</span>
+                      </>
+                    ) : (
+                      c.label
+                    )}
                     <Icon className="size-3" aria-hidden />
                   </button>
                 </TH>

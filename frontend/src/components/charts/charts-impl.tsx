@@ -93,7 +93,8 @@ function expose(el: HTMLElement, chart: IChartApi) {
 
 /** Whitespace bars before the first one, so the first time label (a year) is not clipped. */
 function leftPad(times: number[], widthPx: number): { time: UTCTimestamp }[] {
-  if (times.length < 2) return [];
+  // sparse series (a point per trade) have room between labels; padding would add a fake year
+  if (times.length < 200) return [];
   const step = Math.max(1, Math.round((times[times.length - 1] - times[0]) / (times.length - 1)));
   // ~24 px of the plot (its width less the price axis) before the first bar
   const k = Math.max(3, Math.ceil((times.length * 24) / Math.max(150, widthPx - 70)));
