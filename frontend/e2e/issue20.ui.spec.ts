@@ -431,3 +431,25 @@ for (const vp of ["desktop", "phone"] as const) {
     });
   });
 }
+
+test("dark theme: the new states pass axe too (walk-forward form and report, failed run, 404)", async ({ page }, testInfo) => {
+  await page.setViewportSize(WIDTHS.phone);
+  await page.emulateMedia({ colorScheme: "dark", reducedMotion: "reduce" });
+  await mockApi(page);
+  await page.goto(`/backtests/view/?id=${RUN_A.id}&wf=1`);
+  await expect(page.getByTestId("walk-forward-form")).toBeVisible();
+  await expect(page.getByTestId("monthly-returns")).toBeVisible();
+  await expect(page.locator("html")).toHaveClass(/dark/);
+  await shot(page, "i20-dashboard-wf-dark-phone");
+  await axe(page, "i20-dashboard-wf-dark-phone", testInfo);
+  await page.goto(`/backtests/view/?id=${RUN_WF.id}`);
+  await expect(page.getByTestId("walk-forward-report")).toBeVisible();
+  await axe(page, "i20-wf-report-dark-phone", testInfo);
+  await page.goto(`/backtests/view/?id=${RUN_FAILED.id}`);
+  await expect(page.locator("main").getByRole("alert")).toBeVisible();
+  await axe(page, "i20-failed-run-dark-phone", testInfo);
+  await page.goto("/no/such/page/");
+  await expect(page.getByTestId("not-found")).toBeVisible();
+  await axe(page, "i20-404-dark-phone", testInfo);
+});
+
