@@ -117,6 +117,9 @@ for (const vp of ["desktop", "phone"] as const) {
       expect(await inViewport(page, page.getByTestId("line-chart").first())).toBe(true);
       const sharpeRow = page.getByTestId("compare-table").getByRole("row").filter({ hasText: "Sharpe" }).first();
       expect(await inViewport(page, sharpeRow.getByRole("cell").last())).toBe(true);
+      // each run says which strategy version it ran
+      await expect(page.getByTestId("compare-table").getByRole("columnheader").nth(1)).toContainText("SMA 20/50 cross on AAPL v1");
+      await expect(page.getByTestId("compare-table").getByRole("columnheader").nth(2)).toContainText("v2");
       await shot(page, `i20-compare-${vp}`);
       await axe(page, `i20-compare-${vp}`, testInfo);
     });
@@ -152,6 +155,7 @@ for (const vp of ["desktop", "phone"] as const) {
       await setup(page, vp);
       await page.goto(`/backtests/view/?id=${RUN_A.id}`);
       await expect(page.getByTestId("dashboard")).toBeVisible();
+      await expect(page.getByTestId("run-version")).toHaveText("version 1");
       const oos = page.getByTestId("gate").filter({ hasText: "Out of sample" });
       await expect(oos.getByLabel("failed")).toBeVisible();
       await page.getByTestId("open-walk-forward").click();

@@ -14,6 +14,7 @@ import { strategies } from "@/lib/api/endpoints";
 import { ApiError } from "@/lib/api/client";
 import { fmtDateTime } from "@/lib/format";
 import { useBacktestRun } from "@/lib/use-backtest";
+import { useRunVersions } from "@/lib/use-run-versions";
 import { useRunBacktest } from "@/lib/use-run-backtest";
 
 const STATUS_VARIANT = { queued: "secondary", running: "default", succeeded: "success", failed: "destructive" } as const;
@@ -25,6 +26,7 @@ function View() {
   const strategyId = run.data?.strategy_id ?? null;
   const strategy = useQuery({ queryKey: ["strategy", strategyId], queryFn: () => strategies.get(strategyId!), enabled: !!strategyId });
   const rerun = useRunBacktest();
+  const versions = useRunVersions();
   if (!id) return <EmptyState title="No backtest selected">Open one from <Link className="text-primary underline" href="/backtests/">your backtests</Link>.</EmptyState>;
   if (run.isPending) return <Skeleton className="h-96 w-full" />;
   if (run.isError) return <ProblemAlert error={run.error} title={run.error instanceof ApiError && run.error.status === 404 ? "Backtest not found" : undefined} />;
@@ -39,6 +41,7 @@ function View() {
             <Badge variant={STATUS_VARIANT[r.status]} data-testid="run-status">
               {r.status}
             </Badge>
+            {id && versions.has(id) ? <Badge variant="outline" data-testid="run-version">version {versions.get(id)}</Badge> : null}
             <span>started {fmtDateTime(r.created_at)}</span>
           </span>
         }
