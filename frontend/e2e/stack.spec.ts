@@ -140,6 +140,8 @@ test("6b. walk-forward from the results page: the out-of-sample gate evaluates",
   await shot(page, "stack-walk-forward-form-light-desktop");
   await axe(page, "stack-walk-forward-form-light-desktop", testInfo);
   await form.getByTestId("walk-forward-run").click();
+  // the new run's page, not the one we started from (both match /backtests/view/?id=)
+  await page.waitForURL((u) => u.searchParams.get("id") !== runIds[1], { timeout: 30_000 });
   await waitForRun("stack-walk-forward");
   await expect(page.getByTestId("walk-forward-report")).toBeVisible();
   expect(await page.getByTestId("wf-window").count()).toBeGreaterThan(3);
