@@ -33,7 +33,8 @@ export const SPEC_KEY_ORDER: Record<string, readonly string[]> = {
     "symbols",
     "market",
     "timeframe",
-    "weights"
+    "weights",
+    "adjust"
   ],
   "Period": [
     "start",
