@@ -10,6 +10,7 @@ import orjson
 import psycopg
 
 from vt_contracts import BacktestRun, StrategySpec
+from vt_gateway.backtests.schemas import BacktestRunSummary
 from vt_gateway.stubs import SMA_CROSS
 
 CODE = "def generate_signals(data, params):\n    c = data['close']\n    return c > c.shift(1), c < c.shift(1)\n"
@@ -166,6 +167,14 @@ async def test_backtest_with_strategy_id(gw: httpx.AsyncClient, alice: dict[str,
     listed = (await gw.get("/api/v1/backtests", headers=alice)).json()
     assert [item["id"] for item in listed["items"]] == [run["id"]]
     assert "result" not in listed["items"][0]
+    # the list carries the headline stats the backtests page shows (return, Sharpe, DD, trades)
+    item = BacktestRunSummary.model_validate(listed["items"][0])
+    assert item.summary is not None
+    assert item.summary.total_return_pct == stats["total_return_pct"]
+    assert item.summary.sharpe_ratio == stats["sharpe_ratio"]
+    assert item.summary.max_drawdown_pct == stats["max_drawdown_pct"]
+    assert item.summary.trade_count == stats["trade_count"]
+    assert item.created_at is not None
 
 
 async def test_backtest_with_spec_and_with_code(

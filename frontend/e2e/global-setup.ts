@@ -13,18 +13,21 @@ import { fileURLToPath } from "node:url";
 export const FRONTEND = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const REPO = resolve(FRONTEND, "..");
 export const STATE_FILE = join(FRONTEND, "test-results", "stack-state.json");
-export const GATEWAY = "http://127.0.0.1:18000";
-const PROXY_PORT = 18091;
+// Ports: another worktree may run its own stack at the same time, so every port can be moved:
+// VT_E2E_PORT_BASE (gateway; services +1..+4; proxy +91), VT_E2E_PG_PORT, VT_E2E_REDIS_PORT.
+const BASE = Number(process.env.VT_E2E_PORT_BASE ?? 18000);
+export const GATEWAY = `http://127.0.0.1:${BASE}`;
+const PROXY_PORT = BASE + 91;
 
 export const STACK_ENV: Record<string, string> = {
   VT_VAR_DIR: join(REPO, "var", "e2e"),
-  GATEWAY_PORT: "18000",
-  STRATEGY_AI_PORT: "18001",
-  BACKTEST_ENGINE_PORT: "18002",
-  MARKET_DATA_PORT: "18003",
-  MARKET_RESEARCH_PORT: "18004",
-  VT_EMBEDDED_PG_PORT: "55442",
-  VT_EMBEDDED_REDIS_PORT: "56389",
+  GATEWAY_PORT: String(BASE),
+  STRATEGY_AI_PORT: String(BASE + 1),
+  BACKTEST_ENGINE_PORT: String(BASE + 2),
+  MARKET_DATA_PORT: String(BASE + 3),
+  MARKET_RESEARCH_PORT: String(BASE + 4),
+  VT_EMBEDDED_PG_PORT: process.env.VT_E2E_PG_PORT ?? "55442",
+  VT_EMBEDDED_REDIS_PORT: process.env.VT_E2E_REDIS_PORT ?? "56389",
   VT_FRONTEND_DIR: join(FRONTEND, "out"),
 };
 

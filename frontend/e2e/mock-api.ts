@@ -105,6 +105,7 @@ export function makeResult(stopPct: number) {
       { name: "min_sharpe", description: "Sharpe ratio of at least 0.5", threshold: 0.5, value: stats.sharpe_ratio, passed: true },
       { name: "max_drawdown", description: "Max drawdown no worse than 35%", threshold: 35, value: stats.max_drawdown_pct, passed: stats.max_drawdown_pct <= 35 },
       { name: "beats_benchmark", description: "Return above buy & hold", threshold: true, value: stats.total_return_pct > stats.benchmark_return_pct, passed: stats.total_return_pct > stats.benchmark_return_pct },
+      { name: "out_of_sample", description: "Walk-forward out-of-sample return must be positive. No walk-forward ran, so this gate has no value and does not pass; run with walk_forward to evaluate it.", threshold: true, value: null, passed: false },
     ],
     provenance: { spec_hash: "9f2c…e1", data_hash: "4be0…77", engine_version: "vt_engine 0.1.0", run_hash: "d1a9…03", conventions: { fill: "next bar open", sizing: "all cash, whole units", annualisation: "252 bars/year" }, data_sources: { [f.symbol]: "sample" } },
     warnings: trades.length < 30 ? [`Only ${trades.length} trades: treat the statistics with care.`] : [],
@@ -115,7 +116,35 @@ const RESULT_A = makeResult(5);
 const RESULT_B = makeResult(3);
 const now = "2026-11-21T09:00:00Z";
 export const RUN_A = { id: "run-a-0001", status: "succeeded", progress: 1, created_at: "2026-11-21T08:40:00Z", finished_at: "2026-11-21T08:40:09Z", strategy_id: "strat-1", error: null, result: RESULT_A };
+export const RUN_WF = { id: "run-wf-0003", status: "succeeded", progress: 1, created_at: "2026-11-21T09:10:00Z", finished_at: "2026-11-21T09:10:12Z", strategy_id: "strat-1", error: null, result: withWalkForward(RESULT_A) };
+export const RUN_FAILED = {
+  id: "run-f-0004", status: "failed", progress: 0.2, created_at: "2026-11-21T09:20:00Z", finished_at: "2026-11-21T09:20:02Z", strategy_id: "strat-1", result: null,
+  error: { type: "https://vibetrading.dev/problems/upstream", title: "Upstream failure", status: 502, service: "market-data", correlation_id: "5a0c7e9e-6c43-4b8e-a7d4-1f0b2c3d4e5f", detail: "market-data unreachable at GET /api/v1/market/data (set MARKET_DATA_URL)", errors: [{ loc: ["body", "spec", "risk", "stop_loss", "percent"], msg: "Input should be greater than 0" }, { loc: ["body", "spec", "period"], msg: "Value error, the backtest period starts in the future (2030-01-01)" }] },
+};
 export const RUN_B = { id: "run-b-0002", status: "succeeded", progress: 1, created_at: "2026-11-21T08:55:00Z", finished_at: "2026-11-21T08:55:07Z", strategy_id: "strat-1", error: null, result: RESULT_B };
+
+/** A walk-forward run as the engine reports it: windows of 504 in-sample + 126 out-of-sample bars. */
+function withWalkForward(result: ReturnType<typeof makeResult>) {
+  const ts = FRAME.timestamps;
+  const windows: Record<string, unknown>[] = [];
+  const oosTs: string[] = [], oosVals: number[] = [];
+  let eq = 10000;
+  for (let start = 0, k = 0; start + 504 + 126 <= ts.length; start += 126, k++) {
+    const r = [4.2, -1.3, 6.8, 2.1, -0.7, 3.9, 5.5, -2.4, 1.8, 2.6, 0.9][k % 11];
+    windows.push({ in_sample_start: ts[start], in_sample_end: ts[start + 503], out_of_sample_start: ts[start + 504], out_of_sample_end: ts[start + 629], best_params: { "fast.window": [10, 20, 15, 20][k % 4], "slow.window": [50, 40, 50, 75][k % 4] }, in_sample_score: +(0.4 + (k % 3) * 0.3).toFixed(3), out_of_sample_return_pct: r });
+    for (let i = start + 504; i < start + 630; i++) {
+      eq *= 1 + r / 100 / 126;
+      oosTs.push(ts[i]);
+      oosVals.push(+eq.toFixed(2));
+    }
+  }
+  const total = +((eq / 10000 - 1) * 100).toFixed(3);
+  return {
+    ...result,
+    walk_forward: { windows, oos_equity: { timestamps: oosTs, values: oosVals }, oos_total_return_pct: total, oos_sharpe_ratio: 0.84 },
+    gates: result.gates.map((g) => (g.name === "out_of_sample" ? { ...g, description: "Stitched walk-forward out-of-sample return (percent) must be positive.", value: total, passed: total > 0 } : g)),
+  };
+}
 
 const EXPLANATION = {
   summary: "Buys SAMPLE:AAPL at the next open after the 20-day simple moving average crosses above the 50-day one, and sells when it crosses back below.",
@@ -151,7 +180,14 @@ const VERSIONS = [
   { version: 1, spec: SPEC_V1, code: CODE, explanation: EXPLANATION, diff: [], source: "chat", created_at: "2026-11-21T08:39:00Z" },
   { version: 2, spec: SPEC_V2, code: CODE, explanation: { ...EXPLANATION, summary: REPLY_2.reply }, diff: REPLY_2.diff, source: "chat", created_at: "2026-11-21T08:54:00Z" },
 ];
-const STRATEGY = { id: "strat-1", name: SPEC_V1.name, description: SPEC_V1.description, current_version: 2, symbols: ["SAMPLE:AAPL"], timeframe: "1d", created_at: "2026-11-21T08:39:00Z", updated_at: "2026-11-21T08:54:00Z", spec: SPEC_V2, conversation_id: "conv-1" };
+/** How PostgreSQL's JSONB hands a stored spec back: keys by length, so `exit` first, `indicators` last. */
+export function jsonbOrder(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(jsonbOrder);
+  if (!v || typeof v !== "object") return v;
+  const e = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.length - b.length || (a < b ? -1 : 1));
+  return Object.fromEntries(e.map(([k, x]) => [k, jsonbOrder(x)]));
+}
+const STRATEGY = { id: "strat-1", name: SPEC_V1.name, description: SPEC_V1.description, current_version: 2, symbols: ["SAMPLE:AAPL"], timeframe: "1d", created_at: "2026-11-21T08:39:00Z", updated_at: "2026-11-21T08:54:00Z", spec: jsonbOrder(SPEC_V2), conversation_id: "conv-1" };
 
 export const INSIGHT = {
   symbol: "SAMPLE:AAPL", as_of: "2012-12-31T00:00:00Z", trend_state: "uptrend", volatility_regime: "high", momentum_pct: 12.4, drawdown_pct: 8.7,
@@ -162,6 +198,11 @@ export const INSIGHT = {
     momentum_pct: { formula: "close[t] / close[t-126] - 1", inputs: { "close[t]": 532.17, "close[t-126]": 473.48 } },
     trend_state: { formula: "close vs SMA(50) and SMA(200), SMA(50) slope", inputs: { sma50: 545.2, sma200: 520.9 } },
     volatility_regime: { formula: "20-day realised vol percentile over 5 years", inputs: { vol_20d: 0.38, percentile: 0.91 } },
+    risk_flag: {
+      formula: "true if an economic or earnings event is within 2 day(s) of the last price bar (as_of when the data is current), volatility regime is extreme, drawdown <= -20 %, or the price data is more than 7 days older than as_of",
+      inputs: { event_window_days: 2, events_as_of: "2012-12-31", calendar: "/srv/vibetrading/market-research-service/src/vt_research/data/econ_calendar.yaml", events_found: 0 },
+    },
+    top_assets: { formula: "universe ranked by momentum_pct = (close_t / close_(t-126) - 1) * 100, descending, first 5", inputs: { "SAMPLE:AAPL": 12.4, "SAMPLE:MSFT": 3.1, "SAMPLE:IBM": -2.2, "SAMPLE:GOOG": 8.8, skipped: "SAMPLE:XOM,SAMPLE:JPM,SAMPLE:WMT,SAMPLE:PG,SAMPLE:KO,SAMPLE:PFE,SAMPLE:INTC,SAMPLE:CSCO" } },
   },
   top_assets: [],
 };
@@ -189,6 +230,9 @@ export async function mockApi(page: Page, opts: MockOptions = {}) {
     const m = req.method();
     if (path === "/auth/register" || path === "/auth/login") {
       const body = req.postDataJSON() as { email: string; password: string };
+      // what the gateway answers (vt_kit's problem titles are written for developers)
+      if (path === "/auth/login" && body.password === "wrong-password") return json(route, { type: "https://vibetrading.dev/problems/invalid-credentials", title: "Authentication required", status: 401, detail: "Wrong e-mail or password.", correlation_id: "c0ffee00-1234-4abc-9def-0123456789ab" }, 401);
+      if (path === "/auth/register" && body.email.startsWith("dup")) return json(route, { type: "https://vibetrading.dev/problems/conflict", title: "Conflict", status: 409, detail: "An account with this e-mail already exists. Log in instead, or use another address." }, 409);
       if (path === "/auth/register" && body.email.startsWith("taken")) return json(route, { type: "https://vibetrading.dev/problems/conflict", title: "Email already registered", status: 409, detail: "An account with this email exists. Sign in instead, or use another email.", errors: [{ loc: ["body", "email"], msg: "This email is already registered." }] }, 409);
       signedIn = true;
       return json(route, path === "/auth/login" ? { access_token: "t", token_type: "bearer", expires_in: 900 } : { id: "u1", email: body.email }, path === "/auth/login" ? 200 : 201);
@@ -206,7 +250,9 @@ export async function mockApi(page: Page, opts: MockOptions = {}) {
     if (path === "/strategies") return json(route, { items: [STRATEGY, { id: "strat-2", name: "RSI mean reversion on MSFT", current_version: 1, symbols: ["SAMPLE:MSFT"], updated_at: "2026-11-20T16:10:00Z", spec: { ...SPEC_V1, name: "RSI mean reversion on MSFT", universe: { symbols: ["SAMPLE:MSFT"] } } }], next_cursor: null });
     if (path === "/strategies/strat-1") return m === "PUT" ? json(route, STRATEGY) : json(route, STRATEGY);
     if (path === "/strategies/strat-1/versions") return json(route, { items: VERSIONS, next_cursor: null });
-    if (path === "/backtest/run") return json(route, { id: RUN_B.id }, 202);
+    if (path === "/backtest/run") return json(route, { id: (req.postDataJSON() as { walk_forward?: unknown }).walk_forward ? RUN_WF.id : RUN_B.id }, 202);
+    if (path === `/backtest/${RUN_WF.id}`) return json(route, RUN_WF);
+    if (path === `/backtest/${RUN_FAILED.id}`) return json(route, RUN_FAILED);
     if (/^\/backtest\/[^/]+\/events$/.test(path)) return json(route, { title: "Not Found", status: 404 }, 404);
     if (path === `/backtest/${RUN_A.id}`) return json(route, RUN_A);
     if (path === `/backtest/${RUN_B.id}`) {
@@ -214,8 +260,8 @@ export async function mockApi(page: Page, opts: MockOptions = {}) {
       return json(route, RUN_B);
     }
     if (path === "/backtests") {
-      // BacktestRunSummary: no result (extra fields are allowed, e.g. created_at)
-      const lite = (r: typeof RUN_A, v: number) => ({ id: r.id, status: r.status, progress: r.progress, strategy_id: r.strategy_id, strategy_version: v, name: "SMA 20/50 cross on AAPL", symbols: ["SAMPLE:AAPL"], created_at: r.created_at });
+      // BacktestRunSummary as backtest-engine sends it: no result, headline stats as `summary`
+      const lite = (r: typeof RUN_A, v: number) => ({ id: r.id, status: r.status, progress: r.progress, kind: "spec", strategy_id: r.strategy_id, strategy_version: v, name: "SMA 20/50 cross on AAPL", symbols: ["SAMPLE:AAPL"], created_at: r.created_at, summary: r.result.summary_stats, error: null });
       return json(route, { items: [lite(RUN_B, 2), lite(RUN_A, 1), { id: "run-c-0003", status: "failed", progress: 0.2, created_at: "2026-11-20T17:00:00Z", strategy_id: "strat-2" }], next_cursor: null });
     }
     if (path === "/market/data") return json(route, { ...FRAME, symbol: url.searchParams.get("symbol") ?? FRAME.symbol });

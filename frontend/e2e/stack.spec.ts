@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
-import { axe, chartsDrawn, shot, VIEWPORTS } from "./helpers";
+import { axe, chartsDrawn, shot, SHOTS, VIEWPORTS } from "./helpers";
 import { STATE_FILE, type StackState } from "./global-setup";
 
 /**
@@ -77,6 +77,9 @@ test("4. the dashboard shows equity, markers and trades", async ({}, testInfo) =
   const trades = await page.getByTestId("trade-row").count();
   expect(trades).toBeGreaterThan(0);
   await expect(page.getByTestId("marker-legend")).toContainText("Long entry");
+  await expect(page.getByTestId("monthly-returns")).toBeVisible();
+  expect(await page.getByTestId("monthly-row").count()).toBeGreaterThanOrEqual(7); // 2005..2012
+  expect(await page.getByTestId("drawdown-row").count()).toBeGreaterThan(0);
   await shot(page, "stack-dashboard-light-desktop");
   await axe(page, "stack-dashboard-light-desktop", testInfo);
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-trades").click()]);
@@ -102,6 +105,18 @@ test("5. edit the strategy (3% stop) and re-run", async ({}, testInfo) => {
   await waitForRun("stack-dashboard-2");
 });
 
+test("5b. the backtests list shows return, Sharpe, drawdown and trades of finished runs", async ({}, testInfo) => {
+  await page.goto("/backtests/");
+  await expect(page.getByTestId("backtest-row")).toHaveCount(2);
+  for (const row of await page.getByTestId("backtest-row").all()) {
+    await expect(row.getByTestId("run-trades")).toHaveText(/^\d+$/); // was "—": the page read a field the list does not send
+    const cells = await row.getByRole("cell").allTextContents();
+    expect(cells.filter((c) => /^[+-]?\d+\.\d+%$/.test(c.trim())).length, cells.join(" | ")).toBeGreaterThanOrEqual(2);
+  }
+  await shot(page, "stack-backtests-light-desktop");
+  await axe(page, "stack-backtests-light-desktop", testInfo);
+});
+
 test("6. compare the two runs", async ({}, testInfo) => {
   expect(runIds.length).toBe(2);
   await page.goto("/backtests/");
@@ -113,12 +128,65 @@ test("6. compare the two runs", async ({}, testInfo) => {
   await axe(page, "stack-compare-light-desktop", testInfo);
 });
 
+test("6b. walk-forward from the results page: the out-of-sample gate evaluates", async ({}, testInfo) => {
+  await page.goto(`/backtests/view/?id=${runIds[1]}`);
+  await expect(page.getByTestId("dashboard")).toBeVisible({ timeout: 30_000 });
+  const oos = () => page.getByTestId("gate").filter({ hasText: "Out of sample" });
+  await expect(oos()).toContainText("No walk-forward ran");
+  await page.getByTestId("open-walk-forward").click();
+  const form = page.getByTestId("walk-forward-form");
+  await expect(form).toBeVisible();
+  await expect(page.getByTestId("walk-forward-estimate")).toContainText(/combinations per window × \d+ windows/);
+  await shot(page, "stack-walk-forward-form-light-desktop");
+  await axe(page, "stack-walk-forward-form-light-desktop", testInfo);
+  await form.getByTestId("walk-forward-run").click();
+  // the new run's page, not the one we started from (both match /backtests/view/?id=)
+  await page.waitForURL((u) => u.searchParams.get("id") !== runIds[1], { timeout: 30_000 });
+  await waitForRun("stack-walk-forward");
+  await expect(page.getByTestId("walk-forward-report")).toBeVisible();
+  expect(await page.getByTestId("wf-window").count()).toBeGreaterThan(3);
+  await expect(oos()).not.toContainText("No walk-forward ran");
+  await expect(oos()).toContainText("Stitched walk-forward out-of-sample return");
+  await page.getByTestId("walk-forward-report").scrollIntoViewIfNeeded();
+  await shot(page, "stack-walk-forward-report-light-desktop");
+  await axe(page, "stack-walk-forward-report-light-desktop", testInfo);
+});
+
 test("7. strategy history shows both versions with a diff", async ({}, testInfo) => {
   await page.goto("/strategies/");
   await page.getByTestId("strategy-list").getByRole("link").first().click();
   await expect(page.getByTestId("version-diff")).toContainText("stop_loss", { timeout: 15_000 });
   await shot(page, "stack-strategy-light-desktop");
   await axe(page, "stack-strategy-light-desktop", testInfo);
+});
+
+test("7b. a 390 px phone: no page is wider than the screen; trades keep return, P&L and exit reason", async ({}, testInfo) => {
+  await page.setViewportSize(VIEWPORTS.phone);
+  try {
+    const urls = ["/backtests/", `/backtests/view/?id=${runIds[0]}`, `/backtests/compare/?ids=${runIds[0]},${runIds[1]}`, "/strategies/", "/market/?symbol=SAMPLE:AAPL", "/chat/"];
+    for (const u of urls) {
+      await page.goto(u);
+      await page.waitForLoadState("networkidle");
+      await page.waitForTimeout(500);
+      const { sw, w } = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, w: window.innerWidth }));
+      expect(sw, `${u} is ${sw}px wide on a ${w}px screen`).toBeLessThanOrEqual(w);
+    }
+    await page.goto(`/backtests/view/?id=${runIds[0]}`);
+    await expect(page.getByTestId("trade-log")).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByTestId("trade-columns-hint")).toBeVisible();
+    for (const name of [/^Return/, /^P&L/, /^Exit reason/]) {
+      const box = await page.getByTestId("trade-log").getByRole("button", { name }).boundingBox();
+      expect(box && box.x + box.width <= 391, `${name} on screen`).toBe(true);
+    }
+    await page.getByTestId("trade-log").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}/stack-trades-light-phone.png` });
+    await page.goto(`/backtests/compare/?ids=${runIds[0]},${runIds[1]}`);
+    await chartsDrawn(page, 1);
+    await shot(page, "stack-compare-light-phone");
+    await axe(page, "stack-compare-light-phone", testInfo);
+  } finally {
+    await page.setViewportSize(VIEWPORTS.desktop);
+  }
 });
 
 test("8. market view and sign out", async ({}, testInfo) => {
@@ -131,9 +199,35 @@ test("8. market view and sign out", async ({}, testInfo) => {
     await page.waitForTimeout(5_000);
   }
   await expect(page.getByTestId("insight")).toBeVisible({ timeout: 30_000 });
+  // the risk flag looks at events as of the data's last bar (the sample ends in 2013), and the
+  // "how computed" box names the calendar file, not its path on the server
+  const how = page.getByTestId("insight-derivations");
+  await how.getByText("How these were computed").click();
+  await expect(how).toContainText(/events_as_of=2013-\d\d-\d\d/); // the sample ends in 2013
+  await expect(how).toContainText("calendar=econ_calendar.yaml");
+  await expect(how).not.toContainText("/market-research-service/");
   await shot(page, "stack-market-light-desktop");
   await axe(page, "stack-market-light-desktop", testInfo);
   await page.getByTestId("account-menu").click();
   await page.getByTestId("sign-out").click();
   await expect(page).toHaveURL(/\/login\/$/);
+});
+
+test("9. human messages: a wrong password, an unknown page, the favicon", async ({}, testInfo) => {
+  await page.goto("/login/");
+  await page.getByLabel("Email").fill("nobody-here@example.com");
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const alert = page.locator("main").getByRole("alert");
+  await expect(alert).toContainText("Wrong email or password");
+  await expect(alert).not.toContainText("Authentication required");
+  await shot(page, "stack-login-wrong-password-light-desktop");
+  await axe(page, "stack-login-wrong-password-light-desktop", testInfo);
+  const res = await page.goto("/no/such/page/");
+  expect(res?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "This page does not exist" })).toBeVisible();
+  await shot(page, "stack-404-light-desktop");
+  await axe(page, "stack-404-light-desktop", testInfo);
+  const href = await page.locator('link[rel="icon"]').first().getAttribute("href");
+  expect((await page.request.get(href!)).status()).toBe(200);
 });

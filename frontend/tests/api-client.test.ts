@@ -32,7 +32,7 @@ describe("api client", () => {
     const err = await api("/backtest/run", { method: "POST", body: {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).message).toBe("Fix the highlighted fields.");
-    expect(fieldErrors(err)).toMatchObject({ "spec.risk.stop_loss": "must be > 0", stop_loss: "must be > 0" });
+    expect(fieldErrors(err)).toMatchObject({ "spec.risk.stop_loss": "Must be > 0", stop_loss: "Must be > 0" }); // shown under the field, as a sentence
   });
 
   it("maps FastAPI's plain {detail: [...]} and non-JSON failures to problems a person can act on", async () => {

@@ -4,6 +4,7 @@ stub market-data server over HTTP, the stub RSS feed and the real lexicon model.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -99,6 +100,53 @@ async def test_historical_as_of(app_client: httpx.AsyncClient) -> None:
     # the feed's Microsoft headline is dated 2026: after as_of, so it must not be used
     assert insight.sentiment_score is None
     assert "no recent headlines mention MSFT" in (insight.sentiment_reason or "")
+
+
+async def test_risk_flag_uses_events_as_of_the_data_date(
+    database_url: str,
+    redis_url: str,
+    clean_db: None,
+    rs_redis: Any,
+    make_settings: Any,
+    tmp_path: Path,
+) -> None:
+    """Price data ending in 2013 is judged against the 2013 calendar, not this week's events,
+    and the derivation names the calendar file without the server's path."""
+    today = datetime.now(UTC).date()
+    cal = tmp_path / "calendar.csv"
+    cal.write_text(
+        "date,kind,title,symbol\n"
+        "2013-12-30,FOMC,Fed decision in the data's week,\n"
+        f"{today.isoformat()},CPI,CPI release this week,\n"
+    )
+    r = await _call_with(make_settings(VT_ECON_CALENDAR=cal, VT_EVENT_WINDOW_DAYS=2), "SAMPLE:AAPL")
+    assert r.status_code == 200, r.text
+    insight = Insight.model_validate(r.json())
+    reasons = " | ".join(insight.risk_reasons)
+    assert "FOMC 2013-12-30 (1 day(s) ago)" in reasons
+    assert "CPI" not in reasons
+    risk = insight.derivations["risk_flag"].inputs
+    assert risk["events_as_of"] == "2013-12-31"
+    assert risk["events_found"] == 1.0
+    assert risk["calendar"] == "calendar.csv"
+    assert str(tmp_path) not in r.text
+    assert "last price bar" in insight.derivations["risk_flag"].formula
+
+
+async def test_missing_calendar_note_names_no_server_path(
+    database_url: str,
+    redis_url: str,
+    clean_db: None,
+    rs_redis: Any,
+    make_settings: Any,
+    tmp_path: Path,
+) -> None:
+    r = await _call_with(make_settings(VT_ECON_CALENDAR=tmp_path / "gone.yaml"), "SAMPLE:MSFT")
+    assert r.status_code == 200, r.text
+    notes = str(Insight.model_validate(r.json()).derivations["risk_flag"].inputs["notes"])
+    assert "gone.yaml does not exist" in notes
+    assert str(tmp_path) not in r.text
+    assert "VT_ECON_CALENDAR" not in r.text
 
 
 async def test_fresh_insight_is_reused_and_journaled_once(

@@ -410,8 +410,14 @@ def backtest_app(
     async def list_runs(
         limit: int = 20, cursor: str | None = None, user: str | None = auth
     ) -> dict[str, Any]:
+        # shaped like backtest-engine's RunSummary: headline stats as `summary`, no result
         mine = [
             {k: v for k, v in view(r).items() if k != "result"}
+            | {
+                "summary": (r.get("result") or {}).get("summary_stats")
+                if r["status"] == "succeeded"
+                else None
+            }
             for r in runs.values()
             if r["user_id"] == user
         ]

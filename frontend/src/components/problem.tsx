@@ -3,11 +3,13 @@ import { AlertTriangle } from "lucide-react";
 import { ApiError } from "@/lib/api/client";
 import type { Problem } from "@/lib/api/types";
 import { cn } from "@/lib/utils";
+import { humanizeProblem, humanLoc, humanText } from "@/lib/human-errors";
 
+/** The problem behind an error, in words people read (see lib/human-errors.ts). */
 export function problemOf(err: unknown): Problem {
-  if (err instanceof ApiError) return err.problem;
-  if (err instanceof Error) return { title: "Something went wrong", status: 0, detail: err.message };
-  return { title: "Something went wrong", status: 0, detail: String(err) };
+  if (err instanceof ApiError) return humanizeProblem(err.problem);
+  if (err instanceof Error) return { title: "Something went wrong", status: 0, detail: humanText(err.message) };
+  return { title: "Something went wrong", status: 0, detail: humanText(String(err)) };
 }
 
 /** Shows a problem+json error: the `detail` says what to fix; field errors listed by path. */
@@ -25,12 +27,18 @@ export function ProblemAlert({ error, className, title, onRetry }: { error: unkn
             <ul className="mt-1 list-disc pl-4">
               {p.errors.map((e, i) => (
                 <li key={i}>
-                  <code className="font-mono text-xs">{e.loc.filter((x) => x !== "body").join(".")}</code>: {e.msg}
+                  {humanLoc(e.loc) ? <span className="font-medium">{humanLoc(e.loc)}: </span> : null}
+                  {e.msg}
                 </li>
               ))}
             </ul>
           ) : null}
-          {p.correlation_id ? <p className="mt-1 text-xs text-muted-foreground">Reference: {p.correlation_id}</p> : null}
+          {p.correlation_id ? (
+            <details className="mt-1 text-xs text-muted-foreground">
+              <summary className="cursor-pointer">Details for support</summary>
+              <p className="mt-0.5 break-all">Reference {p.correlation_id}</p>
+            </details>
+          ) : null}
           {onRetry ? (
             <button type="button" onClick={onRetry} className="mt-2 cursor-pointer rounded-md border bg-background px-2.5 py-1 text-xs font-medium hover:bg-accent">
               Try again

@@ -5,6 +5,7 @@
 import Ajv2020, { type ErrorObject } from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import { lineColOf, locatePointers } from "@/lib/json-locate";
+import { findJsonSyntaxError } from "@/lib/json-syntax";
 import { rewriteDiscriminators } from "@/lib/schema-rewrite.mjs";
 
 export interface SpecIssue {
@@ -124,10 +125,11 @@ export function validatorFrom(fn: ValidateFn): SpecValidator {
       try {
         value = JSON.parse(text);
       } catch (err) {
+        const syn = findJsonSyntaxError(text);
+        if (syn) return { ok: false, issues: [{ pointer: "", path: "JSON syntax", message: `not valid JSON at column ${syn.column}: ${syn.message}`, line: syn.line }] };
         const msg = err instanceof Error ? err.message : String(err);
         const m = /position (\d+)/.exec(msg);
-        const lm = /line (\d+)/.exec(msg);
-        const line = m ? lineColOf(text, Number(m[1])).line : lm ? Number(lm[1]) : null;
+        const line = m ? lineColOf(text, Number(m[1])).line : null;
         return { ok: false, issues: [{ pointer: "", path: "(document)", message: `not valid JSON: ${msg}`, line }] };
       }
       const issues = issuesFor(value, text).sort((a, b) => (a.line ?? 1e9) - (b.line ?? 1e9));

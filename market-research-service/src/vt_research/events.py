@@ -108,8 +108,13 @@ class EventCalendar:
                 self._error = None
             except CalendarError as exc:
                 self._events = []
-                self._error = str(exc)
                 log.warning("economic calendar unusable: %s", exc)
+                # shown to users in the insight's derivations: the file's name, not its path
+                self._error = (
+                    str(exc)
+                    .replace(str(self.path), self.path.name)
+                    .replace(" (VT_ECON_CALENDAR)", "")
+                )
             self._mtime = mtime
         return self._events
 

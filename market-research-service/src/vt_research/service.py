@@ -227,12 +227,15 @@ class InsightService:
         scope: str,
     ) -> Insight:
         last_bar = frame.index[-1]
+        # Events are looked up as of the data's date: an offline sample that ends in 2013 is
+        # judged against the 2013 calendar, never against this week's macro events.
+        events_as_of = min(as_of, last_bar.to_pydatetime())
         use_vix = asset_class(symbol) in ("equity", "market")
         vix_task = self._vix(as_of, last_bar) if use_vix else _none_vix()
         (vix, vix_reason), sentiment, events = await asyncio.gather(
             vix_task,
             self.sentiment.assess(symbol, as_of, now, market_wide=scope == "market"),
-            self.events.check(as_of, ticker),
+            self.events.check(events_as_of, ticker),
         )
         analysis = regime.analyse(frame, periods_per_year(symbol), vix, vix_reason)
         derivations: dict[str, Derivation] = {
@@ -275,7 +278,8 @@ class InsightService:
             )
         risk_inputs: dict[str, float | str | None] = {
             "event_window_days": float(self.events.window_days),
-            "calendar": str(self.events.path),
+            "events_as_of": events_as_of.date().isoformat(),
+            "calendar": self.events.path.name,  # the file's name, never a server path
             "events_found": float(len(events.events)),
         }
         if events.notes:
@@ -283,7 +287,7 @@ class InsightService:
         derivations["risk_flag"] = Derivation(
             formula=(
                 f"true if an economic or earnings event is within {self.events.window_days} day(s) of "
-                "as_of, volatility regime is extreme, drawdown <= -20 %, or the price data is more "
+                "the last price bar (as_of when the data is current), volatility regime is extreme, drawdown <= -20 %, or the price data is more "
                 f"than {STALE_AFTER_DAYS} days older than as_of"
             ),
             inputs=risk_inputs,

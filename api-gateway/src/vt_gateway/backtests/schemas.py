@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vt_contracts import GateProfileName, GateThresholds, StrategySpec, Timeframe, WalkForwardConfig
+from vt_contracts import (
+    GateProfileName,
+    GateThresholds,
+    Problem,
+    StrategySpec,
+    SummaryStats,
+    Timeframe,
+    WalkForwardConfig,
+)
 from vt_contracts.strategy import Symbol
 
 _CODE_ONLY = (
@@ -131,14 +139,26 @@ class BacktestCreated(BaseModel):
 
 
 class BacktestRunSummary(BaseModel):
-    """A run in a list (without its result)."""
+    """A run in a list: state and headline numbers (`summary`), without the heavy series."""
 
     model_config = ConfigDict(extra="allow")
 
     id: str
     status: Literal["queued", "running", "succeeded", "failed"]
     progress: float | None = None
+    kind: Literal["spec", "code"] | None = None
+    name: str | None = Field(default=None, description="Spec name (spec runs).")
+    symbols: list[str] = Field(default_factory=list)
     strategy_id: str | None = None
+    strategy_version: int | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    summary: SummaryStats | None = Field(
+        default=None,
+        description="Headline stats (return, Sharpe, drawdown, trades) when succeeded.",
+    )
+    error: Problem | None = Field(default=None, description="The problem, when failed.")
 
 
 class BacktestPage(BaseModel):

@@ -18,10 +18,9 @@ import { fmtDateTime, fmtNum, fmtPct } from "@/lib/format";
 
 const STATUS_VARIANT = { queued: "secondary", running: "default", succeeded: "success", failed: "destructive" } as const;
 
-/** List items are summaries; some gateways add the headline stats. */
+/** The list API sends each succeeded run's headline stats as `summary`. */
 function statsOf(r: BacktestRunSummary): Partial<SummaryStats> | null {
-  const x = r as { summary_stats?: Partial<SummaryStats>; result?: { summary_stats?: Partial<SummaryStats> } | null };
-  return x.summary_stats ?? x.result?.summary_stats ?? null;
+  return (r.summary as Partial<SummaryStats> | null | undefined) ?? null;
 }
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
@@ -67,11 +66,11 @@ function List() {
                 </TH>
                 <TH scope="col">Strategy</TH>
                 <TH scope="col" className="hidden sm:table-cell">Started</TH>
-                <TH scope="col">Status</TH>
-                <TH scope="col" className="text-right">Return</TH>
-                <TH scope="col" className="text-right">Sharpe</TH>
-                <TH scope="col" className="text-right">Max DD</TH>
-                <TH scope="col" className="text-right">Trades</TH>
+                <TH scope="col" className="hidden md:table-cell">Status</TH>
+                <TH scope="col" className="hidden text-right md:table-cell">Return</TH>
+                <TH scope="col" className="hidden text-right md:table-cell">Sharpe</TH>
+                <TH scope="col" className="hidden text-right md:table-cell">Max DD</TH>
+                <TH scope="col" className="hidden text-right md:table-cell">Trades</TH>
                 <TH scope="col">
                   <span className="sr-only">Open</span>
                 </TH>
@@ -93,25 +92,52 @@ function List() {
                         onChange={() => toggle(r.id)}
                       />
                     </TD>
-                    <TD className="max-w-56 truncate">
+                    <TD className="whitespace-normal md:max-w-56 md:truncate md:whitespace-nowrap">
                       {str(r.name) ?? nameOf(r.strategy_id) ?? (r.strategy_id ? "Strategy" : "Ad-hoc spec")}
                       {typeof r.strategy_version === "number" ? <span className="ml-1 text-xs text-muted-foreground">v{r.strategy_version}</span> : null}
+                      {/* phones: the figures under the name instead of columns off to the right */}
+                      <span className="mt-0.5 flex flex-wrap items-center gap-x-2 gap-y-0.5 text-xs text-muted-foreground md:hidden" data-testid="run-stats-compact">
+                        <Badge variant={STATUS_VARIANT[r.status]}>{r.status}</Badge>
+                        {s ? (
+                          <>
+                            <span>
+                              Return <span className="font-medium text-foreground">{fmtPct(s.total_return_pct)}</span>
+                            </span>
+                            <span>
+                              Sharpe <span className="font-medium text-foreground">{fmtNum(s.sharpe_ratio)}</span>
+                            </span>
+                            <span>
+                              DD <span className="font-medium text-foreground">{s.max_drawdown_pct != null ? fmtPct(-Math.abs(s.max_drawdown_pct), 2, false) : "—"}</span>
+                            </span>
+                            <span>
+                              Trades <span className="font-medium text-foreground">{s.trade_count ?? "—"}</span>
+                            </span>
+                          </>
+                        ) : null}
+                      </span>
                     </TD>
                     <TD className="hidden sm:table-cell">{fmtDateTime(str(r.created_at))}</TD>
-                    <TD>
+                    <TD className="hidden md:table-cell">
                       <Badge variant={STATUS_VARIANT[r.status]}>
                         {r.status}
                         {r.status === "running" && typeof r.progress === "number" ? ` ${Math.round(r.progress * 100)}%` : ""}
                       </Badge>
                     </TD>
-                    <TD className="text-right">{fmtPct(s?.total_return_pct)}</TD>
-                    <TD className="text-right">{fmtNum(s?.sharpe_ratio)}</TD>
-                    <TD className="text-right">{s?.max_drawdown_pct != null ? fmtPct(-Math.abs(s.max_drawdown_pct), 2, false) : "—"}</TD>
-                    <TD className="text-right">{s?.trade_count ?? "—"}</TD>
-                    <TD>
+                    <TD className="hidden text-right md:table-cell">{fmtPct(s?.total_return_pct)}</TD>
+                    <TD className="hidden text-right md:table-cell">{fmtNum(s?.sharpe_ratio)}</TD>
+                    <TD className="hidden text-right md:table-cell">{s?.max_drawdown_pct != null ? fmtPct(-Math.abs(s.max_drawdown_pct), 2, false) : "—"}</TD>
+                    <TD className="hidden text-right md:table-cell" data-testid="run-trades">{s?.trade_count ?? "—"}</TD>
+                    <TD className="text-right md:text-left">
+                      <span className="inline-flex flex-col items-end gap-2 md:flex-row md:items-center md:gap-3">
                       <Link className="text-primary underline-offset-4 hover:underline" href={`/backtests/view/?id=${encodeURIComponent(r.id)}`}>
                         Open<span className="sr-only"> run {r.id.slice(0, 8)}</span>
                       </Link>
+                      {done && r.strategy_id ? (
+                        <Link className="text-primary underline-offset-4 hover:underline" href={`/backtests/view/?id=${encodeURIComponent(r.id)}&wf=1#walk-forward`} data-testid="walk-forward-link">
+                          Walk-forward<span className="sr-only"> from run {r.id.slice(0, 8)}</span>
+                        </Link>
+                      ) : null}
+                      </span>
                     </TD>
                   </TR>
                 );

@@ -23,6 +23,8 @@ import type { SpecIssue } from "@/lib/spec-validate";
 import { useRunBacktest } from "@/lib/use-run-backtest";
 import { useSpecValidator } from "@/lib/use-spec-validator";
 import { conversationFor, rememberConversation } from "@/lib/conversations";
+import { specText } from "@/lib/spec-key-order";
+import { useUnsavedChangesGuard } from "@/lib/use-unsaved-guard";
 
 /** Server-side field errors (loc like ["body","spec","risk","stop_loss"]) placed on editor lines. */
 function serverIssues(err: unknown, text: string): SpecIssue[] {
@@ -63,7 +65,7 @@ function Editor() {
 
   React.useEffect(() => {
     if (text === null && latestSpec && !versions.isPending) {
-      const t = JSON.stringify(latestSpec, null, 2);
+      const t = specText(latestSpec);
       setText(t);
       setSaved(t);
     }
@@ -75,11 +77,13 @@ function Editor() {
     return () => clearTimeout(h);
   }, [validator, text]);
 
+  const dirty = text !== null && text !== saved;
+  useUnsavedChangesGuard(dirty && !saving);
+
   if (!id) return <EmptyState title="No strategy selected">Open a strategy from <Link className="text-primary underline" href="/strategies/">your strategies</Link>.</EmptyState>;
   if (strategy.isPending) return <Skeleton className="h-[32rem] w-full" />;
   if (strategy.isError) return <ProblemAlert error={strategy.error} />;
 
-  const dirty = text !== null && text !== saved;
   const allIssues = [...issues, ...(serverErr && text !== null ? serverErr.issues : [])];
 
   const save = async (): Promise<boolean> => {
@@ -126,7 +130,7 @@ function Editor() {
           setNlText(ev.reply.reply);
           rememberConversation(ev.reply.strategy_id, ev.reply.conversation_id);
           if (ev.reply.spec) {
-            const t = JSON.stringify(ev.reply.spec, null, 2);
+            const t = specText(ev.reply.spec);
             setText(t);
             setNlChanges({ server: ev.reply.diff, computed: jsonDiff(before, ev.reply.spec) });
             if (ev.reply.strategy_id === id) {

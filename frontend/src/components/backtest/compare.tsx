@@ -33,7 +33,7 @@ export function CompareView({ runs, labels }: { runs: BacktestRun[]; labels: str
     [runs, labels],
   );
   return (
-    <div className="grid gap-4">
+    <div className="grid grid-cols-[minmax(0,1fr)] gap-4">
       <div className="rounded-xl border bg-card p-4">
         <h2 className="mb-2 font-semibold">Cumulative return</h2>
         <LinesChart lines={lines} height={300} label={`Cumulative return of ${ok.length} runs overlaid`} />
@@ -42,9 +42,9 @@ export function CompareView({ runs, labels }: { runs: BacktestRun[]; labels: str
         <Table caption="Metrics side by side; the best value per row is marked" data-testid="compare-table">
           <THead>
             <TR>
-              <TH scope="col">Metric</TH>
+              <TH scope="col" className="sticky left-0 z-10 bg-card">Metric</TH>
               {runs.map((r, i) => (
-                <TH key={r.id} scope="col" className="text-right">
+                <TH key={r.id} scope="col" className="min-w-28 whitespace-normal text-right align-bottom">
                   {labels[i]}
                 </TH>
               ))}
@@ -58,7 +58,7 @@ export function CompareView({ runs, labels }: { runs: BacktestRun[]; labels: str
               const best = better && nums.length > 1 ? (better === "high" ? Math.max(...nums) : Math.min(...nums.map(Math.abs))) : null;
               return (
                 <TR key={m.key}>
-                  <TH scope="row" className="font-medium text-foreground">
+                  <TH scope="row" className="sticky left-0 z-10 bg-card font-medium text-foreground">
                     {m.label}
                   </TH>
                   {runs.map((r, i) => {

@@ -4,6 +4,12 @@ import { Badge } from "@/components/ui/badge";
 import type { Insight } from "@/lib/api/types";
 import { fmtDateTime, fmtNum, fmtPct, humanize } from "@/lib/format";
 import { cn } from "@/lib/utils";
+import { humanText } from "@/lib/human-errors";
+
+/** A server file path ("/srv/vt/data/econ_calendar.yaml") is shown as its file name only. */
+export function noServerPath(v: string): string {
+  return humanText(v.replace(/(?<![\w.])(?:[A-Za-z]:)?(?:[\\/][\w.@+-]+){2,}/g, (m) => m.split(/[\\/]/).pop() ?? m), { capitalize: false });
+}
 
 const TREND: Record<Insight["trend_state"], { label: string; tone: "success" | "destructive" | "secondary"; Icon: typeof TrendingUp }> = {
   strong_uptrend: { label: "Strong uptrend", tone: "success", Icon: TrendingUp },
@@ -50,7 +56,7 @@ export function InsightWidget({ insight }: { insight: Insight }) {
   const t = TREND[insight.trend_state];
   const derivs = Object.entries(insight.derivations ?? {});
   return (
-    <section aria-labelledby="insight-heading" className="grid gap-3" data-testid="insight">
+    <section aria-labelledby="insight-heading" className="grid min-w-0 grid-cols-[minmax(0,1fr)] gap-3" data-testid="insight">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
         <h2 id="insight-heading" className="font-semibold">
           Market insight
@@ -108,18 +114,18 @@ export function InsightWidget({ insight }: { insight: Insight }) {
         </div>
       ) : null}
       {derivs.length ? (
-        <details className="rounded-lg border p-3 text-sm">
+        <details className="min-w-0 rounded-lg border p-3 text-sm" data-testid="insight-derivations">
           <summary className="cursor-pointer font-medium">How these were computed</summary>
-          <dl className="mt-2 grid gap-2">
+          <dl className="mt-2 grid min-w-0 gap-2">
             {derivs.map(([k, d]) => (
               <div key={k}>
                 <dt className="font-medium">{humanize(k)}</dt>
-                <dd className="font-mono text-xs text-muted-foreground">
-                  {d.formula}
+                <dd className="min-w-0 font-mono text-xs text-muted-foreground [overflow-wrap:anywhere]">
+                  {humanText(d.formula, { capitalize: false })}
                   {d.inputs && Object.keys(d.inputs).length ? (
                     <span className="block">
                       {Object.entries(d.inputs)
-                        .map(([ik, iv]) => `${ik}=${typeof iv === "number" ? fmtNum(iv, 4) : String(iv)}`)
+                        .map(([ik, iv]) => `${ik}=${typeof iv === "number" ? fmtNum(iv, 4) : noServerPath(String(iv))}`)
                         .join(", ")}
                     </span>
                   ) : null}

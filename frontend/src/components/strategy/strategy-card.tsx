@@ -11,6 +11,7 @@ import { DiffView } from "@/components/strategy/diff-view";
 import { ExplanationView } from "@/components/strategy/explanation-view";
 import type { ChatReply, StrategySpec } from "@/lib/api/types";
 import { normalizeDiff } from "@/lib/diff";
+import { specText } from "@/lib/spec-key-order";
 
 export interface StrategyCardProps {
   reply: Pick<ChatReply, "strategy_id" | "version" | "spec" | "code" | "explanation" | "warnings" | "diff" | "safety_report"> & { assumptions?: string[] };
@@ -35,7 +36,7 @@ export function StrategyCard({ reply, onRun, running }: StrategyCardProps) {
   const [tab, setTab] = React.useState(hasDiff ? "changes" : "explanation");
   if (!spec) return null;
   return (
-    <Card className="w-full" data-testid="strategy-card">
+    <Card className="w-full min-w-0" data-testid="strategy-card">
       <CardHeader>
         <div className="flex flex-wrap items-center gap-2">
           <CardTitle as="h3" className="text-base">
@@ -51,20 +52,20 @@ export function StrategyCard({ reply, onRun, running }: StrategyCardProps) {
           ))}
         </CardDescription>
       </CardHeader>
-      <CardContent className="grid gap-3">
+      <CardContent className="grid min-w-0 grid-cols-[minmax(0,1fr)] gap-3">
         {warnings?.length ? (
           <div role="note" aria-label="Warnings" className="rounded-lg border border-warning/40 bg-warning/10 p-3 text-sm">
             <p className="flex items-center gap-1.5 font-medium">
               <AlertTriangle className="size-4 text-warning" aria-hidden /> {warnings.length === 1 ? "1 warning" : `${warnings.length} warnings`}
             </p>
-            <ul className="mt-1 list-disc pl-5">
+            <ul className="mt-1 list-disc break-words pl-5">
               {warnings.map((w, i) => (
                 <li key={i}>{w}</li>
               ))}
             </ul>
           </div>
         ) : null}
-        <Tabs value={tab} onValueChange={setTab}>
+        <Tabs value={tab} onValueChange={setTab} className="min-w-0">
           <TabsList aria-label="Strategy details">
             <TabsTrigger value="explanation">Explanation</TabsTrigger>
             <TabsTrigger value="spec">Spec</TabsTrigger>
@@ -75,7 +76,7 @@ export function StrategyCard({ reply, onRun, running }: StrategyCardProps) {
             <ExplanationView explanation={explanation} assumptions={reply.assumptions} />
           </TabsContent>
           <TabsContent value="spec">
-            <CodeView code={JSON.stringify(spec, null, 2)} lang="json" label="StrategySpec JSON" />
+            <CodeView code={specText(spec)} lang="json" label="StrategySpec JSON" />
           </TabsContent>
           <TabsContent value="code">
             {reply.safety_report ? (

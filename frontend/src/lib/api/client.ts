@@ -1,5 +1,6 @@
 import type { Problem } from "@/lib/api/types";
 import { readSSE, type SSEMessage } from "@/lib/sse";
+import { humanText } from "@/lib/human-errors";
 
 export const API_BASE = "/api/v1";
 
@@ -177,9 +178,10 @@ export function fieldErrors(err: unknown): Record<string, string> {
   if (err instanceof ApiError && err.problem.errors) {
     for (const e of err.problem.errors) {
       const loc = e.loc.filter((p) => p !== "body" && p !== "query");
-      out[loc.join(".")] = e.msg;
+      const msg = humanText(e.msg);
+      out[loc.join(".")] = msg;
       const last = loc[loc.length - 1];
-      if (last !== undefined && !(String(last) in out)) out[String(last)] = e.msg;
+      if (last !== undefined && !(String(last) in out)) out[String(last)] = msg;
     }
   }
   return out;

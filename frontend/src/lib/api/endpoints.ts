@@ -14,6 +14,7 @@ import type {
   UserSettings,
   UserSettingsUpdate,
   BacktestRunSummary,
+  WalkForwardConfig,
 } from "@/lib/api/types";
 
 const q = (params: Record<string, string | number | null | undefined>) => {
@@ -88,7 +89,8 @@ export const strategies = {
     asPage(await api<Page<StrategyVersion> | StrategyVersion[]>(`/strategies/${encodeURIComponent(id)}/versions`)).items,
 };
 
-export type RunRequest = { strategy_id: string } | { spec: StrategySpec } | { code: string };
+/** What to run, plus an optional walk-forward (re-optimise in-sample, test out-of-sample). */
+export type RunRequest = ({ strategy_id: string } | { spec: StrategySpec } | { code: string }) & { walk_forward?: WalkForwardConfig };
 
 export const backtests = {
   run: (req: RunRequest) => api<{ id: string }>("/backtest/run", { method: "POST", body: req }),

@@ -1334,13 +1334,28 @@ export interface components {
         };
         /**
          * BacktestRunSummary
-         * @description A run in a list (without its result).
+         * @description A run in a list: state and headline numbers (`summary`), without the heavy series.
          */
         BacktestRunSummary: {
+            /** Created At */
+            created_at?: string | null;
+            /** @description The problem, when failed. */
+            error?: components["schemas"]["Problem"] | null;
+            /** Finished At */
+            finished_at?: string | null;
             /** Id */
             id: string;
+            /** Kind */
+            kind?: ("spec" | "code") | null;
+            /**
+             * Name
+             * @description Spec name (spec runs).
+             */
+            name?: string | null;
             /** Progress */
             progress?: number | null;
+            /** Started At */
+            started_at?: string | null;
             /**
              * Status
              * @enum {string}
@@ -1348,6 +1363,12 @@ export interface components {
             status: "queued" | "running" | "succeeded" | "failed";
             /** Strategy Id */
             strategy_id?: string | null;
+            /** Strategy Version */
+            strategy_version?: number | null;
+            /** @description Headline stats (return, Sharpe, drawdown, trades) when succeeded. */
+            summary?: components["schemas"]["SummaryStats"] | null;
+            /** Symbols */
+            symbols?: string[];
         } & {
             [key: string]: unknown;
         };

@@ -101,6 +101,26 @@ export interface Trade {
   round_trip?: number | null;
 }
 
+export type WalkForwardConfig = S["WalkForwardConfig"];
+
+export interface WalkForwardWindow {
+  in_sample_start: string;
+  in_sample_end: string;
+  out_of_sample_start: string;
+  out_of_sample_end: string;
+  best_params: Record<string, number>;
+  in_sample_score: number | null;
+  out_of_sample_return_pct: number;
+  boundary_exit_cost?: number;
+}
+
+export interface WalkForwardReport {
+  windows: WalkForwardWindow[];
+  oos_equity: Series;
+  oos_total_return_pct: number;
+  oos_sharpe_ratio: number | null;
+}
+
 export interface GateResult {
   name: string;
   description: string;
@@ -162,7 +182,7 @@ export interface BacktestResult {
   trades: Trade[];
   gates?: GateResult[];
   provenance: Provenance;
-  walk_forward?: unknown;
+  walk_forward?: WalkForwardReport | null;
   robustness?: Robustness | null;
   warnings?: string[];
 }

@@ -14,16 +14,19 @@ import { strategies } from "@/lib/api/endpoints";
 import { ApiError } from "@/lib/api/client";
 import { fmtDateTime } from "@/lib/format";
 import { useBacktestRun } from "@/lib/use-backtest";
+import { useRunVersions } from "@/lib/use-run-versions";
 import { useRunBacktest } from "@/lib/use-run-backtest";
 
 const STATUS_VARIANT = { queued: "secondary", running: "default", succeeded: "success", failed: "destructive" } as const;
 
 function View() {
-  const id = useSearchParams().get("id");
+  const params = useSearchParams();
+  const id = params.get("id");
   const run = useBacktestRun(id);
   const strategyId = run.data?.strategy_id ?? null;
   const strategy = useQuery({ queryKey: ["strategy", strategyId], queryFn: () => strategies.get(strategyId!), enabled: !!strategyId });
   const rerun = useRunBacktest();
+  const versions = useRunVersions();
   if (!id) return <EmptyState title="No backtest selected">Open one from <Link className="text-primary underline" href="/backtests/">your backtests</Link>.</EmptyState>;
   if (run.isPending) return <Skeleton className="h-96 w-full" />;
   if (run.isError) return <ProblemAlert error={run.error} title={run.error instanceof ApiError && run.error.status === 404 ? "Backtest not found" : undefined} />;
@@ -38,8 +41,8 @@ function View() {
             <Badge variant={STATUS_VARIANT[r.status]} data-testid="run-status">
               {r.status}
             </Badge>
+            {id && versions.has(id) ? <Badge variant="outline" data-testid="run-version">version {versions.get(id)}</Badge> : null}
             <span>started {fmtDateTime(r.created_at)}</span>
-            <span className="font-mono text-xs">{r.id.slice(0, 8)}</span>
           </span>
         }
         actions={
@@ -63,7 +66,17 @@ function View() {
         </div>
       ) : null}
       {r.status === "failed" ? <ProblemAlert error={new ApiError(r.error ?? { title: "Backtest failed", status: 500, detail: "The run failed without a reason." })} /> : null}
-      {r.status === "succeeded" && r.result ? <BacktestDashboard result={r.result} name={name} /> : null}
+      {r.status === "succeeded" && r.result ? (
+        <BacktestDashboard
+          result={r.result}
+          name={name}
+          walkForward={
+            r.strategy_id && strategy.data?.spec
+              ? { spec: strategy.data.spec, busy: rerun.running, open: params.get("wf") === "1", onSubmit: (wf) => void rerun.run({ strategy_id: r.strategy_id!, walk_forward: wf }) }
+              : undefined
+          }
+        />
+      ) : null}
     </>
   );
 }

@@ -19,6 +19,7 @@ import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { strategies } from "@/lib/api/endpoints";
 import { jsonDiff, normalizeDiff } from "@/lib/diff";
 import { fmtDateTime } from "@/lib/format";
+import { specText } from "@/lib/spec-key-order";
 import { useRunBacktest } from "@/lib/use-run-backtest";
 
 function View() {
@@ -137,7 +138,7 @@ function View() {
             ))}
           </ol>
         </TabsContent>
-        <TabsContent value="spec">{latest ? <CodeView code={JSON.stringify(latest.spec, null, 2)} lang="json" label="Latest StrategySpec" /> : null}</TabsContent>
+        <TabsContent value="spec">{latest ? <CodeView code={specText(latest.spec)} lang="json" label="Latest StrategySpec" /> : null}</TabsContent>
         <TabsContent value="code">
           {latest?.code ? <CodeView code={latest.code} lang="python" label="Generated Python" /> : <p className="text-sm text-muted-foreground">No code stored.</p>}
         </TabsContent>
