@@ -14,7 +14,7 @@ export const FRONTEND = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const REPO = resolve(FRONTEND, "..");
 export const STATE_FILE = join(FRONTEND, "test-results", "stack-state.json");
 // Ports: another worktree may run its own stack at the same time, so every port can be moved:
-// VT_E2E_PORT_BASE (gateway; services +1..+4; proxy +91), VT_E2E_PG_PORT, VT_E2E_REDIS_PORT.
+// VT_E2E_PORT_BASE (gateway; services +1..+6; proxy +91), VT_E2E_PG_PORT, VT_E2E_REDIS_PORT.
 const BASE = Number(process.env.VT_E2E_PORT_BASE ?? 18000);
 export const GATEWAY = `http://127.0.0.1:${BASE}`;
 const PROXY_PORT = BASE + 91;
@@ -26,6 +26,8 @@ export const STACK_ENV: Record<string, string> = {
   BACKTEST_ENGINE_PORT: String(BASE + 2),
   MARKET_DATA_PORT: String(BASE + 3),
   MARKET_RESEARCH_PORT: String(BASE + 4),
+  TRADING_PORT: String(BASE + 5),
+  TRADING_LIVE_PORT: String(BASE + 6),
   VT_EMBEDDED_PG_PORT: process.env.VT_E2E_PG_PORT ?? "55442",
   VT_EMBEDDED_REDIS_PORT: process.env.VT_E2E_REDIS_PORT ?? "56389",
   VT_FRONTEND_DIR: join(FRONTEND, "out"),
