@@ -95,6 +95,7 @@ def test_drawdown_kills_latch_and_rearm() -> None:
             s, _ = clear(s, "person looked at it", t)
     assert (D(114000) - eq) / D(114000) >= D("0.15")
     assert s.kill_episode == 1
+    assert {b.name: b.tripped for b in breakers(roundtrip(s), eq, LIMITS)}["drawdown"]
     assert needs_flatten(s)
     s, ev = latch_flatten(s, t)
     assert [e.kind for e in ev] == ["flatten_latched"]
@@ -127,6 +128,8 @@ def test_kill_is_idempotent_and_needs_a_reason() -> None:
     assert s.killed_at == MON
     assert len(ev) == 1
     s, _ = latch_flatten(s, MON)
+    # a person's kill is not the drawdown breaker tripping
+    assert not any(b.tripped for b in breakers(s, D(1000), LIMITS))
     again, ev = kill(s, "pressed again", MON + timedelta(seconds=1))
     assert again == s
     assert ev == []

@@ -28,7 +28,8 @@ from typing import Any, Literal, cast, get_args
 
 from vt_contracts.trading import Breaker, Environment, RiskLimits, RiskState, RiskStateName
 
-HaltKind = Literal["daily", "weekly", "manual", "reconcile", "unreadable"]
+HaltKind = Literal["daily", "weekly", "manual", "reconcile", "unreadable", "drawdown"]
+"""Why the account is halted (or, for ``killed``, ``drawdown`` when the breaker killed it)."""
 SCHEMA = 1
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -283,7 +284,7 @@ def evaluate(
     if dd is not None and dd >= Decimal(str(limits.drawdown_kill_pct)) and s.state != "killed":
         why = f"drawdown {dd:.2f}% from peak {s.peak_equity} reached the {limits.drawdown_kill_pct}% kill limit"
         events.append(BreakerEvent(now, "tripped_drawdown", s.state, "killed", why))
-        s, ev = _kill(s, why, now)
+        s, ev = _kill(s, why, now, kind="drawdown")
         events.append(ev)
         return s, events
     if s.state == "killed":
@@ -311,7 +312,9 @@ def evaluate(
     return s, events
 
 
-def _kill(s: BreakerState, reason: str, now: datetime) -> tuple[BreakerState, BreakerEvent]:
+def _kill(
+    s: BreakerState, reason: str, now: datetime, kind: HaltKind | None = None
+) -> tuple[BreakerState, BreakerEvent]:
     return _to(
         s,
         "killed",
@@ -321,7 +324,7 @@ def _kill(s: BreakerState, reason: str, now: datetime) -> tuple[BreakerState, Br
         killed_at=now,
         kill_episode=s.kill_episode + 1,
         flatten_latched=False,
-        halt_kind=None,
+        halt_kind=kind,
     )
 
 
@@ -458,7 +461,7 @@ def breakers(state: BreakerState, equity: Decimal, limits: RiskLimits) -> list[B
             name="drawdown",
             threshold_pct=limits.drawdown_kill_pct,
             value_pct=pct(dd),
-            tripped=state.state == "killed",
+            tripped=state.state == "killed" and state.halt_kind == "drawdown",
         ),
         Breaker(
             name="consecutive_losses",
