@@ -15,6 +15,7 @@ from vt_kit.problems import Conflict, NotFound, Unprocessable
 from vt_trading import audit
 from vt_trading.accounts import repository as repo
 from vt_trading.context import TradingContext
+from vt_trading.ids import parse_id
 from vt_trading.pagination import paginate, parse_sort
 
 DEFAULT_PAPER_NAME = "Paper"
@@ -137,10 +138,7 @@ async def resolve_account(
 async def get_account(
     session: AsyncSession, user_id: uuid.UUID, account_id: str
 ) -> BrokerAccountRow:
-    try:
-        aid = uuid.UUID(account_id)
-    except ValueError:
-        aid = None
+    aid = parse_id(account_id)
     row = await repo.get(session, user_id, aid) if aid is not None else None
     if row is None:
         raise NotFound(

@@ -38,6 +38,7 @@ from vt_trading import audit
 from vt_trading.accounts import service as accounts
 from vt_trading.context import TradingContext
 from vt_trading.deployments import repository as repo
+from vt_trading.ids import parse_id
 from vt_trading.pagination import paginate, parse_sort
 from vt_trading.trading import equity as equity_mod
 
@@ -272,10 +273,7 @@ async def create_deployment(
 async def get_deployment(
     session: AsyncSession, user_id: uuid.UUID, deployment_id: str
 ) -> DeploymentRow:
-    try:
-        did = uuid.UUID(deployment_id)
-    except ValueError:
-        did = None
+    did = parse_id(deployment_id)
     row = await repo.get(session, user_id, did) if did is not None else None
     if row is None:
         raise NotFound(
@@ -431,10 +429,7 @@ async def review_target(
     reason: str,
 ) -> TargetSnapshotRow:
     """Approve or reject a proposed snapshot (manual review); only `review` ever changes."""
-    try:
-        tid = uuid.UUID(target_id)
-    except ValueError:
-        tid = None
+    tid = parse_id(target_id)
     row = (
         await session.scalar(
             select(TargetSnapshotRow)

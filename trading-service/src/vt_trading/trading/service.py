@@ -30,6 +30,7 @@ from vt_trading import audit
 from vt_trading.context import TradingContext
 from vt_trading.execution import repository as exec_repo
 from vt_trading.execution.service import ingest_execution
+from vt_trading.ids import parse_id
 from vt_trading.ledger.planner import client_order_id
 from vt_trading.pagination import paginate, parse_sort
 from vt_trading.paper.broker import PaperBroker
@@ -295,10 +296,7 @@ async def list_exceptions(
 async def update_exception(
     session: AsyncSession, user_id: uuid.UUID, exception_id: str, action: str, reason: str
 ) -> ExceptionRow:
-    try:
-        eid = uuid.UUID(exception_id)
-    except ValueError:
-        eid = None
+    eid = parse_id(exception_id)
     row = None
     if eid is not None:
         row = await session.scalar(
