@@ -147,6 +147,10 @@ class FakeTws:
         }
         self._broadcast(m.error(-1, code, texts[code]))
 
+    def send_error(self, code: int, text: str, req_id: int = -1) -> None:
+        """Any error/warning code to every client (e.g. one the platform does not know)."""
+        self._broadcast(m.error(req_id, code, text))
+
     def fill_working(
         self, price: Decimal | None = None, qty: Decimal | None = None
     ) -> list[FakeExecution]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -201,6 +202,9 @@ class Venue:
     positions: dict[int, Position] = field(default_factory=dict)
     scripts: list[OrderScript] = field(default_factory=list)
     clock: datetime | None = None  # pinned time for tests; None = wall clock
+    # IB execution ids are unique across sessions and days; a random first segment per fake
+    # keeps them unique across test runs against one database
+    exec_prefix: str = field(default_factory=lambda: secrets.token_hex(4))
     _perm_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_000_001))
     _exec_seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -268,7 +272,7 @@ class Venue:
             order.status = "Submitted"
         seq = next(self._exec_seq)
         execution = FakeExecution(
-            exec_id=f"0000f4ce.{order.perm_id:08x}.{seq:02d}.01",
+            exec_id=f"{self.exec_prefix}.{order.perm_id:08x}.{seq:02d}.01",
             order_id=order.order_id,
             client_id=order.client_id,
             perm_id=order.perm_id,

@@ -163,9 +163,13 @@ class ConnectionManager:
         await self.drain()
 
     async def drain(self) -> None:
-        """Wait for the hooks started by events so far (tests and orderly shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait for a running reconnect (with its hooks) and the hooks started by events so far
+        (tests and orderly shutdown)."""
+        while self._tasks or self._reconnecting is not None:
+            pending: list[asyncio.Future[Any]] = list(self._tasks)
+            if self._reconnecting is not None:
+                pending.append(self._reconnecting)
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def wait_for(self, state: State) -> None:
         while self.state is not state:
