@@ -147,3 +147,25 @@ async def test_raw_objects_land_in_the_audit_chain(
     assert verify(chain_records(rows)) is None
     report = next(r for r in rows if r.kind == "ibkr.commission_report")
     assert report.record["raw"]["commission"] == 1.0
+
+
+async def test_factory_builds_a_broker_from_account_settings(tws: FakeTws, redis_url: str) -> None:
+    from redis.asyncio import Redis
+
+    from vt_trading.brokers.base import BadCredentials
+    from vt_trading.brokers.ibkr import IbkrConfig, build_ibkr_broker
+
+    with pytest.raises(BadCredentials, match="unknown IBKR settings"):
+        IbkrConfig.from_mapping({"hots": "x"})
+    config = IbkrConfig.from_mapping(
+        {"host": "127.0.0.1", "port": tws.port, "account_id": PAPER_ACCOUNT}
+    )
+    redis = Redis.from_url(redis_url)
+    broker = build_ibkr_broker(config, environment="paper", redis=redis)
+    try:
+        await broker.connect()
+        assert broker.connection.account == PAPER_ACCOUNT
+        assert broker.venue == "ibkr"
+    finally:
+        await broker.close()
+        await redis.aclose()

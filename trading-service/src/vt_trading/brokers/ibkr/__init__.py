@@ -4,6 +4,7 @@ leases, reconnects, IB error codes), the paper/live guard and contract resolutio
 from vt_trading.brokers.ibkr.broker import VENUE, IbkrBroker
 from vt_trading.brokers.ibkr.client_ids import ClientIdLeases
 from vt_trading.brokers.ibkr.connection import ConnectionManager, Endpoint, State
+from vt_trading.brokers.ibkr.factory import IbkrConfig, build_ibkr_broker
 from vt_trading.brokers.ibkr.guard import EnvironmentMismatch
 
 __all__ = [
@@ -13,5 +14,7 @@ __all__ = [
     "Endpoint",
     "EnvironmentMismatch",
     "IbkrBroker",
+    "IbkrConfig",
     "State",
+    "build_ibkr_broker",
 ]
