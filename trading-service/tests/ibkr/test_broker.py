@@ -169,3 +169,23 @@ async def test_factory_builds_a_broker_from_account_settings(tws: FakeTws, redis
     finally:
         await broker.close()
         await redis.aclose()
+
+
+async def test_hong_kong_stock_in_board_lots(broker: IbkrBroker, tws: FakeTws) -> None:
+    with pytest.raises(OrderRefused, match="board lots of 100") as info:
+        await broker.place(order("Phk-s1-0", symbol="STK:700:SEHK:HKD", qty=150))
+    assert info.value.code == "lot"
+    assert tws.venue.orders == {}
+    await broker.place(order("Phk-s2-0", symbol="STK:700:SEHK:HKD", qty=200))
+    [ex] = (await broker.executions_since(None)).executions
+    assert (ex.symbol, ex.qty, ex.price) == ("STK:700:SEHK:HKD", Decimal(200), Decimal(380))
+    assert ex.raw["raw"]["contract"]["currency"] == "HKD"
+
+
+def test_decimals_from_ib_floats_have_no_exponent() -> None:
+    from vt_trading.brokers.ibkr.broker import _dec
+
+    assert str(_dec(100.0)) == "100"
+    assert str(_dec(0.85)) == "0.85"
+    assert str(_dec(190.1)) == "190.1"
+    assert _dec(0.0) == 0

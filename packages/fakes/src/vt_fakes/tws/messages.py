@@ -151,9 +151,9 @@ def contract_details(req_id: int, c: ContractSpec) -> Fields:
         "26",  # marketRuleIds
         c.last_trade_date,  # realExpirationDate
         "COMMON" if c.sec_type == "STK" else "",  # stockType
-        "1",  # minSize
-        "1",  # sizeIncrement
-        "1",  # suggestedSizeIncrement
+        num(c.lot),  # minSize
+        num(c.lot),  # sizeIncrement (the board lot)
+        num(c.lot),  # suggestedSizeIncrement
     ]
 
 

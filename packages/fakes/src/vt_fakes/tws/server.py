@@ -329,6 +329,12 @@ class FakeTws:
             order_ref=f[26],
         )
         script = self.venue.next_script()
+        if order.total_qty % order.contract.lot != 0:
+            script = OrderScript(
+                kind="reject",
+                reason=f"Order size {order.total_qty} is not a multiple of the board lot "
+                f"{order.contract.lot}",
+            )
         if script.kind == "reject":
             order.status = "Inactive"
             order.completed_at = self.venue.tick()

@@ -34,6 +34,7 @@ class ContractSpec:
     trading_class: str = ""
     min_tick: Decimal = Decimal("0.01")
     long_name: str = ""
+    lot: Decimal = Decimal(1)  # board lot (SEHK trades in lots, e.g. 100 shares)
 
 
 @dataclass
@@ -157,6 +158,21 @@ def catalogue(today: date) -> list[ContractSpec]:
         )
         for sym, (primary, name) in STOCKS.items()
     ]
+    out.append(
+        ContractSpec(
+            con_id=_con_id("700", "STK", "SEHK"),
+            symbol="700",
+            sec_type="STK",
+            exchange="SEHK",
+            primary_exchange="SEHK",
+            currency="HKD",
+            local_symbol="700",
+            trading_class="700",
+            min_tick=Decimal("0.2"),
+            long_name="TENCENT HOLDINGS LTD",
+            lot=Decimal(100),
+        )
+    )
     for sym, (exchange, mult, tick, name) in FUTURES.items():
         for expiry in _future_months(today, 4):
             out.append(
@@ -183,6 +199,7 @@ DEFAULT_PRICES = {
     "MSFT": Decimal("410.00"),
     "SPY": Decimal("520.00"),
     "USO": Decimal("75.00"),
+    "700": Decimal("380.00"),
     "MCL": Decimal("70.00"),
     "MBT": Decimal("95000"),
     "ES": Decimal("5200.00"),

@@ -59,7 +59,11 @@ WM_FORMAT = "%Y%m%d-%H:%M:%S"
 
 
 def _dec(value: float) -> Decimal:
-    return Decimal(repr(value)).normalize() if value else Decimal(0)
+    """IB's floats as exact decimals without exponent noise (100.0 → 100, 0.85 → 0.85)."""
+    if not value:
+        return Decimal(0)
+    d = Decimal(repr(value))
+    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d.normalize()
 
 
 def parse_watermark(watermark: Watermark | None) -> tuple[datetime | None, set[str]]:
@@ -119,6 +123,12 @@ class IbkrBroker:
             return PlaceResult(True, _broker_id(existing), duplicate=True, detail="already at IBKR")
         self.connection.require_sendable()
         resolved = await self._resolve(order.symbol)
+        if order.qty % resolved.lot != 0:
+            raise OrderRefused(
+                f"{order.qty} {order.symbol} is not a whole number of board lots of "
+                f"{resolved.lot}: round the target to the lot size; nothing was sent",
+                code="lot",
+            )
         ib_order = _ib_order(order, self.connection.account)
         self.audit.put(
             "ibkr.place_request",

@@ -2,6 +2,7 @@
 
 Symbols (the instrument map's *traded* side):
 - ``AAPL`` or ``STK:AAPL`` or ``STK:AAPL:SMART:USD``: a US stock routed SMART in USD;
+- ``STK:700:SEHK:HKD``: a Hong Kong stock (quantities in whole board lots);
 - ``FUT:MCL:NYMEX``: the front future of MCL, rolled ``roll_days`` before its last trade date;
 - ``FUT:MCL:NYMEX:202701``: that contract month.
 
@@ -27,6 +28,7 @@ class ResolvedContract:
     contract: Contract
     multiplier: Decimal
     expiry: date | None
+    lot: Decimal = Decimal(1)  # size increment (SEHK board lot), from the contract details
 
 
 def _today() -> date:
@@ -37,6 +39,13 @@ def _expiry(text: str) -> date | None:
     if len(text) >= 8:
         return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
     return None
+
+
+def _lot(increment: float) -> Decimal:
+    if not increment or increment <= 0 or increment > 1e300:
+        return Decimal(1)
+    lot = Decimal(repr(increment))
+    return lot.quantize(Decimal(1)) if lot == lot.to_integral_value() else lot.normalize()
 
 
 def _ltd(details: ContractDetails) -> str:
@@ -113,6 +122,7 @@ class ContractBook:
             contract=contract,
             multiplier=Decimal(contract.multiplier) if contract.multiplier else Decimal(1),
             expiry=_expiry(contract.lastTradeDateOrContractMonth),
+            lot=_lot(chosen.sizeIncrement),
         )
         self._by_symbol[symbol] = resolved
         self._by_con_id[contract.conId] = resolved
