@@ -189,3 +189,23 @@ def test_decimals_from_ib_floats_have_no_exponent() -> None:
     assert str(_dec(0.85)) == "0.85"
     assert str(_dec(190.1)) == "190.1"
     assert _dec(0.0) == 0
+
+
+def test_raw_records_are_redacted() -> None:
+    from dataclasses import dataclass
+
+    from vt_trading.brokers.ibkr.raw import record
+
+    @dataclass
+    class Thing:
+        order_ref: str = "Pd1-s1-0"
+        password: str = "hunter2"
+        note: str = "api_key=abc123 sent"
+        lmt_price: float = 1.7976931348623157e308
+
+    out = record(Thing(), token="t0k")
+    assert out["raw"]["order_ref"] == "Pd1-s1-0"
+    assert out["raw"]["password"] == "***"
+    assert "abc123" not in out["raw"]["note"]
+    assert out["raw"]["lmt_price"] is None
+    assert out["token"] == "***"

@@ -96,6 +96,7 @@ class IbkrBroker:
         self.audit = AuditQueue(audit)
         self._order_errors: dict[int, list[tuple[int, str]]] = {}
         self._audited_execs: set[str] = set()
+        self._audited_commissions: set[str] = set()
         self.ib.openOrderEvent += self._audit_trade("ibkr.open_order")
         self.ib.orderStatusEvent += self._audit_trade("ibkr.order_status")
         self.ib.execDetailsEvent += self._on_exec
@@ -370,6 +371,10 @@ class IbkrBroker:
         self.audit.put("ibkr.exec_details", record(fill, order_ref=trade.order.orderRef))
 
     def _on_commission(self, trade: Trade, fill: Fill, report: CommissionReport) -> None:
+        # ib_async re-emits known reports when reqExecutions replays them: audit each once
+        if report.execId in self._audited_commissions:
+            return
+        self._audited_commissions.add(report.execId)
         self.audit.put("ibkr.commission_report", record(report, order_ref=trade.order.orderRef))
 
     def _on_error(self, req_id: int, code: int, message: str, contract: Any = None) -> None:
