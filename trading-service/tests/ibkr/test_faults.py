@@ -346,3 +346,25 @@ async def test_leases_are_unique_and_released(redis: Redis) -> None:
     await a.release(100)
     assert await b.acquire() == 100
     await asyncio.gather(a.release(101), b.release(100), live.release(1100), monitor.release(200))
+
+
+async def test_unanswered_heartbeat_drops_and_reconnects(
+    make_manager: Callable[..., ConnectionManager], tws: FakeTws
+) -> None:
+    """A socket that stays open but no longer answers (a hung TWS) is dropped by the heartbeat
+    and the manager reconnects on its own."""
+    reasons: list[str] = []
+
+    async def hook(reason: str) -> None:
+        reasons.append(reason)
+
+    manager = make_manager(heartbeat_s=0.01, connect_timeout_s=0.5, now=lambda: NOON_ET)
+    manager.on_ready.append(hook)
+    await manager.connect()
+    tws.ignore_requests.add(49)  # reqCurrentTime goes unanswered
+    await manager.wait_for(State.DISCONNECTED)
+    tws.ignore_requests.clear()
+    await manager.wait_for(State.READY)
+    await manager.drain()
+    assert reasons == ["connect", "reconnect"]
+    await manager.close()

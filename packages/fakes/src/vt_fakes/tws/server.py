@@ -84,6 +84,8 @@ class FakeTws:
         self.sessions: list[Session] = []
         self.connectivity_lost = False
         self.refuse_client_ids: set[int] = set()
+        # message ids the fake swallows without an answer (a hung TWS, for heartbeat tests)
+        self.ignore_requests: set[int] = set()
         self._server: asyncio.Server | None = None
         self._next_order_id = 1
 
@@ -244,6 +246,8 @@ class FakeTws:
     # -- requests ------------------------------------------------------------------------
     def _dispatch(self, s: Session, f: list[str]) -> None:
         msg_id = int(f[0])
+        if msg_id in self.ignore_requests:
+            return
         handler = {
             m.IN_START_API: self._start_api,
             m.IN_PLACE_ORDER: self._place_order,
