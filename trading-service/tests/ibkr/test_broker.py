@@ -209,3 +209,15 @@ def test_raw_records_are_redacted() -> None:
     assert "abc123" not in out["raw"]["note"]
     assert out["raw"]["lmt_price"] is None
     assert out["token"] == "***"
+
+
+async def test_historical_bars_for_signals(broker: IbkrBroker, tws: FakeTws) -> None:
+    tws.set_price("SPY", Decimal("500"))
+    bars = await broker.bars("SPY", duration="10 D", bar_size="1 day")
+    assert len(bars) == 10
+    assert bars[-1]["close"] == 500.0
+    stamps = [b["ts"] for b in bars]
+    assert stamps == sorted(stamps)
+    assert all(ts.tzinfo is not None for ts in stamps)
+    mcl = await broker.bars("FUT:MCL:NYMEX", duration="1 D", bar_size="1 hour")
+    assert len(mcl) == 24
