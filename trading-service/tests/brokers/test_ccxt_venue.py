@@ -108,7 +108,7 @@ async def test_filters_refuse_with_a_reason_before_sending(
 
 
 async def test_exchange_refusal_is_order_refused(broker: CcxtBroker, fake: FakeExchange) -> None:
-    with pytest.raises(OrderRefused, match="insufficient balance") as e:
+    with pytest.raises(OrderRefused, match="insufficient balance"):
         await broker.place(buy("big", "5"))
     assert "big" not in [o.client_order_id for o in fake.engine.orders]
 
