@@ -586,6 +586,8 @@ class CcxtBroker:
     async def _withdraw_enabled(self) -> bool | None:
         ex = self.exchange
         probe = getattr(ex, "sapi_get_account_apirestrictions", None)
+        if self.config.sandbox:
+            return None  # testnets hold no real funds and serve no account-restriction endpoint
         if self.config.exchange == "binance" and probe is not None:
             info = await self._call("apiRestrictions", lambda: probe(), idempotent=True)
             return bool(info.get("enableWithdrawals"))
@@ -658,3 +660,40 @@ def _code(e: BaseException) -> str | None:
 
     m = re.search(r'"code":\s*(-?\d+)', str(e))
     return m.group(1) if m else None
+
+
+def config_from_credentials(
+    venue: str,
+    credentials: Mapping[str, str],
+    *,
+    environment: str,
+    quote: str,
+    api_base_url: str | None,
+    symbols: tuple[str, ...] = (),
+) -> CcxtConfig:
+    """An account's config: `ccxt:<exchange>` with `{api_key, secret[, password]}`; the paper
+    environment trades on the exchange's own testnet (`set_sandbox_mode`)."""
+    exchange = venue.split(":", 1)[1]
+    key = credentials.get("api_key") or credentials.get("apiKey")
+    secret = credentials.get("secret") or credentials.get("api_secret")
+    if not key or not secret:
+        raise BadCredentials(
+            f"{venue} needs credentials {{'api_key': ..., 'secret': ...}} (and 'password' where "
+            "the exchange uses a passphrase)."
+        )
+    return CcxtConfig(
+        exchange=exchange,
+        api_key=key,
+        secret=secret,
+        password=credentials.get("password") or None,
+        sandbox=environment == "paper",
+        api_base_url=api_base_url,
+        quote=quote,
+        symbols=symbols,
+    )
+
+
+def known_exchange(exchange: str) -> bool:
+    import ccxt.async_support as ccxt_async
+
+    return exchange in ccxt_async.exchanges
