@@ -88,7 +88,9 @@ async def test_withdraw_permission_is_refused(live: httpx.AsyncClient, user: str
 async def test_good_key_is_stored_encrypted_and_never_returned(
     live: httpx.AsyncClient, user: str, database_url: str
 ) -> None:
-    r = await live.post("/accounts", json=body("Binance", "good-key", "good-secret"), headers=h(user))
+    r = await live.post(
+        "/accounts", json=body("Binance", "good-key", "good-secret"), headers=h(user)
+    )
     assert r.status_code == 201, r.text
     acct = r.json()
     assert acct["has_credentials"] is True
@@ -138,7 +140,9 @@ async def test_paper_uses_the_testnet_and_unreachable_is_502(
             headers=h(user),
         )
         assert r.status_code == 201, r.text
-    async with trading_client(settings(database_url, redis_url, "paper", "http://127.0.0.1:9")) as c:
+    async with trading_client(
+        settings(database_url, redis_url, "paper", "http://127.0.0.1:9")
+    ) as c:
         r = await c.post(
             "/accounts",
             json=body("Down", "good-key", "good-secret", environment="paper"),
