@@ -236,7 +236,7 @@ async def reconcile_account(
                     )
                 )
         out = list(items)
-        if cursor_changed(watermark, page.watermark):
+        if first or cursor_changed(watermark, page.watermark):  # first: the cursor starts
             await _store_watermark(session, account_id, page.watermark)
         if halted:
             await risk_mod.halt(session, account_id, "reconciliation found breaks")
