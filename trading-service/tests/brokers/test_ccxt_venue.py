@@ -228,3 +228,14 @@ async def test_credentials_check(fake: FakeExchange) -> None:
             await w.verify_credentials()
     finally:
         await w.close()
+
+
+async def test_market_data_for_price_bands_and_signals(broker: CcxtBroker) -> None:
+    from datetime import UTC, datetime
+
+    bid, ask = await broker.top_of_book("binance:BTC/USDT")
+    assert bid < Decimal(42000) < ask
+    assert await broker.last_price("BTC/USDT") == Decimal(42000)
+    bars = await broker.ohlcv("BTC/USDT", "1d", datetime(2024, 1, 1, tzinfo=UTC), 3)
+    assert [b[0].day for b in bars] == [1, 2, 3]
+    assert all(b[3] <= b[4] <= b[2] for b in bars)  # low <= close <= high

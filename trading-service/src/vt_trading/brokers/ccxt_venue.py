@@ -376,6 +376,36 @@ class CcxtBroker:
             raise BrokerUnavailable(f"{self.venue} gave no last price for {sym}.")
         return price
 
+    async def top_of_book(self, symbol: str) -> tuple[Decimal, Decimal]:
+        """(best bid, best ask): the reference for a price band check before an order."""
+        sym = unified(symbol)
+        ex = self.exchange
+        book = await self._call(
+            "fetch_order_book", lambda: ex.fetch_order_book(sym, 5), idempotent=True
+        )
+        if not book.get("bids") or not book.get("asks"):
+            raise BrokerUnavailable(f"{self.venue} has an empty order book for {sym}.")
+        return Decimal(str(book["bids"][0][0])), Decimal(str(book["asks"][0][0]))
+
+    async def ohlcv(
+        self, symbol: str, timeframe: str, since: datetime | None = None, limit: int = 500
+    ) -> list[tuple[datetime, Decimal, Decimal, Decimal, Decimal, Decimal]]:
+        """Closed and open bars from the exchange (UTC open time, O, H, L, C, volume). Signals
+        normally come from the market-data service; this is the venue's own view."""
+        sym = unified(symbol)
+        ex = self.exchange
+        since_ms = int(since.timestamp() * 1000) if since is not None else None
+        rows = await self._call(
+            "fetch_ohlcv", lambda: ex.fetch_ohlcv(sym, timeframe, since_ms, limit), idempotent=True
+        )
+        return [
+            (
+                datetime.fromtimestamp(int(r[0]) / 1000, tz=UTC),
+                *(Decimal(str(x)) for x in r[1:6]),
+            )  # type: ignore[misc]
+            for r in rows
+        ]
+
     async def place(self, order: VenueOrder) -> PlaceResult:
         sym = unified(order.symbol)
         ref = order.limit_price if order.type == "limit" else None
