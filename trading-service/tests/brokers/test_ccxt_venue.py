@@ -239,3 +239,28 @@ async def test_market_data_for_price_bands_and_signals(broker: CcxtBroker) -> No
     bars = await broker.ohlcv("BTC/USDT", "1d", datetime(2024, 1, 1, tzinfo=UTC), 3)
     assert [b[0].day for b in bars] == [1, 2, 3]
     assert all(b[3] <= b[4] <= b[2] for b in bars)  # low <= close <= high
+
+
+async def test_time_cursor_for_exchanges_without_trade_id_paging(
+    fake: FakeExchange, sleeps: Sleeps
+) -> None:
+    from dataclasses import replace
+
+    b = CcxtBroker(replace(config(fake), trade_cursor="time"), sleep=sleeps)
+    try:
+        await b.connect()
+        await b.place(buy("tc-1"))
+        await b.place(buy("tc-2"))
+        page = await b.executions_since(None)
+        assert [e.client_order_id for e in page.executions] == ["tc-1", "tc-2"]
+        assert (await b.executions_since(page.watermark)).executions == []
+        await b.place(buy("tc-3"))
+        nxt = await b.executions_since(page.watermark)
+        assert [e.client_order_id for e in nxt.executions] == ["tc-3"]
+        assert all(
+            "startTime" in p or "fromId" not in p
+            for m, path, p in fake.engine.requests
+            if path == "/api/v3/myTrades"
+        )
+    finally:
+        await b.close()

@@ -69,6 +69,7 @@ class CcxtConfig:
     timeout_s: float = 10.0
     max_attempts: int = 4
     max_retry_after_s: float = 60.0
+    trade_cursor: str = "auto"  # id | time | auto (id for Binance, time elsewhere)
 
     def __repr__(self) -> str:  # never print the secret
         return f"CcxtConfig(exchange={self.exchange!r}, sandbox={self.sandbox}, api_key=<redacted>)"
@@ -512,31 +513,73 @@ class CcxtBroker:
         seen.update(dict.fromkeys(self._state.coid_symbol.values()))
         return list(seen)
 
+    def _by_trade_id(self) -> bool:
+        if self.config.trade_cursor == "auto":
+            return self.config.exchange.startswith("binance")
+        return self.config.trade_cursor == "id"
+
     async def executions_since(self, watermark: Watermark | None) -> ExecutionPage:
-        marks: dict[str, int] = json.loads(watermark) if watermark else {}
+        """Binance pages forward by trade id (`fromId`, ids increase per symbol): the watermark
+        is the last id per symbol. Other exchanges page by time: the watermark is the last
+        trade time per symbol and the ids seen at that instant (a trade sharing the instant is
+        neither lost nor repeated)."""
+        marks: dict[str, Any] = json.loads(watermark) if watermark else {}
         found: list[VenueExecution] = []
-        ex = self.exchange
         for sym in sorted(set(self._watched()) | set(marks)):
-            last = marks.get(sym, -1)
-            while True:
-                since_id = last + 1
-                trades = await self._call(
-                    "fetch_my_trades",
-                    lambda s=sym, f=since_id: ex.fetch_my_trades(s, None, PAGE, {"fromId": f}),  # type: ignore[misc]
-                    idempotent=True,
-                )
-                for t in trades:
-                    tid = int(t["id"])
-                    if tid <= last:
-                        continue
-                    found.append(await self._execution(sym, t))
-                    last = max(last, tid)
-                if len(trades) < PAGE:
-                    break
-            if last >= 0:
-                marks[sym] = last
+            new_mark: Any
+            if self._by_trade_id():
+                new_mark = await self._since_id(sym, marks.get(sym), found)
+            else:
+                new_mark = await self._since_time(sym, marks.get(sym), found)
+            if new_mark is not None:
+                marks[sym] = new_mark
         found.sort(key=lambda e: (e.ts, e.execution_id))
         return ExecutionPage(found, json.dumps(marks, sort_keys=True) if marks else watermark)
+
+    async def _since_id(self, sym: str, mark: Any, found: list[VenueExecution]) -> int | None:
+        ex = self.exchange
+        last = int(mark) if mark is not None else -1
+        while True:
+            since_id = last + 1
+            trades = await self._call(
+                "fetch_my_trades",
+                lambda s=sym, f=since_id: ex.fetch_my_trades(s, None, PAGE, {"fromId": f}),  # type: ignore[misc]
+                idempotent=True,
+            )
+            for t in trades:
+                tid = int(t["id"])
+                if tid <= last:
+                    continue
+                found.append(await self._execution(sym, t))
+                last = max(last, tid)
+            if len(trades) < PAGE:
+                break
+        return last if last >= 0 else None
+
+    async def _since_time(
+        self, sym: str, mark: Any, found: list[VenueExecution]
+    ) -> dict[str, Any] | None:
+        ex = self.exchange
+        last_ts = int(mark["t"]) if mark else None
+        seen: set[str] = set(mark["ids"]) if mark else set()
+        while True:
+            trades = await self._call(
+                "fetch_my_trades",
+                lambda s=sym, f=last_ts: ex.fetch_my_trades(s, f, PAGE),  # type: ignore[misc]
+                idempotent=True,
+            )
+            before = last_ts
+            for t in sorted(trades, key=lambda x: (int(x["timestamp"]), str(x["id"]))):
+                ts, tid = int(t["timestamp"]), str(t["id"])
+                if last_ts is not None and (ts < last_ts or (ts == last_ts and tid in seen)):
+                    continue
+                found.append(await self._execution(sym, t))
+                if last_ts is None or ts > last_ts:
+                    last_ts, seen = ts, set()
+                seen.add(tid)
+            if len(trades) < PAGE or last_ts == before:
+                break  # the last page, or a full page inside one instant (cannot advance)
+        return {"t": last_ts, "ids": sorted(seen)} if last_ts is not None else None
 
     async def _execution(self, sym: str, t: Mapping[str, Any]) -> VenueExecution:
         oid = str(t.get("order")) if t.get("order") is not None else None
