@@ -150,3 +150,55 @@ async def test_paper_uses_the_testnet_and_unreachable_is_502(
         )
         assert r.status_code == 502
         assert "could not reach binance testnet" in r.json()["detail"]
+
+
+async def test_reconcile_spot_opening_holdings_then_foreign_trade_halts(
+    database_url: str, redis_url: str, fake: FakeExchange, user: str
+) -> None:
+    """First reconciliation: coins already held become the unattributed bucket, nothing halts.
+    Then a trade nobody of ours placed (the user on the exchange's own site) halts the account
+    with an exception, and the watermark moves past it so it is reported once."""
+    import uuid
+
+    from redis.asyncio import Redis
+
+    from conftest import trading_client
+    from vt_trading.context import TradingContext
+    from vt_trading.trading.reconcile import reconcile_account
+
+    s = settings(database_url, redis_url, "live", fake.url)
+    async with trading_client(s) as c:
+        r = await c.post(
+            "/accounts", json=body("Recon", "good-key", "good-secret"), headers=h(user)
+        )
+        assert r.status_code == 201, r.text
+        aid = r.json()["id"]
+    redis = Redis.from_url(redis_url)
+    ctx = await TradingContext.create(s, redis)
+    try:
+        first = await reconcile_account(ctx, uuid.UUID(aid), actor="test", reason="start")
+        assert not first.halted, first
+        held = sql(
+            database_url,
+            "SELECT symbol, qty, avg_price FROM trading_live.positions "
+            "WHERE account_id = %s AND deployment_id IS NULL",
+            aid,
+        )
+        assert held == [("BTC/USDT", Decimal("0.2"), Decimal(42000))]
+        again = await reconcile_account(ctx, uuid.UUID(aid), actor="test", reason="twice")
+        assert not again.halted
+        # the user buys by hand at the exchange (no client order id of ours)
+        fake.engine.place("good-key", "BTCUSDT", "BUY", "MARKET", Decimal("0.01"), None, "web-1")
+        # the adapter watches the symbols it holds, so the new trade is seen
+        third = await reconcile_account(ctx, uuid.UUID(aid), actor="test", reason="timer")
+        assert third.halted
+        assert "missing_fill_unattributed" in {i.kind for i in third.items}
+        assert sql(
+            database_url,
+            "SELECT count(*) FROM trading_live.exceptions WHERE account_id = %s "
+            "AND kind = 'missing_fill_unattributed'",
+            aid,
+        ) == [(1,)]
+    finally:
+        await ctx.aclose()
+        await redis.aclose()

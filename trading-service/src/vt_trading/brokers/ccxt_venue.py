@@ -121,6 +121,7 @@ def unified(symbol: str) -> str:
 class _State:
     coid_symbol: dict[str, str] = field(default_factory=dict)
     order_coid: dict[str, str | None] = field(default_factory=dict)
+    held: set[str] = field(default_factory=set)  # markets with a balance at the last read
     cool_until: float = 0.0
 
 
@@ -511,6 +512,7 @@ class CcxtBroker:
     def _watched(self) -> list[str]:
         seen = dict.fromkeys(unified(s) for s in self.config.symbols)
         seen.update(dict.fromkeys(self._state.coid_symbol.values()))
+        seen.update(dict.fromkeys(sorted(self._state.held)))
         return list(seen)
 
     def _by_trade_id(self) -> bool:
@@ -639,6 +641,7 @@ class CcxtBroker:
             if qty == 0 or sym not in markets:
                 continue  # a coin with no market against the quote cannot be marked or traded
             positions[sym] = qty
+            self._state.held.add(sym)
             equity += qty * await self.last_price(sym)
         return VenueBalances(currency=quote, cash=cash, equity=equity, positions=positions)
 
