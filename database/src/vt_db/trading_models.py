@@ -495,4 +495,20 @@ class PaperBalanceRow(TradingBase):
     updated_at: Mapped[datetime] = _updated()
 
 
+class VenueCursorRow(TradingBase):
+    """How far fills have been read from the account's venue: the adapter's opaque watermark
+    (paper: execution sequence; an exchange: last trade id per symbol). Reconciliation and the
+    fill import read `executions_since(watermark)` and advance it in the same transaction."""
+
+    __tablename__ = "venue_cursors"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey(f"{PLACEHOLDER_SCHEMA}.broker_accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    watermark: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = _updated()
+
+
 TRADING_TABLES = tuple(sorted(TradingBase.metadata.tables))

@@ -121,6 +121,9 @@ class AccountRunner:
                 await renewer
             if not self.stop.is_set():
                 self.stop.set()
+            if self.step is not None:
+                with contextlib.suppress(Exception):
+                    await self.step.aclose()  # exchange connections of this runner
             with contextlib.suppress(Exception):
                 async with self.ctx.sessionmaker() as session, session.begin():
                     await lease_mod.release(session, self.lease)
