@@ -27,6 +27,7 @@ from vt_contracts.trading import (
 from vt_db.trading_models import BrokerAccountRow
 from vt_kit import SessionDep
 from vt_kit.problems import NotFound
+from vt_trading import notify
 from vt_trading.accounts import service as accounts
 from vt_trading.deps import INTERNAL, CtxDep, UserId
 from vt_trading.overrides import service as overrides
@@ -100,9 +101,12 @@ async def run_reconcile(
 ) -> ReconcileReport:
     account = await accounts.resolve_account(session, ctx, user_id, body.account_id)
     await session.commit()
-    return await reconcile.reconcile_account(
+    report = await reconcile.reconcile_account(
         ctx, account.id, actor=str(user_id), reason=body.reason
     )
+    if report.halted:
+        await notify.risk_changed(ctx, account.id, "halted")
+    return report
 
 
 @router.get("/exceptions", response_model=Page[TradingException], responses=_PROBLEMS)
