@@ -207,8 +207,9 @@ async def test_overrides_through_the_gateway_and_the_gate_in_the_bar_step(
         r = await gw.put(dep_base, json={"mode": "no_trading", "reason": "hold"}, headers=me)
         assert r.status_code == 200, r.text
         assert r.json()["mode"] == "no_trading"
-        r = await gw.put(dep_base, json={"mode": None, "reason": "go"}, headers=me)
-        assert r.json()["mode"] is None
+        r = await gw.put(dep_base, json={"mode": None, "reason": "go ahead"}, headers=me)
+        assert r.status_code == 200, r.text
+        assert r.json()["mode"] is None, r.text
 
         # a position the deployment holds, then close-only on the account
         r = await gw.post(
