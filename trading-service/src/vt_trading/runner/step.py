@@ -45,7 +45,7 @@ from vt_trading import audit
 from vt_trading.brokers.base import VenueOrder
 from vt_trading.context import TradingContext
 from vt_trading.execution import repository as exec_repo
-from vt_trading.execution.service import Ingested, ingest_execution, order_event
+from vt_trading.execution.service import Ingested, fill_contract, ingest_execution, order_event
 from vt_trading.ledger.planner import PlannedOrder, client_order_id, plan_orders
 from vt_trading.ledger.positions import round_trips
 from vt_trading.paper.broker import VENUE as PAPER_VENUE
@@ -259,9 +259,10 @@ class BarStep:
                 if ing.order is not None:
                     await session.refresh(ing.order)
                     out.events.append(("order", order_event(ing.order)))
-                out.events.append(
-                    ("fill", {"deployment_id": str(dep.id), "fill_id": str(ing.fill_id)})
-                )
+                fill = await session.get(FillRow, ing.fill_id)
+                if fill is not None:  # the fill as GET /deployments/{id}/fills returns it
+                    body = {**fill_contract(fill).model_dump(mode="json"), "fill_id": str(fill.id)}
+                    out.events.append(("fill", {**body, "deployment_id": str(dep.id)}))
 
     async def _venue_fills(
         self, dep: DeploymentRow, account: BrokerAccountRow, out: StepOutcome
@@ -447,11 +448,17 @@ class BarStep:
                 )
                 planned.append((p, coid, row.id))
         for _p, coid, _oid in planned:
-            await self.submit(dep.account_id, scope=str(dep.id), coid=coid, costs=costs)
+            await self.submit(dep.account_id, scope=str(dep.id), coid=coid, costs=costs, out=out)
             out.orders += 1
 
     async def submit(
-        self, account_id: uuid.UUID, *, scope: str, coid: str, costs: CostModel
+        self,
+        account_id: uuid.UUID,
+        *,
+        scope: str,
+        coid: str,
+        costs: CostModel,
+        out: StepOutcome | None = None,
     ) -> str:
         """new -> submitting (committed) -> broker -> accepted (committed). A crash between the
         two commits leaves `submitting`, which the next start turns into `unknown` (never
@@ -523,6 +530,10 @@ class BarStep:
             if order.state == "submitting":
                 order.state = "accepted" if result.accepted else "rejected"
                 order.broker_order_id = result.broker_order_id
+            if out is not None:  # a live update with the order as the REST routes return it
+                await session.flush()
+                await session.refresh(order)
+                out.events.append(("order", order_event(order)))
             return order.state
 
     async def _submit_venue(self, account: BrokerAccountRow, coid: str, order: PaperOrder) -> str:
@@ -676,7 +687,7 @@ class BarStep:
                     to_send.append(coid)
                 await session.flush()
         for coid in to_send:
-            await self.submit(dep.account_id, scope=str(dep.id), coid=coid, costs=costs)
+            await self.submit(dep.account_id, scope=str(dep.id), coid=coid, costs=costs, out=out)
             out.orders += 1
 
     async def _protect_offset(

@@ -26,6 +26,7 @@ from vt_contracts import StrategySpec
 from vt_db.trading_models import DeploymentRow, ReplayClockRow
 from vt_engine.live import history_window, trim_warmup
 from vt_kit.problems import ProblemError
+from vt_trading import notify
 from vt_trading.context import TradingContext
 from vt_trading.runner import lease as lease_mod
 from vt_trading.runner.step import BarStep, StepHalted
@@ -142,6 +143,7 @@ class AccountRunner:
             return
         if report.halted:
             log.warning("reconciliation halted account %s", self.lease.account_id)
+            await notify.risk_changed(self.ctx, self.lease.account_id, "halted")
 
     async def _renew(self) -> None:
         ttl = self.ctx.settings.lease_ttl_s
