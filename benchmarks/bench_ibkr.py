@@ -29,9 +29,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from ib_async import IB
-from vt_fakes.tws import FakeTws
 
 from vt_devstack.stack import start_backing
+from vt_fakes.tws import FakeTws
 from vt_trading.brokers.base import VenueOrder
 from vt_trading.brokers.ibkr import ClientIdLeases, ConnectionManager, Endpoint, IbkrBroker, State
 

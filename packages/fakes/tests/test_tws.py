@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from ib_async import IB, ExecutionFilter, Future, LimitOrder, MarketOrder, Stock, Trade
+
 from vt_fakes.tws import PAPER_ACCOUNT, SERVER_VERSION, FakeTws, OrderScript
 from vt_fakes.tws.wire import frame, negotiate, split_frames
 

@@ -24,6 +24,11 @@ class Events:
         self._redis = redis
         self._environment = environment
 
+    @property
+    def redis(self) -> Redis:
+        """The client events go through (shared with adapters that lease ids in Redis)."""
+        return self._redis
+
     async def publish(self, user_id: str, type_: EventType, data: dict[str, Any]) -> None:
         body = json.dumps(
             {"type": type_, "environment": self._environment, "data": data}, default=str

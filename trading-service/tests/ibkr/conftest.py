@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from vt_fakes.tws import FakeTws
 
+from vt_fakes.tws import FakeTws
 from vt_trading.brokers.ibkr import ClientIdLeases, ConnectionManager, Endpoint, IbkrBroker
 from vt_trading.brokers.ibkr.audit_sink import pg_audit_sink
 from vt_trading.brokers.ibkr.connection import Backoff

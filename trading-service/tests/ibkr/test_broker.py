@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from vt_fakes.tws import PAPER_ACCOUNT, FakeTws, OrderScript
 
 from vt_db.trading_models import AuditRow
+from vt_fakes.tws import PAPER_ACCOUNT, FakeTws, OrderScript
 from vt_trading.audit import chain_records
 from vt_trading.brokers.base import Broker, OrderRefused, VenueOrder
 from vt_trading.brokers.ibkr import IbkrBroker, State

@@ -14,8 +14,8 @@ import pytest
 from ib_async import IB
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
-from vt_fakes.tws import FakeTws, OrderScript
 
+from vt_fakes.tws import FakeTws, OrderScript
 from vt_trading.brokers.base import (
     BrokerUnavailable,
     OrderRefused,

@@ -16,6 +16,9 @@ async def check_venue_credentials(
     credentials: dict[str, str] | None,
     base_currency: str,
 ) -> None:
+    if kind_of(venue) == "ibkr":
+        _check_ibkr_settings(credentials)
+        return
     if kind_of(venue) != "ccxt":
         return
     from vt_trading.brokers.ccxt_venue import CcxtBroker, config_from_credentials, known_exchange
@@ -57,3 +60,20 @@ async def check_venue_credentials(
         ) from None
     finally:
         await broker.close()
+
+
+def _check_ibkr_settings(settings: dict[str, str] | None) -> None:
+    """IBKR's 'credentials' are where TWS / IB Gateway listens (it holds the login itself): the
+    shape is checked on save; the socket is tried when the account first trades."""
+    if not settings:
+        return
+    from vt_trading.brokers.ibkr.factory import IbkrConfig
+
+    try:
+        IbkrConfig.from_mapping(settings)
+    except (BadCredentials, ValueError) as e:
+        raise Unprocessable(
+            f'IBKR settings: {e}. Example: {{"host": "127.0.0.1", "port": 7497, '
+            f'"account_id": "DU1234567"}}; nothing was stored.',
+            slug="bad-credentials",
+        ) from None

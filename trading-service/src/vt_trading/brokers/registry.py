@@ -1,16 +1,16 @@
 """Which `Broker` serves an account: chosen by the account's venue.
 
 `paper` -> the persisted paper book, `ccxt:<exchange>` -> the ccxt adapter with the account's
-decrypted credentials (the exchange's testnet in the paper environment), and whatever another
-module registers (`register("ibkr", factory)`). A factory returns an unconnected broker; the
-caller connects and closes it.
+decrypted credentials (the exchange's testnet in the paper environment), `ibkr` -> the ib_async
+adapter for the account's TWS / IB Gateway settings. A factory returns an unconnected broker;
+the caller connects and closes it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from vt_trading.brokers.base import BadCredentials, Broker, BrokerUnavailable
 
@@ -77,5 +77,22 @@ def _ccxt(ctx: TradingContext, account: BrokerAccountRow) -> Broker:
     )
 
 
+def _ibkr(ctx: TradingContext, account: BrokerAccountRow) -> Broker:
+    from vt_trading.brokers.ibkr.audit_sink import pg_audit_sink
+    from vt_trading.brokers.ibkr.factory import IbkrConfig, build_ibkr_broker
+
+    environment: Literal["paper", "live"] = "live" if account.environment == "live" else "paper"
+    return build_ibkr_broker(
+        IbkrConfig.from_mapping(credentials_of(ctx, account)),
+        environment=environment,
+        redis=ctx.events.redis,
+        # A live socket only from the live process (TRADING_ENVIRONMENT=live) for a live account;
+        # the guard refuses every other combination before connecting.
+        live_enabled=ctx.environment == "live" and environment == "live",
+        audit=pg_audit_sink(ctx.sessionmaker, account.id),
+    )
+
+
 register("paper", _paper)
 register("ccxt", _ccxt)
+register("ibkr", _ibkr)
