@@ -301,3 +301,75 @@ def test_risk_state_answer() -> None:
         "consecutive_losses",
     ]
     assert out.model_dump(mode="json")["equity"] == "990"
+
+
+# --- sessions follow the clock of the bars (a replay's, not the wall clock) --------------------
+
+REPLAY = "replay:2010-01-01"
+BAR = datetime(2010, 3, 1, 5, 0, tzinfo=UTC)  # a Monday, years behind the wall clock
+
+
+def replay_snap(equity: str, at: datetime) -> EquitySnapshot:
+    return EquitySnapshot(equity=D(equity), at=at, clock=REPLAY)
+
+
+def test_a_replay_on_a_live_clock_state_restarts_session_and_week_at_its_bars() -> None:
+    # an account set up today (live clock), then driven by a replay of 2010
+    s = BreakerState.initial(D(100_000), MON + timedelta(days=365 * 3))
+    s, ev = evaluate(s, replay_snap("100000", BAR), LIMITS, BAR)
+    assert [e.kind for e in ev] == ["clock_changed"]
+    assert (s.clock, s.session_day, s.week_start) == (REPLAY, BAR.date(), BAR.date())
+    # the daily breaker trips on the replay's day and the replay's next session lifts it
+    s, ev = evaluate(s, replay_snap("96000", BAR + timedelta(hours=1)), LIMITS, BAR)
+    assert (s.state, s.halt_kind) == ("halted", "daily")
+    nxt = BAR + timedelta(days=1)
+    s, ev = evaluate(s, replay_snap("96000", nxt), LIMITS, nxt)
+    assert s.state == "active"
+    assert [e.kind for e in ev] == ["session_rolled", "halt_lifted"]
+    assert s.session_day == nxt.date()
+
+
+def test_the_week_rolls_on_the_replays_monday() -> None:
+    s = BreakerState.initial(D(100_000), BAR, clock=REPLAY)
+    loose_daily = LIMITS.model_copy(update={"daily_halt_pct": 100.0})
+    # -5 % over Mon..Fri is below the weekly -7 %; the next Monday starts a new week at 95,000
+    fri = BAR + timedelta(days=4)
+    s, _ = evaluate(s, replay_snap("95000", fri), loose_daily, fri)
+    mon = BAR + timedelta(days=7)
+    s, _ = evaluate(s, replay_snap("95000", mon), loose_daily, mon)
+    assert (s.week_start, s.week_start_equity) == (mon.date(), D(95000))
+    # another -5 % that week is still no weekly halt (it would be from the old week's start)
+    wed = mon + timedelta(days=2)
+    s, _ = evaluate(s, replay_snap("90250", wed), loose_daily, wed)
+    assert s.state == "active"
+
+
+def test_a_clock_change_lifts_no_halt() -> None:
+    s = BreakerState.initial(D(100_000), MON)
+    s, _ = evaluate(s, snap("96000", MON + timedelta(hours=1)), LIMITS, MON)
+    assert (s.state, s.halt_kind) == ("halted", "daily")
+    s, ev = evaluate(s, replay_snap("96000", BAR), LIMITS, BAR)
+    assert s.state == "halted"
+    assert "halt_lifted" not in [e.kind for e in ev]
+
+
+def test_the_clock_survives_a_round_trip_and_old_states_follow_the_live_clock() -> None:
+    s = BreakerState.initial(D(100_000), BAR, clock=REPLAY)
+    assert roundtrip(s).clock == REPLAY
+    data = s.to_dict()
+    del data["clock"]
+    assert BreakerState.from_dict(data).clock == "live"
+    data["clock"] = 7
+    assert BreakerState.from_dict(data).state == "halted"  # unreadable: fail closed
+
+
+def test_with_one_snapshot_per_session_the_day_starts_at_the_previous_close() -> None:
+    """Daily bars give one snapshot per session: the day's loss is measured from the equity
+    the session opened with (the last snapshot), so a -4 % day trips the daily halt."""
+    s = BreakerState.initial(D(100_000), BAR, clock=REPLAY)
+    s, _ = evaluate(s, replay_snap("100000", BAR), LIMITS, BAR)
+    nxt = BAR + timedelta(days=1)
+    s, ev = evaluate(s, replay_snap("96000", nxt), LIMITS, nxt)
+    assert s.day_start_equity == D(100_000)
+    assert (s.state, s.halt_kind) == ("halted", "daily")
+    assert [e.kind for e in ev] == ["session_rolled", "tripped_daily"]

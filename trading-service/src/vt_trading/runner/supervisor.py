@@ -30,6 +30,7 @@ from vt_trading.context import TradingContext
 from vt_trading.runner import lease as lease_mod
 from vt_trading.runner.step import BarStep, StepHalted
 from vt_trading.trading import recovery
+from vt_trading.trading.flatten import settle_ended_scopes
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +221,10 @@ class AccountRunner:
             await self._finish_replay(dep)
             return self.ctx.settings.runner_poll_s
         t = pending[0]
+        if dep.expires_at is not None and not dep.triggered and t >= dep.expires_at:
+            # expiry counts bar time on the replay clock, as the live clock counts wall time
+            await recovery.expire_deployment(self.ctx, dep.id, clock="replay", at=t.to_pydatetime())
+            return self.ctx.settings.runner_poll_s
         assert self.step is not None
         outcome = await self.step.run(dep.id, t, feed.frames, replay=True)
         done = len(feed.bars) - len(pending) + 1
@@ -240,6 +245,8 @@ class AccountRunner:
             if row is not None and not row.finished:
                 row.finished = True
         self.feeds.pop(dep.id, None)
+        # a kill's flatten still resting here gets no further bar of this clock
+        await settle_ended_scopes(self.ctx, dep.account_id)
 
     async def _live_bar(self, dep: DeploymentRow) -> float:
         """Step the newest closed bar when it is new; stale data halts the signal step."""
@@ -247,7 +254,7 @@ class AccountRunner:
         now = datetime.now(UTC)
         length = bar_seconds(dep.timeframe)
         if dep.expires_at is not None and now >= dep.expires_at and not dep.triggered:
-            await recovery.expire_deployment(self.ctx, dep.id)
+            await recovery.expire_deployment(self.ctx, dep.id, clock="live", at=now)
             return self.ctx.settings.runner_poll_s
         next_close = (int(now.timestamp()) // length + 1) * length
         if dep.last_bar_at is not None and (now - dep.last_bar_at).total_seconds() < length:

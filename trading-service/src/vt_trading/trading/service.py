@@ -223,6 +223,10 @@ async def kill(
         for coid in flatten:
             scope, spec = specs[coid]
             await step.submit(account.id, scope=scope, coid=coid, costs=cost_model(spec))
+        # deployments that will not step again (replay over, stopped, paused) fill theirs now
+        from vt_trading.trading.flatten import settle_ended_scopes
+
+        await settle_ended_scopes(ctx, account.id, flatten)
     await ctx.events.publish(
         str(user_id), "risk", {"account_id": str(account.id), "state": "killed", "reason": reason}
     )
