@@ -404,3 +404,35 @@ async def test_five_losing_round_trips_pause_the_deployment_until_resumed(
             return bool(b["replay"]["bars_done"] > paused_at)
 
         await wait_for(moved, within=120, every=0.2)
+
+
+# --- a breaker's kill (drawdown) cancels and flattens like the kill switch ----------------------
+
+
+async def test_a_drawdown_kill_in_a_replay_flattens_the_account(
+    make_settings: Any,
+    database_url: str,
+    backtest_url: str,
+    backtest_worker: None,
+    user: str,
+) -> None:
+    spec = sma_crossover_spec("SAMPLE:AAPL", period=PERIOD)
+    q = await qualify(database_url, backtest_url, user, spec)
+    limits = {**NON_BINDING_LIMITS, "drawdown_kill_pct": 3}
+    async with trading_client(make_settings(TRADING_RUNNER=True)) as api:
+        did, aid = await deploy(api, user, q, limits=limits)
+
+        async def flattened() -> dict[str, Any] | None:
+            risk: dict[str, Any] = (
+                await api.get("/trading/risk", params={"account_id": aid}, headers=h(user))
+            ).json()
+            done = risk["state"] == "killed" and risk["flatten_latched"]
+            return risk if done and held(database_url, did) == 0 else None
+
+        risk = await wait_for(flattened, within=300, every=0.3)
+        assert [b["tripped"] for b in risk["breakers"] if b["name"] == "drawdown"] == [True]
+        kills = [e for e in await audit_kinds(api, user, aid) if e["kind"] == "risk.kill"]
+        assert [e["actor"] for e in kills] == ["risk"]
+        orders = await all_pages(api, f"/deployments/{did}/orders", user)
+        flat = [o for o in orders if o["reason"].startswith("kill_flatten")]
+        assert [(o["state"], o["reduce_only"]) for o in flat] == [("filled", True)]

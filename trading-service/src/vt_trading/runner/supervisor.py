@@ -23,13 +23,15 @@ import pandas as pd
 from sqlalchemy import select
 
 from vt_contracts import StrategySpec
-from vt_db.trading_models import DeploymentRow, ReplayClockRow
+from vt_db.trading_models import BrokerAccountRow, DeploymentRow, ReplayClockRow
 from vt_engine.live import history_window, trim_warmup
 from vt_kit.problems import ProblemError
 from vt_trading.context import TradingContext
 from vt_trading.runner import lease as lease_mod
 from vt_trading.runner.step import BarStep, StepHalted
 from vt_trading.trading import recovery
+from vt_trading.trading import risk as risk_mod
+from vt_trading.trading import service as trading_service
 from vt_trading.trading.flatten import settle_ended_scopes
 
 log = logging.getLogger(__name__)
@@ -175,6 +177,7 @@ class AccountRunner:
             }
         if not deps:
             return self.ctx.settings.runner_poll_s
+        await self._flatten_if_killed()
         waits = [self.ctx.settings.runner_poll_s]
         for dep in deps:
             try:
@@ -191,6 +194,19 @@ class AccountRunner:
                 log.exception("deployment %s: step failed", dep.id)
                 await recovery.fail_deployment(self.ctx, dep.id, "the bar step failed; see logs")
         return max(0.0, min(waits))
+
+    async def _flatten_if_killed(self) -> None:
+        """A breaker that killed the account in a bar step (drawdown) gets what the kill switch
+        does: cancel all, flatten reduce-only. The latch makes it once per kill episode."""
+        async with self.ctx.sessionmaker() as session:
+            row = await risk_mod.account_state(session, self.lease.account_id)
+            if row is None or row.state != "killed" or row.flatten_latched:
+                return
+            account = await session.get(BrokerAccountRow, self.lease.account_id)
+        assert account is not None
+        await trading_service.kill(
+            self.ctx, account.user_id, account, row.reason or "circuit breaker", actor="risk"
+        )
 
     async def _replay_bar(self, dep: DeploymentRow, clock: ReplayClockRow) -> float:
         if clock.finished:
