@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vt_contracts.trading import RiskLimits
+from vt_db.trading_models import DeploymentRow
 from vt_trading.risk.breakers import (
     SEVERITY,
     BreakerState,
@@ -27,6 +28,7 @@ from vt_trading.risk.breakers import (
     risk_state,
     set_reducing,
 )
+from vt_trading.trading.risk import breaker_clock
 
 D = Decimal
 MON = datetime(2024, 1, 8, 15, 0, tzinfo=UTC)  # a Monday
@@ -373,3 +375,76 @@ def test_with_one_snapshot_per_session_the_day_starts_at_the_previous_close() ->
     assert s.day_start_equity == D(100_000)
     assert (s.state, s.halt_kind) == ("halted", "daily")
     assert [e.kind for e in ev] == ["session_rolled", "tripped_daily"]
+
+
+def test_the_clock_a_bar_is_read_from() -> None:
+    start = datetime(2010, 1, 1, tzinfo=UTC)
+    replay = DeploymentRow(trade_start=start)
+    assert breaker_clock(replay, replay=True) == REPLAY
+    # replays of one period on an account share the clock; another period is another clock
+    assert breaker_clock(DeploymentRow(trade_start=start + timedelta(hours=5)), True) == REPLAY
+    later = DeploymentRow(trade_start=datetime(2012, 3, 1, tzinfo=UTC))
+    assert breaker_clock(later, True) == "replay:2012-03-01"
+    # a live bar (even of a deployment that has a start) and a replay without one: wall clock
+    assert breaker_clock(later, replay=False) == "live"
+    assert breaker_clock(DeploymentRow(trade_start=None), True) == "live"
+    # what it names is a clock a stored state reads back (not "unreadable")
+    for dep in (replay, later):
+        s = BreakerState.initial(D(100_000), BAR, clock=breaker_clock(dep, True))
+        assert (roundtrip(s).state, roundtrip(s).clock) == ("active", breaker_clock(dep, True))
+
+
+def test_a_replay_of_an_earlier_period_restarts_the_sessions_of_a_later_one() -> None:
+    """Without the clock, every 2010 session would be 'before' the state's 2012 one: no session
+    would ever roll and a daily halt would hold for the whole replay."""
+    s = BreakerState.initial(
+        D(100_000), datetime(2012, 6, 1, 5, tzinfo=UTC), clock="replay:2012-01-02"
+    )
+    s, ev = evaluate(s, replay_snap("100000", BAR), LIMITS, BAR)
+    assert [e.kind for e in ev] == ["clock_changed"]
+    assert (s.clock, s.session_day, s.week_start) == (REPLAY, BAR.date(), BAR.date())
+    s, ev = evaluate(s, replay_snap("96000", BAR + timedelta(hours=1)), LIMITS, BAR)
+    assert [e.kind for e in ev] == ["tripped_daily"]
+    nxt = BAR + timedelta(days=1)
+    s, ev = evaluate(s, replay_snap("96000", nxt), LIMITS, nxt)
+    assert [e.kind for e in ev] == ["session_rolled", "halt_lifted"]
+    assert s.state == "active"
+    # and back on the live clock (today), the live session starts over again
+    s, ev = evaluate(s, snap("96000", MON), LIMITS, MON)
+    assert [e.kind for e in ev] == ["clock_changed"]
+    assert (s.clock, s.session_day) == ("live", MON.date())
+
+
+def test_the_same_clock_never_reports_a_change() -> None:
+    s = BreakerState.initial(D(100_000), BAR, clock=REPLAY)
+    kinds: list[str] = []
+    for day in range(10):
+        at = BAR + timedelta(days=day)
+        s, ev = evaluate(s, replay_snap("100000", at), LIMITS, at)
+        kinds += [e.kind for e in ev]
+    assert "clock_changed" not in kinds
+    assert kinds.count("session_rolled") == 9
+    assert s.session_day == (BAR + timedelta(days=9)).date()
+
+
+def test_a_losing_streak_counts_across_the_replays_sessions() -> None:
+    """Daily bars close one round trip per session at most: the streak is not a session's."""
+    s = BreakerState.initial(D(100_000), BAR, clock=REPLAY)
+    equity = D(100_000)
+    for day in range(4):
+        at = BAR + timedelta(days=day)
+        equity -= 10
+        s, ev = evaluate(s, EquitySnapshot(equity, at, (D(-10),), clock=REPLAY), LIMITS, at)
+        assert s.state == "active"
+    assert s.consecutive_losses == 4
+    at = BAR + timedelta(days=4)
+    s, ev = evaluate(s, EquitySnapshot(equity - 10, at, (D(-10),), clock=REPLAY), LIMITS, at)
+    assert (s.state, s.consecutive_losses) == ("paused", 5)
+    assert [e.kind for e in ev] == ["session_rolled", "tripped_losses"]
+    assert "5 losing round trips" in ev[-1].reason
+    # a winner in between breaks the streak
+    s = BreakerState.initial(D(100_000), BAR, clock=REPLAY)
+    for day, pnl in enumerate(("-1", "-1", "-1", "2", "-1", "-1")):
+        at = BAR + timedelta(days=day)
+        s, _ = evaluate(s, EquitySnapshot(D(100_000), at, (D(pnl),), clock=REPLAY), LIMITS, at)
+    assert (s.state, s.consecutive_losses) == ("active", 2)

@@ -237,7 +237,7 @@ class AccountRunner:
             await self._finish_replay(dep)
             return self.ctx.settings.runner_poll_s
         t = pending[0]
-        if dep.expires_at is not None and not dep.triggered and t >= dep.expires_at:
+        if recovery.past_expiry(dep, t.to_pydatetime()):
             # expiry counts bar time on the replay clock, as the live clock counts wall time
             await recovery.expire_deployment(self.ctx, dep.id, clock="replay", at=t.to_pydatetime())
             return self.ctx.settings.runner_poll_s
@@ -269,7 +269,7 @@ class AccountRunner:
         spec = StrategySpec.model_validate(dep.spec)
         now = datetime.now(UTC)
         length = bar_seconds(dep.timeframe)
-        if dep.expires_at is not None and now >= dep.expires_at and not dep.triggered:
+        if recovery.past_expiry(dep, now):
             await recovery.expire_deployment(self.ctx, dep.id, clock="live", at=now)
             return self.ctx.settings.runner_poll_s
         next_close = (int(now.timestamp()) // length + 1) * length

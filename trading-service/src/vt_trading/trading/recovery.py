@@ -107,6 +107,12 @@ async def fail_deployment(ctx: TradingContext, deployment_id: uuid.UUID, reason:
         )
 
 
+def past_expiry(dep: DeploymentRow, at: datetime) -> bool:
+    """``at`` (the time on the deployment's clock: wall time live, the next bar's time in a
+    replay) has reached `expires_at` and the deployment was never triggered."""
+    return dep.expires_at is not None and not dep.triggered and at >= dep.expires_at
+
+
 async def expire_deployment(
     ctx: TradingContext, deployment_id: uuid.UUID, *, clock: str, at: datetime
 ) -> None:
