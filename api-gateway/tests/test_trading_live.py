@@ -1,5 +1,6 @@
 """Trading live updates: events the trading services publish on `vt:trading:user:{id}` reach the
-user's SSE stream and WebSocket, and nobody else's (real gateway, real Redis)."""
+user's SSE stream and the user's WebSocket (`/ws/backtests`, which carries backtest and trading
+events, each typed), and nobody else's (real gateway, real Redis)."""
 
 from __future__ import annotations
 
@@ -90,7 +91,10 @@ async def test_sse_fans_out_only_the_users_events(clean_db: str, redis_url: str)
 
 
 @pytest.mark.timeout(120)
-async def test_websocket_gets_only_the_users_trading_events(clean_db: str, redis_url: str) -> None:
+async def test_the_users_websocket_carries_typed_backtest_and_trading_events(
+    clean_db: str, redis_url: str
+) -> None:
+    """`/ws/backtests`, the per-user socket, carries trading events too; each user only theirs."""
     redis = Redis.from_url(redis_url)
     try:
         with serve_stack(redis_url) as base:
@@ -98,32 +102,74 @@ async def test_websocket_gets_only_the_users_trading_events(clean_db: str, redis
             async with httpx.AsyncClient(base_url=base) as client:
                 alice = await register_and_login(client, "wst-alice@example.com")
                 bob = await register_and_login(client, "wst-bob@example.com")
-                alice_id = await _user_id(client, alice)
+                alice_id, bob_id = await _user_id(client, alice), await _user_id(client, bob)
                 a_token, b_token = alice["Authorization"][7:], bob["Authorization"][7:]
                 async with (
                     connect(
-                        f"{ws_base}/api/v1/ws/trading",
+                        f"{ws_base}/api/v1/ws/backtests",
                         subprotocols=["vt.v1", f"bearer.{a_token}"],  # type: ignore[list-item]
                     ) as a_ws,
                     connect(
-                        f"{ws_base}/api/v1/ws/trading",
+                        f"{ws_base}/api/v1/ws/backtests",
                         subprotocols=["vt.v1", f"bearer.{b_token}"],  # type: ignore[list-item]
                     ) as b_ws,
                 ):
                     assert a_ws.subprotocol == "vt.v1"
-                    channel = f"vt:trading:user:{alice_id}"
-                    for _ in range(200):
-                        if (await redis.pubsub_numsub(channel))[0][1]:
-                            break
-                        await asyncio.sleep(0.02)
-                    event = {"type": "order", "data": {"id": "o-1", "state": "filled"}}
-                    await redis.publish(channel, orjson.dumps(event))
-                    assert orjson.loads(await asyncio.wait_for(a_ws.recv(), 10)) == event
+                    for channel in (
+                        f"vt:trading:user:{alice_id}",
+                        f"vt:bt:user:{alice_id}",
+                        f"vt:trading:user:{bob_id}",
+                    ):
+                        for _ in range(200):
+                            if (await redis.pubsub_numsub(channel))[0][1]:
+                                break
+                            await asyncio.sleep(0.02)
+                    trading = f"vt:trading:user:{alice_id}"
+                    sent = [
+                        (f"vt:trading:user:{bob_id}", {"type": "fill", "data": {"id": "bob-f"}}),
+                        (trading, {"type": "nonsense", "data": {"id": "x"}}),
+                        (
+                            trading,
+                            {
+                                "type": "deployment",
+                                "environment": "paper",
+                                "data": {"id": "d-1", "status": "running"},
+                            },
+                        ),
+                        (
+                            f"vt:bt:user:{alice_id}",
+                            {"id": "run-1", "status": "running", "progress": 0.5},
+                        ),
+                        (trading, {"type": "order", "data": {"id": "o-1", "state": "accepted"}}),
+                        (trading, {"type": "fill", "data": {"id": "f-1", "qty": "10"}}),
+                        (trading, {"type": "risk", "data": {"account_id": "a", "state": "halted"}}),
+                    ]
+                    for channel, event in sent:
+                        await redis.publish(channel, orjson.dumps(event))
+                    got = [orjson.loads(await asyncio.wait_for(a_ws.recv(), 10)) for _ in range(5)]
+                    assert [g["type"] for g in got] == [
+                        "deployment",
+                        "backtest",
+                        "order",
+                        "fill",
+                        "risk",
+                    ]
+                    assert got[1] == {
+                        "type": "backtest",
+                        "id": "run-1",
+                        "status": "running",
+                        "progress": 0.5,
+                    }
+                    assert got[0]["data"] == {"id": "d-1", "status": "running"}
+                    # bob gets his own fill and nothing of alice's
+                    assert orjson.loads(await asyncio.wait_for(b_ws.recv(), 10))["data"] == {
+                        "id": "bob-f"
+                    }
                     with pytest.raises(TimeoutError):
                         await asyncio.wait_for(b_ws.recv(), 0.5)
                 # unauthenticated: refused at the handshake
                 with pytest.raises(InvalidStatus):
-                    async with connect(f"{ws_base}/api/v1/ws/trading"):
+                    async with connect(f"{ws_base}/api/v1/ws/backtests"):
                         pass
     finally:
         await redis.aclose()

@@ -15,6 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pandas as pd
 
+from vt_fakes.exchange import binance as binance_wire
+from vt_fakes.exchange.engine import DEFAULT_MARKETS
+
 
 @dataclass
 class Seen:
@@ -347,108 +350,13 @@ def yahoo_handler(series: dict[str, YahooSeries]) -> Handler:
 
 # ---------------------------------------------------------------- Binance (REST v3)
 
-BINANCE_START_MS = int(pd.Timestamp("2024-01-01", tz="UTC").value // 1_000_000)
+# Binance's wire format lives in the one fakes package (vt_fakes.exchange); this stub only
+# serves its public exchangeInfo and klines, from a start the benchmark may move.
+BINANCE_START_MS = binance_wire.START_MS
 
 
 def exchange_info() -> dict[str, Any]:
-    def market(base: str, quote: str) -> dict[str, Any]:
-        return {
-            "symbol": base + quote,
-            "status": "TRADING",
-            "baseAsset": base,
-            "baseAssetPrecision": 8,
-            "quoteAsset": quote,
-            "quotePrecision": 8,
-            "quoteAssetPrecision": 8,
-            "baseCommissionPrecision": 8,
-            "quoteCommissionPrecision": 8,
-            "orderTypes": [
-                "LIMIT",
-                "LIMIT_MAKER",
-                "MARKET",
-                "STOP_LOSS_LIMIT",
-                "TAKE_PROFIT_LIMIT",
-            ],
-            "icebergAllowed": True,
-            "ocoAllowed": True,
-            "otoAllowed": True,
-            "quoteOrderQtyMarketAllowed": True,
-            "allowTrailingStop": True,
-            "cancelReplaceAllowed": True,
-            "isSpotTradingAllowed": True,
-            "isMarginTradingAllowed": True,
-            "filters": [
-                {
-                    "filterType": "PRICE_FILTER",
-                    "minPrice": "0.01000000",
-                    "maxPrice": "1000000.00000000",
-                    "tickSize": "0.01000000",
-                },
-                {
-                    "filterType": "LOT_SIZE",
-                    "minQty": "0.00001000",
-                    "maxQty": "9000.00000000",
-                    "stepSize": "0.00001000",
-                },
-                {
-                    "filterType": "NOTIONAL",
-                    "minNotional": "5.00000000",
-                    "applyMinToMarket": True,
-                    "maxNotional": "9000000.00000000",
-                    "applyMaxToMarket": False,
-                    "avgPriceMins": 5,
-                },
-            ],
-            "permissions": [],
-            "permissionSets": [["SPOT", "MARGIN"]],
-            "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
-            "allowedSelfTradePreventionModes": ["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"],
-        }
-
-    return {
-        "timezone": "UTC",
-        "serverTime": BINANCE_START_MS,
-        "rateLimits": [
-            {
-                "rateLimitType": "REQUEST_WEIGHT",
-                "interval": "MINUTE",
-                "intervalNum": 1,
-                "limit": 6000,
-            }
-        ],
-        "exchangeFilters": [],
-        "symbols": [market("BTC", "USDT"), market("ETH", "USDT")],
-    }
-
-
-INTERVAL_MS = {
-    "1m": 60_000,
-    "5m": 300_000,
-    "15m": 900_000,
-    "30m": 1_800_000,
-    "1h": 3_600_000,
-    "4h": 14_400_000,
-    "1d": 86_400_000,
-}
-
-
-def kline(open_ms: int, step_ms: int) -> list[Any]:
-    i = (open_ms - BINANCE_START_MS) // 60_000
-    base = 42000.0 + 10.0 * np.sin(i / 500.0) + i * 0.01
-    return [
-        open_ms,
-        f"{base:.2f}",
-        f"{base + 25:.2f}",
-        f"{base - 25:.2f}",
-        f"{base + 5:.2f}",
-        "12.50000000",
-        open_ms + step_ms - 1,
-        f"{12.5 * base:.8f}",
-        100,
-        "6.25000000",
-        f"{6.25 * base:.8f}",
-        "0",
-    ]
+    return binance_wire.exchange_info(list(DEFAULT_MARKETS), BINANCE_START_MS)
 
 
 def binance_handler(seen: Seen) -> tuple[int, dict[str, str], bytes]:
@@ -458,17 +366,7 @@ def binance_handler(seen: Seen) -> tuple[int, dict[str, str], bytes]:
         symbol = seen.params.get("symbol")
         if symbol not in ("BTCUSDT", "ETHUSDT"):
             return _json(400, {"code": -1121, "msg": "Invalid symbol."})
-        step = INTERVAL_MS[seen.params["interval"]]
-        start = int(seen.params.get("startTime", BINANCE_START_MS))
-        start = max(BINANCE_START_MS, -(-start // step) * step)
-        end = int(seen.params.get("endTime", start + step * 1000))
-        limit = int(seen.params.get("limit", 500))
-        rows = []
-        t = start
-        while t <= end and len(rows) < limit:
-            rows.append(kline(t, step))
-            t += step
-        return _json(200, rows)
+        return _json(200, binance_wire.klines(seen.params, BINANCE_START_MS))
     return _json(404, {"code": -1, "msg": "unknown path"})
 
 

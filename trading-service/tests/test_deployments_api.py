@@ -113,8 +113,14 @@ async def test_live_needs_credentials_and_passing_gates(
     make_settings: Any, user: str, qualified: dict[str, Any]
 ) -> None:
     from conftest import trading_client
+    from vt_fakes.exchange import FakeExchange
 
-    async with trading_client(make_settings(TRADING_ENVIRONMENT="live")) as live:
+    fake = FakeExchange()  # the key test on save goes to the fake exchange, never a real one
+    fake.add_account("a", "b")
+    await fake.start()
+    async with trading_client(
+        make_settings(TRADING_ENVIRONMENT="live", TRADING_CCXT_API_BASE_URL=fake.url)
+    ) as live:
         body = {
             "strategy_id": qualified["strategy_id"],
             "backtest_id": qualified["run"]["id"],
@@ -156,6 +162,7 @@ async def test_live_needs_credentials_and_passing_gates(
         assert r.status_code == 422, r.text
         assert r.json()["type"].endswith("/ineligible")
         assert "Live deployments always need passing gates" in r.json()["detail"]
+    await fake.stop()
 
 
 async def test_lifecycle_lists_and_ownership(

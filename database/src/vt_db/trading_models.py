@@ -495,4 +495,58 @@ class PaperBalanceRow(TradingBase):
     updated_at: Mapped[datetime] = _updated()
 
 
+class VenueCursorRow(TradingBase):
+    """How far fills have been read from the account's venue: the adapter's opaque watermark
+    (paper: execution sequence; an exchange: last trade id per symbol). Reconciliation and the
+    fill import read `executions_since(watermark)` and advance it in the same transaction."""
+
+    __tablename__ = "venue_cursors"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey(f"{PLACEHOLDER_SCHEMA}.broker_accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    watermark: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = _updated()
+
+
+class RiskOverrideRow(TradingBase):
+    """A person's restriction on new risk (TRADING.md, Risk: overrides), one per level and
+    target: ``target`` is '' for the account, the deployment id or the traded symbol."""
+
+    __tablename__ = "risk_overrides"
+    __table_args__ = (
+        Index("uq_risk_overrides_scope", "account_id", "level", "target", unique=True),
+        CheckConstraint("level IN ('account', 'deployment', 'instrument')", name="level"),
+        CheckConstraint("mode IN ('no_trading', 'close_only', 'reduce_only')", name="mode"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    account_id: Mapped[uuid.UUID] = _account_fk()
+    deployment_id: Mapped[uuid.UUID | None] = _deployment_fk()
+    level: Mapped[str] = mapped_column(String(12), nullable=False)
+    target: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    mode: Mapped[str] = mapped_column(String(12), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    set_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    set_at: Mapped[datetime] = _created()
+
+
+class AllowListRow(TradingBase):
+    """The instrument allow-list of an account (no row: every instrument is allowed)."""
+
+    __tablename__ = "instrument_allow_lists"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey(f"{PLACEHOLDER_SCHEMA}.broker_accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    symbols: Mapped[list[Any]] = mapped_column(JSONB, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    set_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    set_at: Mapped[datetime] = _updated()
+
+
 TRADING_TABLES = tuple(sorted(TradingBase.metadata.tables))

@@ -167,3 +167,45 @@ def test_accounts_and_limits(cli_env: dict[str, str], email: str, tmp_path: Path
     r = runner.invoke(app, ["account", "list"])
     assert r.exit_code == 0, r.output
     assert "parity" in r.output
+
+
+def test_overrides_show_and_set(cli_env: dict[str, str], email: str) -> None:
+    _login(email)
+    r = runner.invoke(
+        app,
+        [
+            "overrides",
+            "set",
+            "--reason",
+            "earnings week",
+            "--mode",
+            "close_only",
+            "--instrument",
+            "SAMPLE:MSFT=no_trading",
+            "--allow",
+            "SAMPLE:AAPL",
+            "--json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.output)
+    assert got["account"] == "close_only"
+    assert got["instruments"] == {"SAMPLE:MSFT": "no_trading"}
+    assert got["allow_list"] == ["SAMPLE:AAPL"]
+    r = runner.invoke(app, ["overrides", "show"])
+    assert r.exit_code == 0, r.output
+    assert "allow-list: SAMPLE:AAPL" in r.output
+    r = runner.invoke(app, ["overrides", "show", "--json"])
+    assert {i["reason"] for i in json.loads(r.output)["items"]} == {"earnings week"}
+    r = runner.invoke(app, ["overrides", "set", "--reason", "over", "--allow-all", "--json"])
+    assert json.loads(r.output)["allow_list"] is None
+    assert json.loads(r.output)["account"] is None
+    r = runner.invoke(app, ["overrides", "set", "--reason", "bad", "--mode", "sell_only"])
+    assert r.exit_code == 1
+    assert "close_only" in r.output
+    r = runner.invoke(
+        app,
+        ["overrides", "show", "--deployment", "00000000-0000-0000-0000-000000000009"],
+    )
+    assert r.exit_code == 1
+    assert "not found" in r.output

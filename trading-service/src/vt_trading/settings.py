@@ -56,6 +56,12 @@ class Settings(ServiceSettings):
         description="Test seam: SIGKILL this process at a named point of the order path "
         "(after_submitting, after_broker). Leave unset.",
     )
+    ccxt_api_base_url: str | None = Field(
+        default=None,
+        alias="TRADING_CCXT_API_BASE_URL",
+        description="Replaces scheme and host of every ccxt exchange URL (the devstack's fake "
+        "exchange, tests, a mirror). Unset: the exchange's own URLs (testnet in paper).",
+    )
     upstream_timeout_s: float = Field(default=30.0, gt=0, alias="TRADING_UPSTREAM_TIMEOUT")
 
     @property

@@ -1,7 +1,14 @@
-"""Live updates fanned out from Redis pub/sub: backtests (SSE per run and a WebSocket per user;
-`vt:bt:events:{run_id}`, `vt:bt:user:{user_id}`, published by the backtest-engine) and trading
-(SSE and a WebSocket per user; `vt:trading:user:{user_id}`, published by both trading services as
-`{"type": "deployment"|"order"|"fill"|"target"|"risk", "data": {...}}`)."""
+"""Live updates fanned out from Redis pub/sub.
+
+- Backtests: `vt:bt:events:{run_id}` (SSE per run) and `vt:bt:user:{user_id}`, published by the
+  backtest-engine as `{id, status, progress, error?}`.
+- Trading: `vt:trading:user:{user_id}`, published by both trading services (paper and live) as
+  `{"type": "deployment"|"order"|"fill"|"target"|"risk", "environment", "data": {...}}`.
+
+The per-user WebSocket `/ws/backtests` carries both, every frame typed (`type: "backtest"` for
+a run's status); `GET /trading/events` is the per-user SSE stream of the trading events. Every
+channel is per user, so a connection only ever sees its own user's data.
+"""
 
 from __future__ import annotations
 
@@ -37,6 +44,12 @@ def _sse(event: str, data: Any) -> bytes:
 
 
 async def _next_message(pubsub: PubSub, wait_seconds: float) -> dict[str, Any] | None:
+    found = await _next_on(pubsub, wait_seconds)
+    return found[1] if found is not None else None
+
+
+async def _next_on(pubsub: PubSub, wait_seconds: float) -> tuple[str, dict[str, Any]] | None:
+    """(channel, JSON object) of the next message; anything else is dropped."""
     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait_seconds)
     if message is None or message.get("type") != "message":
         return None
@@ -44,7 +57,9 @@ async def _next_message(pubsub: PubSub, wait_seconds: float) -> dict[str, Any] |
         data = orjson.loads(message["data"])
     except orjson.JSONDecodeError:
         return None
-    return data if isinstance(data, dict) else None
+    channel = message.get("channel")
+    name = channel.decode() if isinstance(channel, bytes) else str(channel)
+    return (name, data) if isinstance(data, dict) else None
 
 
 async def _close(pubsub: PubSub) -> None:
@@ -116,6 +131,7 @@ def _origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
 
 
 TRADING_CHANNEL = "vt:trading:user:{user_id}"
+BACKTEST_USER_CHANNEL = "vt:bt:user:{user_id}"
 TRADING_TYPES = frozenset({"deployment", "order", "fill", "target", "risk"})
 
 
@@ -218,17 +234,25 @@ async def _open_socket(websocket: WebSocket) -> Principal | None:
     return principal
 
 
-async def _fan_out(websocket: WebSocket, channel: str) -> None:
-    """Forward every JSON message of `channel` as a text frame until the client goes away."""
+def _user_frame(channel: str, event: dict[str, Any]) -> dict[str, Any] | None:
+    """The frame a user's socket sends for a message of one of its channels (None: drop it)."""
+    if channel.startswith(BACKTEST_USER_CHANNEL.format(user_id="")):
+        return {"type": "backtest", **event}
+    return event if event.get("type") in TRADING_TYPES else None
+
+
+async def _fan_out(websocket: WebSocket, channels: list[str]) -> None:
+    """Forward the JSON messages of `channels` as typed text frames until the client goes away."""
     redis: Redis = websocket.app.state.redis
     pubsub = redis.pubsub()
-    await pubsub.subscribe(channel)
+    await pubsub.subscribe(*channels)
 
     async def pump() -> None:
         while True:
-            event = await _next_message(pubsub, KEEPALIVE_SECONDS)
-            if event is not None:
-                await websocket.send_text(orjson.dumps(event).decode())
+            found = await _next_on(pubsub, KEEPALIVE_SECONDS)
+            frame = _user_frame(*found) if found is not None else None
+            if frame is not None:
+                await websocket.send_text(orjson.dumps(frame).decode())
 
     async def drain() -> None:
         # the client sends nothing we act on; reading notices the disconnect
@@ -252,22 +276,23 @@ async def _fan_out(websocket: WebSocket, channel: str) -> None:
 
 
 @router.websocket("/ws/backtests")
-async def backtest_socket(websocket: WebSocket) -> None:
-    """Every status change of the caller's runs as JSON text frames `{id, status, progress, error?}`.
+async def user_socket(websocket: WebSocket) -> None:
+    """Your live updates as JSON text frames, each with a `type`:
+
+    - `backtest`: a run's status change `{type, id, status, progress, error?}`;
+    - `deployment`, `order`, `fill`, `target`, `risk`: trading events of your deployments and
+      accounts, paper and live, `{type, environment, data}` with `data` the object as the REST
+      routes return it (docs/trading.md lists them).
 
     Authenticate with the `vt_access` cookie (browsers, same origin) or the subprotocols
     `["vt.v1", "bearer.<access_token>"]` (scripts). Close codes: 4401 unauthenticated, 4403 origin.
     """
     principal = await _open_socket(websocket)
     if principal is not None:
-        await _fan_out(websocket, f"vt:bt:user:{principal.user_id}")
-
-
-@router.websocket("/ws/trading")
-async def trading_socket(websocket: WebSocket) -> None:
-    """Every trading event of the caller's deployments and accounts, paper and live, as JSON text
-    frames `{"type": "deployment"|"order"|"fill"|"target"|"risk", "data": {...}}`. Same
-    authentication and close codes as `/ws/backtests`."""
-    principal = await _open_socket(websocket)
-    if principal is not None:
-        await _fan_out(websocket, TRADING_CHANNEL.format(user_id=principal.user_id))
+        await _fan_out(
+            websocket,
+            [
+                BACKTEST_USER_CHANNEL.format(user_id=principal.user_id),
+                TRADING_CHANNEL.format(user_id=principal.user_id),
+            ],
+        )

@@ -15,6 +15,8 @@ from vt_contracts.trading import (
     BrokerAccountCreate,
     CloseBreak,
     Deployment,
+    DeploymentOverride,
+    DeploymentOverrideUpdate,
     DeploymentStatus,
     ExceptionStatus,
     KillResult,
@@ -25,6 +27,8 @@ from vt_contracts.trading import (
     Reattribute,
     ReconcileReport,
     RiskLimits,
+    RiskOverrides,
+    RiskOverridesUpdate,
     RiskState,
     TargetSnapshot,
     TradingException,
@@ -355,6 +359,89 @@ async def put_risk_limits(
         "PUT",
         f"/accounts/{account_id}/risk-limits",
         json=_json(body),
+    )
+
+
+# ------------------------------------------------------------------------------ risk overrides
+
+
+@router.get(
+    "/trading/accounts/{account_id}/overrides",
+    response_model=RiskOverrides,
+    summary="An account's risk overrides and instrument allow-list",
+    responses=authed(404, *UPSTREAM),
+)
+async def get_account_overrides(
+    account_id: AccountId, principal: CurrentUser, up: UpstreamsDep, request: Request
+) -> Response:
+    """What the pre-order risk gate checks right after the kill switch: the account-level and
+    per-instrument overrides, every deployment's override, and the allow-list."""
+    return await _account(
+        request, up, principal.user_id, account_id, "GET", f"/accounts/{account_id}/overrides"
+    )
+
+
+@writes.put(
+    "/trading/accounts/{account_id}/overrides",
+    response_model=RiskOverrides,
+    summary="Set an account's overrides and instrument allow-list",
+    responses=authed(404, *UPSTREAM),
+)
+async def put_account_overrides(
+    account_id: AccountId,
+    body: RiskOverridesUpdate,
+    principal: CurrentUser,
+    up: UpstreamsDep,
+    request: Request,
+) -> Response:
+    """Replaces the account-level override, the per-instrument overrides and the allow-list
+    (what you leave out is cleared); audited with you and the reason. `close_only` /
+    `reduce_only` let only reducing orders through, `no_trading` stops everything."""
+    return await _account(
+        request,
+        up,
+        principal.user_id,
+        account_id,
+        "PUT",
+        f"/accounts/{account_id}/overrides",
+        json=body.model_dump(mode="json"),
+    )
+
+
+@router.get(
+    "/deployments/{deployment_id}/overrides",
+    response_model=DeploymentOverride,
+    summary="A deployment's risk override",
+    responses=authed(404, *UPSTREAM),
+)
+async def get_deployment_override(
+    deployment_id: DeploymentId, principal: CurrentUser, up: UpstreamsDep, request: Request
+) -> Response:
+    return await _deployment(request, up, principal.user_id, deployment_id, "GET", "/overrides")
+
+
+@writes.put(
+    "/deployments/{deployment_id}/overrides",
+    response_model=DeploymentOverride,
+    summary="Set or clear a deployment's risk override",
+    responses=authed(404, *UPSTREAM),
+)
+async def put_deployment_override(
+    deployment_id: DeploymentId,
+    body: DeploymentOverrideUpdate,
+    principal: CurrentUser,
+    up: UpstreamsDep,
+    request: Request,
+) -> Response:
+    """`mode: null` clears it; audited with you and the reason."""
+    return await _deployment(
+        request,
+        up,
+        principal.user_id,
+        deployment_id,
+        "PUT",
+        "/overrides",
+        json=body.model_dump(mode="json"),
     )
 
 

@@ -297,6 +297,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/deployments/{deployment_id}/overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A deployment's risk override */
+        get: operations["get_deployment_override_api_v1_deployments__deployment_id__overrides_get"];
+        /**
+         * Set or clear a deployment's risk override
+         * @description `mode: null` clears it; audited with you and the reason.
+         */
+        put: operations["put_deployment_override_api_v1_deployments__deployment_id__overrides_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/deployments/{deployment_id}/pause": {
         parameters: {
             query?: never;
@@ -651,6 +672,33 @@ export interface paths {
         /** One broker account */
         get: operations["get_account_api_v1_trading_accounts__account_id__get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trading/accounts/{account_id}/overrides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An account's risk overrides and instrument allow-list
+         * @description What the pre-order risk gate checks right after the kill switch: the account-level and
+         *     per-instrument overrides, every deployment's override, and the allow-list.
+         */
+        get: operations["get_account_overrides_api_v1_trading_accounts__account_id__overrides_get"];
+        /**
+         * Set an account's overrides and instrument allow-list
+         * @description Replaces the account-level override, the per-instrument overrides and the allow-list
+         *     (what you leave out is cleared); audited with you and the reason. `close_only` /
+         *     `reduce_only` let only reducing orders through, `no_trading` stops everything.
+         */
+        put: operations["put_account_overrides_api_v1_trading_accounts__account_id__overrides_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1859,6 +1907,40 @@ export interface components {
             venue: string;
             /** Version */
             version: number;
+        };
+        /**
+         * DeploymentOverride
+         * @description The override of one deployment (null mode: none).
+         */
+        DeploymentOverride: {
+            /** Account Id */
+            account_id: string;
+            /** Deployment Id */
+            deployment_id: string;
+            /** Mode */
+            mode: ("no_trading" | "close_only" | "reduce_only") | null;
+            /** Reason */
+            reason?: string | null;
+            /** Set At */
+            set_at?: string | null;
+            /** Set By */
+            set_by?: string | null;
+        };
+        /**
+         * DeploymentOverrideUpdate
+         * @description Set (or with ``mode: null`` clear) the override of one deployment.
+         */
+        DeploymentOverrideUpdate: {
+            /**
+             * Mode
+             * @description null clears the deployment's override.
+             */
+            mode: ("no_trading" | "close_only" | "reduce_only") | null;
+            /**
+             * Reason
+             * @description Why (audited).
+             */
+            reason: string;
         };
         /** DeploymentPage */
         DeploymentPage: {
@@ -3284,6 +3366,109 @@ export interface components {
              */
             weekly_halt_pct: number;
         };
+        /**
+         * RiskOverride
+         * @description A person's restriction on new risk, as the pre-order risk gate applies it.
+         */
+        RiskOverride: {
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "account" | "deployment" | "instrument";
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "no_trading" | "close_only" | "reduce_only";
+            /**
+             * Reason
+             * @description Why it was set (audited).
+             */
+            reason: string;
+            /**
+             * Set At
+             * Format: date-time
+             */
+            set_at: string;
+            /**
+             * Set By
+             * @description The user who set it.
+             */
+            set_by: string;
+            /**
+             * Target
+             * @description The deployment id (deployment level) or traded symbol (instrument level); null at account level.
+             */
+            target: string | null;
+        };
+        /**
+         * RiskOverrides
+         * @description Overrides and instrument allow-list of one account: what the risk gate checks right
+         *     after the kill switch and risk state (TRADING.md, Risk).
+         */
+        RiskOverrides: {
+            /**
+             * Account
+             * @description The account-level override (null: none).
+             */
+            account?: ("no_trading" | "close_only" | "reduce_only") | null;
+            /** Account Id */
+            account_id: string;
+            /**
+             * Allow List
+             * @description Traded symbols that may take new risk; null: every instrument is allowed.
+             */
+            allow_list?: string[] | null;
+            /**
+             * Deployments
+             * @description Per deployment id (set with PUT /deployments/{id}/overrides).
+             */
+            deployments?: {
+                [key: string]: "no_trading" | "close_only" | "reduce_only";
+            };
+            /**
+             * Instruments
+             * @description Per traded symbol.
+             */
+            instruments?: {
+                [key: string]: "no_trading" | "close_only" | "reduce_only";
+            };
+            /**
+             * Items
+             * @description Every override in force, with who set it and why.
+             */
+            items?: components["schemas"]["RiskOverride"][];
+        };
+        /**
+         * RiskOverridesUpdate
+         * @description Replace the account-level override, the per-instrument overrides and the allow-list
+         *     (what you leave out is cleared). Deployment-level overrides keep their own route.
+         */
+        RiskOverridesUpdate: {
+            /**
+             * Account
+             * @description Account-level override; null clears it.
+             */
+            account?: ("no_trading" | "close_only" | "reduce_only") | null;
+            /**
+             * Allow List
+             * @description Only these traded symbols may take new risk; null allows every instrument, [] allows none (reducing orders always pass).
+             */
+            allow_list?: string[] | null;
+            /**
+             * Instruments
+             * @description Overrides per traded symbol.
+             */
+            instruments?: {
+                [key: string]: "no_trading" | "close_only" | "reduce_only";
+            };
+            /**
+             * Reason
+             * @description Why (audited).
+             */
+            reason: string;
+        };
         /** RiskState */
         RiskState: {
             /** Account Id */
@@ -3307,6 +3492,8 @@ export interface components {
             /** Killed At */
             killed_at?: string | null;
             limits: components["schemas"]["RiskLimits-Output"];
+            /** @description Overrides and allow-list the risk gate applies. */
+            overrides?: components["schemas"]["RiskOverrides"] | null;
             /** Peak Equity */
             peak_equity: string;
             /** Reason */
@@ -5878,6 +6065,200 @@ export interface operations {
             };
         };
     };
+    get_deployment_override_api_v1_deployments__deployment_id__overrides_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Deployment id. */
+                deployment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeploymentOverride"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_deployment_override_api_v1_deployments__deployment_id__overrides_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Deployment id. */
+                deployment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeploymentOverrideUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeploymentOverride"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     pause_deployment_api_v1_deployments__deployment_id__pause_post: {
         parameters: {
             query?: never;
@@ -8012,6 +8393,200 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BrokerAccount"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_account_overrides_api_v1_trading_accounts__account_id__overrides_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Broker account id. */
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskOverrides"];
+                };
+            };
+            /** @description Not authenticated, or the token is invalid or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (wrong role, or a failed CSRF check on cookie authentication) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the offending fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; wait for `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service failed (`service` names it) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service is unavailable (`service` names it) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service timed out (`service` names it) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_account_overrides_api_v1_trading_accounts__account_id__overrides_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Broker account id. */
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RiskOverridesUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RiskOverrides"];
                 };
             };
             /** @description Not authenticated, or the token is invalid or expired */

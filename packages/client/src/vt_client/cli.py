@@ -427,9 +427,10 @@ def backtest_list(limit: Annotated[int, typer.Option(min=1, max=100)] = 20) -> N
 
 
 # the trading commands register themselves on `app` (kept in their own module)
+from vt_client import overrides_cli as _overrides_cli  # noqa: E402
 from vt_client import trading_cli as _trading_cli  # noqa: E402
 
-__all__ = ["_trading_cli", "app"]
+__all__ = ["_overrides_cli", "_trading_cli", "app"]
 
 if __name__ == "__main__":
     app()

@@ -29,6 +29,8 @@ from vt_contracts.trading import (
     BrokerAccountCreate,
     Deployment,
     DeploymentCreate,
+    DeploymentOverride,
+    DeploymentOverrideUpdate,
     Fill,
     KillResult,
     Order,
@@ -37,6 +39,8 @@ from vt_contracts.trading import (
     ReasonBody,
     ReconcileReport,
     RiskLimits,
+    RiskOverrides,
+    RiskOverridesUpdate,
     RiskState,
     TargetSnapshot,
     TradingException,
@@ -505,6 +509,39 @@ class VTClient:
             Position.model_validate(p)
             for p in self._json("GET", "/trading/positions", params=_params(account_id=account_id))
         ]
+
+    def overrides(self, account_id: str) -> RiskOverrides:
+        """An account's overrides (account, per instrument, per deployment) and allow-list."""
+        return RiskOverrides.model_validate(
+            self._json("GET", f"/trading/accounts/{account_id}/overrides")
+        )
+
+    def set_overrides(
+        self, account_id: str, update: RiskOverridesUpdate | dict[str, Any]
+    ) -> RiskOverrides:
+        """Replace the account-level and per-instrument overrides and the allow-list."""
+        body = RiskOverridesUpdate.model_validate(
+            update.model_dump() if isinstance(update, RiskOverridesUpdate) else update
+        ).model_dump(mode="json")
+        return RiskOverrides.model_validate(
+            self._json("PUT", f"/trading/accounts/{account_id}/overrides", json=body)
+        )
+
+    def deployment_override(self, deployment_id: str) -> DeploymentOverride:
+        return DeploymentOverride.model_validate(
+            self._json("GET", f"/deployments/{deployment_id}/overrides")
+        )
+
+    def set_deployment_override(
+        self, deployment_id: str, mode: str | None, reason: str
+    ) -> DeploymentOverride:
+        """Set (or with mode None clear) one deployment's override."""
+        body = DeploymentOverrideUpdate.model_validate({"mode": mode, "reason": reason})
+        return DeploymentOverride.model_validate(
+            self._json(
+                "PUT", f"/deployments/{deployment_id}/overrides", json=body.model_dump(mode="json")
+            )
+        )
 
     def risk(self, account_id: str | None = None) -> RiskState:
         return RiskState.model_validate(

@@ -373,6 +373,90 @@ class Breaker(Contract):
     tripped: bool
 
 
+OverrideMode = Literal["no_trading", "close_only", "reduce_only"]
+"""no_trading: nothing may be sent (not even a reducing order); close_only / reduce_only: only
+orders that reduce a position pass (the gate treats both the same: no new risk)."""
+OverrideLevel = Literal["account", "deployment", "instrument"]
+TradedSymbol = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9^][A-Za-z0-9.^/:=_-]*$")
+]
+
+
+class RiskOverride(Contract):
+    """A person's restriction on new risk, as the pre-order risk gate applies it."""
+
+    level: OverrideLevel
+    target: str | None = Field(
+        description="The deployment id (deployment level) or traded symbol (instrument level); "
+        "null at account level."
+    )
+    mode: OverrideMode
+    reason: str = Field(description="Why it was set (audited).")
+    set_by: str = Field(description="The user who set it.")
+    set_at: AwareDatetime
+
+
+class RiskOverrides(Contract):
+    """Overrides and instrument allow-list of one account: what the risk gate checks right
+    after the kill switch and risk state (TRADING.md, Risk)."""
+
+    account_id: str
+    account: OverrideMode | None = Field(
+        default=None, description="The account-level override (null: none)."
+    )
+    instruments: dict[str, OverrideMode] = Field(
+        default_factory=dict, description="Per traded symbol."
+    )
+    deployments: dict[str, OverrideMode] = Field(
+        default_factory=dict,
+        description="Per deployment id (set with PUT /deployments/{id}/overrides).",
+    )
+    allow_list: list[str] | None = Field(
+        default=None,
+        description="Traded symbols that may take new risk; null: every instrument is allowed.",
+    )
+    items: list[RiskOverride] = Field(
+        default_factory=list, description="Every override in force, with who set it and why."
+    )
+
+
+class RiskOverridesUpdate(Contract):
+    """Replace the account-level override, the per-instrument overrides and the allow-list
+    (what you leave out is cleared). Deployment-level overrides keep their own route."""
+
+    account: OverrideMode | None = Field(
+        default=None, description="Account-level override; null clears it."
+    )
+    instruments: dict[TradedSymbol, OverrideMode] = Field(
+        default_factory=dict, max_length=500, description="Overrides per traded symbol."
+    )
+    allow_list: list[TradedSymbol] | None = Field(
+        default=None,
+        max_length=1000,
+        description="Only these traded symbols may take new risk; null allows every instrument, "
+        "[] allows none (reducing orders always pass).",
+    )
+    reason: str = Field(min_length=3, max_length=500, description="Why (audited).")
+
+
+class DeploymentOverride(Contract):
+    """The override of one deployment (null mode: none)."""
+
+    deployment_id: str
+    account_id: str
+    mode: OverrideMode | None
+    reason: str | None = None
+    set_by: str | None = None
+    set_at: AwareDatetime | None = None
+
+
+class DeploymentOverrideUpdate(Contract):
+    """Set (or with ``mode: null`` clear) the override of one deployment."""
+
+    mode: OverrideMode | None = Field(description="null clears the deployment's override.")
+    reason: str = Field(min_length=3, max_length=500, description="Why (audited).")
+
+
 class RiskState(Contract):
     account_id: str
     environment: Environment
@@ -386,6 +470,9 @@ class RiskState(Contract):
     killed_at: AwareDatetime | None = None
     flatten_latched: bool = False
     limits: RiskLimits
+    overrides: RiskOverrides | None = Field(
+        default=None, description="Overrides and allow-list the risk gate applies."
+    )
 
 
 class TradingException(Contract):

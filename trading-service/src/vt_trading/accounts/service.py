@@ -14,6 +14,7 @@ from vt_db.trading_models import BrokerAccountRow
 from vt_kit.problems import Conflict, NotFound, Unprocessable
 from vt_trading import audit
 from vt_trading.accounts import repository as repo
+from vt_trading.accounts.venue_check import check_venue_credentials
 from vt_trading.context import TradingContext
 from vt_trading.ids import parse_id
 from vt_trading.pagination import paginate, parse_sort
@@ -62,6 +63,9 @@ async def create_account(
         )
     if await repo.name_taken(session, user_id, body.name):
         raise Conflict(f"you already have an account named '{body.name}'; choose another name.")
+    await check_venue_credentials(
+        ctx, body.venue, body.environment, body.credentials, body.base_currency
+    )
     credentials = (
         ctx.secrets.encrypt(json.dumps(body.credentials, sort_keys=True))
         if body.credentials

@@ -42,14 +42,16 @@ from vt_db.trading_models import (
 )
 from vt_engine.live import ModelState, model_state
 from vt_trading import audit
+from vt_trading.brokers.base import VenueOrder
 from vt_trading.context import TradingContext
 from vt_trading.execution import repository as exec_repo
-from vt_trading.execution.service import Ingested, ingest_execution, order_event
+from vt_trading.execution.service import Ingested, fill_contract, ingest_execution, order_event
 from vt_trading.ledger.planner import PlannedOrder, client_order_id, plan_orders
 from vt_trading.ledger.positions import round_trips
 from vt_trading.paper.broker import VENUE as PAPER_VENUE
 from vt_trading.paper.broker import PaperBroker
 from vt_trading.paper.matching import CostModel, Execution, PaperOrder
+from vt_trading.runner import venue as venue_mod
 from vt_trading.runner.lease import Lease, LeaseLost, check_lease
 from vt_trading.trading import equity as equity_mod
 from vt_trading.trading import risk as risk_mod
@@ -120,6 +122,10 @@ class BarStep:
         self.ctx = ctx
         self.lease = lease
         self.env = ctx.environment
+        self.venues = venue_mod.VenueBrokers(ctx)  # non-paper venues (exchanges, IBKR)
+
+    async def aclose(self) -> None:
+        await self.venues.aclose()
 
     # --- transactions ------------------------------------------------------------------------
 
@@ -230,6 +236,9 @@ class BarStep:
         out: StepOutcome,
     ) -> None:
         maps = _mappings(dep)
+        if account.venue != PAPER_VENUE:
+            await self._venue_fills(dep, account, out)
+            return
         async with self.ctx.sessionmaker() as session, session.begin():
             await self._fence(session, dep.account_id)
             broker = PaperBroker(session, dep.account_id)
@@ -250,9 +259,20 @@ class BarStep:
                 if ing.order is not None:
                     await session.refresh(ing.order)
                     out.events.append(("order", order_event(ing.order)))
-                out.events.append(
-                    ("fill", {"deployment_id": str(dep.id), "fill_id": str(ing.fill_id)})
-                )
+                fill = await session.get(FillRow, ing.fill_id)
+                if fill is not None:  # the fill as GET /deployments/{id}/fills returns it
+                    body = {**fill_contract(fill).model_dump(mode="json"), "fill_id": str(fill.id)}
+                    out.events.append(("fill", {**body, "deployment_id": str(dep.id)}))
+
+    async def _venue_fills(
+        self, dep: DeploymentRow, account: BrokerAccountRow, out: StepOutcome
+    ) -> None:
+        """An exchange fills on its own: import its executions of our orders by watermark."""
+        broker = await self.venues.get(account)
+        maps = {m.traded_symbol: m for m in _mappings(dep).values()}
+        for event in await venue_mod.import_fills(self.ctx, broker, account, maps):
+            out.fills += event[0] == "fill"
+            out.events.append(event)
 
     async def _ingest(
         self, session: AsyncSession, dep: DeploymentRow, execs: Sequence[Execution]
@@ -352,6 +372,8 @@ class BarStep:
                     rest if o.side == "buy" else -rest
                 )
             lots = {m.traded_symbol: m for m in maps.values()}
+            if account.venue != PAPER_VENUE:
+                lots = venue_mod.venue_lots(await self.venues.get(account), lots)
             plan = plan_orders(targets, attributed, working, lots)
             if not plan:
                 return
@@ -426,11 +448,17 @@ class BarStep:
                 )
                 planned.append((p, coid, row.id))
         for _p, coid, _oid in planned:
-            await self.submit(dep.account_id, scope=str(dep.id), coid=coid, costs=costs)
+            await self.submit(dep.account_id, scope=str(dep.id), coid=coid, costs=costs, out=out)
             out.orders += 1
 
     async def submit(
-        self, account_id: uuid.UUID, *, scope: str, coid: str, costs: CostModel
+        self,
+        account_id: uuid.UUID,
+        *,
+        scope: str,
+        coid: str,
+        costs: CostModel,
+        out: StepOutcome | None = None,
     ) -> str:
         """new -> submitting (committed) -> broker -> accepted (committed). A crash between the
         two commits leaves `submitting`, which the next start turns into `unknown` (never
@@ -441,8 +469,11 @@ class BarStep:
             assert order is not None
             if order.state != "new":
                 return order.state
+            acct = await session.get(BrokerAccountRow, account_id)
+            assert acct is not None
+            venue = acct.venue
             request = {
-                "venue": PAPER_VENUE,
+                "venue": venue,
                 "client_order_id": coid,
                 "symbol": order.symbol,
                 "side": order.side,
@@ -474,6 +505,8 @@ class BarStep:
                 stop_price=order.stop_price,
                 oco_group=order.oco_group,
             )
+        if venue != PAPER_VENUE:
+            return await self._submit_venue(acct, coid, paper)
         await self.crash_point("after_submitting")
         async with self.ctx.sessionmaker() as session, session.begin():
             await self._fence(session, account_id)
@@ -497,7 +530,62 @@ class BarStep:
             if order.state == "submitting":
                 order.state = "accepted" if result.accepted else "rejected"
                 order.broker_order_id = result.broker_order_id
+            if out is not None:  # a live update with the order as the REST routes return it
+                await session.flush()
+                await session.refresh(order)
+                out.events.append(("order", order_event(order)))
             return order.state
+
+    async def _submit_venue(self, account: BrokerAccountRow, coid: str, order: PaperOrder) -> str:
+        """The same order path at an exchange (the row is `submitting`, committed): the venue's
+        filters applied, the order sent once, its outcome recorded; never re-sent."""
+        broker = await self.venues.get(account)
+        vo = venue_mod.conform(
+            broker,
+            VenueOrder(
+                client_order_id=coid,
+                symbol=order.symbol,
+                side=order.side,
+                type=order.type,
+                qty=order.qty,
+                limit_price=order.limit_price,
+                stop_price=order.stop_price,
+                oco_group=order.oco_group,
+            ),
+        )
+        if vo.qty != order.qty:
+            async with self.ctx.sessionmaker() as session, session.begin():
+                row = await exec_repo.order_by_coid(session, account.id, coid, lock=True)
+                assert row is not None
+                row.qty = vo.qty  # what the venue's lot step allows; recorded before sending
+                await audit.append(
+                    session,
+                    account.id,
+                    actor="runner",
+                    kind="order.conformed",
+                    record={"client_order_id": coid, "qty": str(order.qty), "sent": str(vo.qty)},
+                )
+        await self.crash_point("after_submitting")
+        async with self.ctx.sessionmaker() as session:
+            await self._fence(session, account.id)
+        state, broker_order_id, record = await venue_mod.send(self.ctx, broker, account.id, vo)
+        await self.crash_point("after_broker")
+        async with self.ctx.sessionmaker() as session, session.begin():
+            row = await exec_repo.order_by_coid(session, account.id, coid, lock=True)
+            assert row is not None
+            await audit.append(
+                session,
+                account.id,
+                actor="broker",
+                kind="broker.response",
+                record={"client_order_id": coid, "venue": account.venue, **record},
+            )
+            if row.state == "submitting":
+                row.state = state
+                row.broker_order_id = broker_order_id
+            if state == "unknown":
+                await risk_mod.halt(session, account.id, f"order {coid}: outcome unknown")
+            return row.state
 
     async def crash_point(self, name: str) -> None:
         """Test seam: `TRADING_TEST_CRASH_AT=<name>` kills the process here (kill -9), between
@@ -520,7 +608,8 @@ class BarStep:
     ) -> None:
         """Replace the deployment's stops / take-profits by the set the model holds in force,
         sized to the attributed position; unchanged orders stay (no churn at the venue)."""
-        if dep.dry_run:
+        if dep.dry_run or account.venue != PAPER_VENUE:
+            # exchange spot has no reduce-only stop through this path yet (see brokers/ccxt_venue)
             return
         to_send: list[str] = []
         async with self.ctx.sessionmaker() as session, session.begin():
@@ -598,7 +687,7 @@ class BarStep:
                     to_send.append(coid)
                 await session.flush()
         for coid in to_send:
-            await self.submit(dep.account_id, scope=str(dep.id), coid=coid, costs=costs)
+            await self.submit(dep.account_id, scope=str(dep.id), coid=coid, costs=costs, out=out)
             out.orders += 1
 
     async def _protect_offset(

@@ -26,6 +26,7 @@ from vt_contracts import StrategySpec
 from vt_db.trading_models import BrokerAccountRow, DeploymentRow, ReplayClockRow
 from vt_engine.live import history_window, trim_warmup
 from vt_kit.problems import ProblemError
+from vt_trading import notify
 from vt_trading.context import TradingContext
 from vt_trading.runner import lease as lease_mod
 from vt_trading.runner.step import BarStep, StepHalted
@@ -124,6 +125,9 @@ class AccountRunner:
                 await renewer
             if not self.stop.is_set():
                 self.stop.set()
+            if self.step is not None:
+                with contextlib.suppress(Exception):
+                    await self.step.aclose()  # exchange connections of this runner
             with contextlib.suppress(Exception):
                 async with self.ctx.sessionmaker() as session, session.begin():
                     await lease_mod.release(session, self.lease)
@@ -142,6 +146,7 @@ class AccountRunner:
             return
         if report.halted:
             log.warning("reconciliation halted account %s", self.lease.account_id)
+            await notify.risk_changed(self.ctx, self.lease.account_id, "halted")
 
     async def _renew(self) -> None:
         ttl = self.ctx.settings.lease_ttl_s

@@ -6,17 +6,28 @@ exception for a person."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from vt_contracts.trading import ReconcileReport, RiskLimits
-from vt_db.trading_models import BrokerAccountRow, ExceptionRow, FillRow, OrderRow
+from vt_db.trading_models import (
+    BrokerAccountRow,
+    ExceptionRow,
+    FillRow,
+    OrderRow,
+    VenueCursorRow,
+)
 from vt_trading import audit
+from vt_trading.brokers.base import BrokerError, ExecutionPage, VenueExecution, VenueOpenOrder
+from vt_trading.brokers.registry import broker_for, kind_of
 from vt_trading.context import TradingContext
+from vt_trading.execution import repository as exec_repo
 from vt_trading.execution.service import ingest_execution
-from vt_trading.paper.broker import VENUE, PaperBroker
 from vt_trading.trading import equity as equity_mod
 from vt_trading.trading import risk as risk_mod
 
@@ -29,23 +40,82 @@ HALTING = {
 }
 
 
+async def _read_venue(
+    ctx: TradingContext, account: BrokerAccountRow, watermark: str | None
+) -> tuple[Mapping[str, Decimal], Sequence[VenueOpenOrder], ExecutionPage, dict[str, Decimal]]:
+    """The venue's picture, read through the account's broker (never inside our transaction):
+    positions, working orders, executions since the stored watermark, and last prices of the
+    positions where the venue quotes them (for spot opening holdings)."""
+    broker = broker_for(ctx, account)
+    try:
+        await broker.connect()
+        positions = await broker.positions()
+        orders = await broker.open_orders()
+        page = await broker.executions_since(watermark)
+        prices: dict[str, Decimal] = {}
+        last_price = getattr(broker, "last_price", None)
+        if last_price is not None:
+            for sym in positions:
+                prices[sym] = await last_price(sym)
+        return positions, orders, page, prices
+    finally:
+        await broker.close()
+
+
 async def reconcile_account(
     ctx: TradingContext, account_id: uuid.UUID, *, actor: str, reason: str
 ) -> ReconcileReport:
+    """Compare the venue with our books from the stored execution watermark on, import what is
+    ours, halt on the rest, then advance the watermark (same transaction as the imports).
+
+    Spot exchanges: the first reconciliation of an account records the coins it already holds
+    as its unattributed bucket (the user's own holdings, never traded against) and starts the
+    watermark at the venue's present, instead of calling the user's earlier history a break."""
     from vt_trading.ledger import reconcile as rec
 
     now = datetime.now(UTC)
+    async with ctx.sessionmaker() as session:
+        account = await session.get(BrokerAccountRow, account_id)
+        assert account is not None
+        cursor = await session.get(VenueCursorRow, account_id)
+        watermark = cursor.watermark if cursor is not None else None
+        first = cursor is None
+    try:
+        venue_positions, venue_orders, page, prices = await _read_venue(ctx, account, watermark)
+    except BrokerError as e:
+        # fail closed: a venue we cannot read halts the account (reducing risk stays allowed)
+        async with ctx.sessionmaker() as session, session.begin():
+            await risk_mod.halt(
+                session, account_id, f"reconciliation could not read the venue: {e}"
+            )
+            session.add(
+                ExceptionRow(
+                    account_id=account_id,
+                    deployment_id=None,
+                    kind="venue_unreadable",
+                    severity="critical",
+                    detail=f"reconciliation could not read {account.venue}: {e}",
+                    data={},
+                )
+            )
+        return ReconcileReport(
+            account_id=str(account_id), at=now, items=[], halted=True, exceptions_opened=1
+        )
+    venue = account.venue
+    spot_opening = first and kind_of(venue) == "ccxt"
     async with ctx.sessionmaker() as session, session.begin():
         account = await session.get(BrokerAccountRow, account_id)
         assert account is not None
         limits = RiskLimits.model_validate(account.risk_limits)
-        broker = PaperBroker(session, account_id)
-        venue_positions = await broker.positions()
-        venue_orders = await broker.open_orders()
-        venue_execs = await broker.executions_since(0)
+        venue_execs = list(page.executions)
+        page_ids = [e.execution_id for e in venue_execs]
         our_fills = (
             await session.scalars(
-                select(FillRow).where(FillRow.account_id == account_id, FillRow.venue == VENUE)
+                select(FillRow).where(
+                    FillRow.account_id == account_id,
+                    FillRow.venue == venue,
+                    FillRow.execution_id.in_(page_ids),
+                )
             )
         ).all()
         our_orders = {
@@ -57,6 +127,11 @@ async def reconcile_account(
         ours_pos: dict[str, Decimal] = {}
         for p in await equity_mod.positions_of(session, account_id):
             ours_pos[p.symbol] = ours_pos.get(p.symbol, Decimal(0)) + Decimal(p.qty)
+        if spot_opening:
+            venue_execs = [e for e in venue_execs if e.client_order_id in our_orders]
+            await _open_spot_holdings(
+                session, account_id, venue_positions, ours_pos, venue_execs, our_fills, prices
+            )
         ours = rec.ReconcileInput(
             positions={k: v for k, v in ours_pos.items() if v != 0},
             open_orders=tuple(
@@ -90,9 +165,10 @@ async def reconcile_account(
             positions=venue_positions,
             open_orders=tuple(
                 rec.OpenOrderView(
-                    client_order_id=o.client_order_id,
+                    # an order the venue shows without our id is not ours: unknown_order
+                    client_order_id=o.client_order_id or f"venue:{o.broker_order_id}",
                     symbol=o.symbol,
-                    side=o.side,  # type: ignore[arg-type]
+                    side=o.side,
                     qty_remaining=Decimal(o.qty) - Decimal(o.filled_qty),
                 )
                 for o in venue_orders
@@ -124,9 +200,9 @@ async def reconcile_account(
                     await ingest_execution(
                         session,
                         account_id,
-                        venue=VENUE,
+                        venue=venue,
                         execution_id=ex.execution_id,
-                        client_order_id=ex.client_order_id,
+                        client_order_id=ex.client_order_id or f"ext-{ex.execution_id}"[:36],
                         ts=ex.ts,
                         symbol=ex.symbol,
                         side=ex.side,
@@ -160,6 +236,8 @@ async def reconcile_account(
                     )
                 )
         out = list(items)
+        if first or cursor_changed(watermark, page.watermark):  # first: the cursor starts
+            await _store_watermark(session, account_id, page.watermark)
         if halted:
             await risk_mod.halt(session, account_id, "reconciliation found breaks")
         await audit.append(
@@ -172,8 +250,63 @@ async def reconcile_account(
                 "items": [i.model_dump(mode="json") for i in out if i.kind != "matched"],
                 "matched": sum(1 for i in out if i.kind == "matched"),
                 "halted": halted,
+                "watermark": {"from": watermark, "to": page.watermark},
+                "spot_opening": spot_opening,
             },
         )
     return ReconcileReport(
         account_id=str(account_id), at=now, items=out, halted=halted, exceptions_opened=opened
     )
+
+
+def cursor_changed(old: str | None, new: str | None) -> bool:
+    return new is not None and new != old
+
+
+async def _store_watermark(
+    session: AsyncSession, account_id: uuid.UUID, watermark: str | None
+) -> None:
+    await session.execute(
+        insert(VenueCursorRow)
+        .values(account_id=account_id, watermark=watermark)
+        .on_conflict_do_update(
+            index_elements=["account_id"],
+            set_={"watermark": watermark, "updated_at": datetime.now(UTC)},
+        )
+    )
+
+
+async def _open_spot_holdings(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    venue_positions: Mapping[str, Decimal],
+    ours_pos: dict[str, Decimal],
+    our_execs: Sequence[VenueExecution],
+    our_fills: Sequence[FillRow],
+    prices: Mapping[str, Decimal],
+) -> None:
+    """Coins the account held before we traded it: into the unattributed bucket (at the
+    present price as cost, so they show no invented P&L), so the position check compares like
+    with like. Executions of our own orders not yet imported are left for the import below."""
+    imported = {f.execution_id for f in our_fills}
+    pending: dict[str, Decimal] = {}
+    for e in our_execs:
+        if e.execution_id not in imported:
+            signed = e.qty if e.side == "buy" else -e.qty
+            pending[e.symbol] = pending.get(e.symbol, Decimal(0)) + signed
+    for sym, qty in sorted(venue_positions.items()):
+        held = qty - ours_pos.get(sym, Decimal(0)) - pending.get(sym, Decimal(0))
+        if held == 0:
+            continue
+        row = await exec_repo.position(session, account_id, None, sym)
+        row.qty = Decimal(row.qty) + held
+        if Decimal(row.avg_price) == 0:
+            row.avg_price = prices.get(sym, Decimal(0))
+        ours_pos[sym] = ours_pos.get(sym, Decimal(0)) + held
+        await audit.append(
+            session,
+            account_id,
+            actor="reconcile",
+            kind="reconcile.opening_holding",
+            record={"symbol": sym, "qty": str(held), "price": str(prices.get(sym, ""))},
+        )

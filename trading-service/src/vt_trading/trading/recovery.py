@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from vt_db.trading_models import DeploymentRow, ExceptionRow, OrderRow
-from vt_trading import audit
+from vt_trading import audit, notify
 from vt_trading.context import TradingContext
 from vt_trading.runner.lease import Lease, check_lease
 from vt_trading.trading import risk as risk_mod
@@ -78,6 +78,8 @@ async def recover_account(
                 kind="risk.halted",
                 record={"reason": "ambiguous submission after restart", "orders": unknown},
             )
+    if unknown:
+        await notify.risk_changed(ctx, account_id, "halted")
     return unknown
 
 
@@ -105,6 +107,7 @@ async def fail_deployment(ctx: TradingContext, deployment_id: uuid.UUID, reason:
             kind="deployment.failed",
             record={"deployment_id": str(row.id), "reason": reason},
         )
+    await notify.deployment_changed(ctx, deployment_id)
 
 
 def past_expiry(dep: DeploymentRow, at: datetime) -> bool:
@@ -141,6 +144,7 @@ async def expire_deployment(
                 "expires_at": row.expires_at.isoformat() if row.expires_at else None,
             },
         )
+    await notify.deployment_changed(ctx, deployment_id)
 
 
 async def stale(

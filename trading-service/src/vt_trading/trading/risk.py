@@ -171,6 +171,9 @@ async def risk_context(
         )
     )
     day_start = Decimal(state.day_start_equity) if state.day_start_equity > 0 else equity
+    from vt_trading.overrides.service import gate_inputs
+
+    overrides, allow_list = await gate_inputs(session, account.id)
     return gate.RiskContext(
         equity=equity,
         positions=held,
@@ -182,6 +185,8 @@ async def risk_context(
         unrealized_today=equity - day_start,
         orders_last_minute=int(recent or 0),
         working=working,
+        overrides=overrides,
+        allow_list=allow_list,
         instruments=instruments,
     )
 

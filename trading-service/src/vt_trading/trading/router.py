@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from vt_contracts import Problem
 from vt_contracts.trading import (
@@ -23,10 +24,13 @@ from vt_contracts.trading import (
     RiskState,
     TradingException,
 )
+from vt_db.trading_models import BrokerAccountRow
 from vt_kit import SessionDep
 from vt_kit.problems import NotFound
+from vt_trading import notify
 from vt_trading.accounts import service as accounts
 from vt_trading.deps import INTERNAL, CtxDep, UserId
+from vt_trading.overrides import service as overrides
 from vt_trading.pagination import Page
 from vt_trading.trading import reconcile, service
 
@@ -49,6 +53,14 @@ async def _deployment_id(
     return (await deployments.get_deployment(session, user_id, value)).id
 
 
+async def _risk(session: AsyncSession, account: BrokerAccountRow) -> RiskState:
+    """The risk state with the overrides and allow-list the gate applies."""
+    state = await service.risk_state(session, account)
+    return state.model_copy(
+        update={"overrides": await overrides.account_overrides(session, account)}
+    )
+
+
 @router.get("/positions", response_model=list[Position], responses=_PROBLEMS)
 async def positions(
     session: SessionDep, ctx: CtxDep, user_id: UserId, account_id: AccountQ = None
@@ -63,7 +75,7 @@ async def risk(
     session: SessionDep, ctx: CtxDep, user_id: UserId, account_id: AccountQ = None
 ) -> RiskState:
     account = await accounts.resolve_account(session, ctx, user_id, account_id)
-    return await service.risk_state(session, account)
+    return await _risk(session, account)
 
 
 @router.post("/kill", response_model=KillResult, responses=_PROBLEMS)
@@ -80,7 +92,7 @@ async def rearm(body: ReasonBody, session: SessionDep, ctx: CtxDep, user_id: Use
     account = await accounts.resolve_account(session, ctx, user_id, body.account_id)
     await session.commit()
     await service.rearm(ctx, user_id, account, body.reason)
-    return await service.risk_state(session, account)
+    return await _risk(session, account)
 
 
 @router.post("/reconcile", response_model=ReconcileReport, responses=_PROBLEMS)
@@ -89,9 +101,12 @@ async def run_reconcile(
 ) -> ReconcileReport:
     account = await accounts.resolve_account(session, ctx, user_id, body.account_id)
     await session.commit()
-    return await reconcile.reconcile_account(
+    report = await reconcile.reconcile_account(
         ctx, account.id, actor=str(user_id), reason=body.reason
     )
+    if report.halted:
+        await notify.risk_changed(ctx, account.id, "halted")
+    return report
 
 
 @router.get("/exceptions", response_model=Page[TradingException], responses=_PROBLEMS)

@@ -1,0 +1,10 @@
+"""A fake crypto exchange speaking Binance spot REST with real HMAC signatures, exchange
+filters, partial fills and scripted faults, for ccxt's own code to run against.
+
+    uv run python -m vt_fakes.exchange --port 8910 --api-key K --api-secret S
+"""
+
+from vt_fakes.exchange.engine import Engine, ExchangeRefusal, Fault, Market
+from vt_fakes.exchange.server import FakeExchange
+
+__all__ = ["Engine", "ExchangeRefusal", "FakeExchange", "Fault", "Market"]

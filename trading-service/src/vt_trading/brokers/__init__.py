@@ -1,0 +1,1 @@
+"""Venues behind one interface (`base.Broker`): paper, ibkr, ccxt:<exchange>."""
