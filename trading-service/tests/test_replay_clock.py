@@ -5,6 +5,7 @@ through the real runner until a person resumes it."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -179,6 +180,7 @@ async def test_kill_after_a_finished_replay_ends_flat(
     backtest_url: str,
     backtest_worker: None,
     user: str,
+    redis: Redis,
 ) -> None:
     spec = sma_crossover_spec("SAMPLE:AAPL", period=PERIOD)
     q = await qualify(database_url, backtest_url, user, spec)
@@ -206,7 +208,8 @@ async def test_kill_after_a_finished_replay_ends_flat(
             return bool(body["replay"]["finished"])
 
         await wait_for(finished, within=300, every=0.3)
-        assert held(database_url, did) > 0
+        qty = held(database_url, did)
+        assert qty > 0
         last_bar = sql(
             database_url, "SELECT last_bar_at FROM trading_paper.deployments WHERE id = %s", did
         )[0][0]
@@ -220,14 +223,30 @@ async def test_kill_after_a_finished_replay_ends_flat(
         assert held(database_url, did) == 0
         fills = await all_pages(api, f"/deployments/{did}/fills", user)
         [flat] = [f for f in fills if f["client_order_id"] == coid]
-        # the sample data go on after the replay's end: the next bar's open
-        assert datetime.fromisoformat(flat["ts"]) > last_bar
-        assert datetime.fromisoformat(flat["ts"]) - last_bar < timedelta(days=5)
-        entries = [
+        assert last_bar.date() <= end
+        # the sample data go on after the replay's end: the open of the first bar after the
+        # last one the replay processed, with the spec's slippage and commission
+        ctx = await TradingContext.create(make_settings(), redis)
+        try:
+            frames, bars = await frames_of(ctx, did, date(2010, 1, 1), date(2012, 12, 31))
+        finally:
+            await ctx.aclose()
+        nxt = next(t for t in bars if t > pd.Timestamp(last_bar))
+        assert nxt.date() > end  # beyond the replay's end: no bar of its clock
+        assert datetime.fromisoformat(flat["ts"]) == nxt.to_pydatetime()
+        assert (flat["side"], Decimal(flat["qty"])) == ("sell", qty)
+        costs = CostModel.from_spec(StrategySpec.model_validate(spec))
+        fill = costs.fill_price("sell", float(frames["SAMPLE:AAPL"]["open"].loc[nxt]))
+        assert Decimal(flat["price"]) == to_decimal(fill).quantize(TEN_DP)
+        assert Decimal(flat["fees"]) == to_decimal(costs.fee(float(qty), fill)).quantize(TEN_DP)
+        orders = await all_pages(api, f"/deployments/{did}/orders", user)
+        [order] = [o for o in orders if o["client_order_id"] == coid]
+        assert (order["state"], order["reason"]) == ("filled", "kill_flatten:next_open")
+        [entry] = [
             e for e in await audit_kinds(api, user, aid) if e["kind"] == "paper.flatten_fill"
         ]
-        assert entries
-        assert entries[0]["record"]["basis"] == "next_open"
+        assert entry["record"]["basis"] == "next_open"
+        assert datetime.fromisoformat(entry["record"]["bar_at"]) == nxt.to_pydatetime()
 
 
 # --- 2. expiry counts bar time in a replay ------------------------------------------------------
@@ -239,6 +258,7 @@ async def test_a_replay_expires_on_bar_time_when_never_triggered(
     backtest_url: str,
     backtest_worker: None,
     user: str,
+    redis: Redis,
 ) -> None:
     spec = sma_crossover_spec("SAMPLE:AAPL", period=PERIOD)
     q = await qualify(database_url, backtest_url, user, spec)
@@ -264,13 +284,30 @@ async def test_a_replay_expires_on_bar_time_when_never_triggered(
 
         dep = await wait_for(over, within=300, every=0.3)
         assert dep["status"] == "expired", dep
-        assert datetime.fromisoformat(dep["last_bar_at"]) < expires
         assert not dep["replay"]["finished"]
+        ctx = await TradingContext.create(make_settings(), redis)
+        try:
+            _frames, bars = await frames_of(ctx, did, start, date(2011, 12, 31))
+        finally:
+            await ctx.aclose()
+        # stepped every bar before the expiry on bar time, and expired on the first bar at or
+        # after it (the wall clock, years later, would have expired it before its first bar)
+        first_due = next(i for i, t in enumerate(bars) if t >= pd.Timestamp(expires))
+        assert first_due > 0
+        assert datetime.fromisoformat(dep["last_bar_at"]) == bars[first_due - 1].to_pydatetime()
+        assert dep["replay"]["bars_done"] == first_due
         [entry] = [
             e for e in await audit_kinds(api, user, aid) if e["kind"] == "deployment.expired"
         ]
         assert entry["record"]["clock"] == "replay"
-        assert datetime.fromisoformat(entry["record"]["at"]) >= expires
+        assert datetime.fromisoformat(entry["record"]["at"]) == bars[first_due].to_pydatetime()
+        assert datetime.fromisoformat(entry["record"]["expires_at"]) == expires
+        why = sql(
+            database_url, "SELECT status_reason FROM trading_paper.deployments WHERE id = %s", did
+        )[0][0]
+        assert "on the replay clock" in why, why
+        # never triggered: nothing was sent
+        assert await all_pages(api, f"/deployments/{did}/orders", user) == []
 
 
 # --- 3. daily and weekly breakers follow the bars' sessions -------------------------------------
@@ -334,7 +371,8 @@ async def test_account_breakers_follow_the_replays_sessions_and_weeks(
 # --- 4. a losing streak pauses the deployment through the runner; resume lifts it --------------
 
 
-def losing_streak(fills: list[dict[str, Any]]) -> int:
+def losing_streak(fills: list[dict[str, Any]]) -> tuple[int, datetime | None]:
+    """The losing round trips closed in a row at the end of ``fills``, and the last exit."""
     trips = round_trips(
         [
             LedgerFill(
@@ -349,12 +387,13 @@ def losing_streak(fills: list[dict[str, Any]]) -> int:
             for f in sorted(fills, key=lambda f: f["ts"])
         ]
     )
-    streak = 0
+    streak, last = 0, None
     for rt in trips:
         if rt.is_open:
             continue
         streak = streak + 1 if rt.pnl < 0 else 0
-    return streak
+        last = rt.exit_time
+    return streak, last
 
 
 async def test_five_losing_round_trips_pause_the_deployment_until_resumed(
@@ -387,11 +426,24 @@ async def test_five_losing_round_trips_pause_the_deployment_until_resumed(
         )[0][0]
         assert "5 losing round trips" in why, why
         fills = await all_pages(api, f"/deployments/{did}/fills", user)
-        assert losing_streak(fills) == 5
+        streak, last_exit = losing_streak(fills)
+        assert streak == 5
+        # paused on the bar that closed the fifth loser, not later
+        assert datetime.fromisoformat(dep["last_bar_at"]) == last_exit
+        assert not any(f for f in fills if datetime.fromisoformat(f["ts"]) > last_exit)
         paused_at = dep["replay"]["bars_done"]
-        kinds = [e["kind"] for e in await audit_kinds(api, user, aid)]
-        assert "deployment.paused" in kinds
-        # the pause holds: the runner does not step a paused deployment
+        [paused] = [
+            e for e in await audit_kinds(api, user, aid) if e["kind"] == "deployment.paused"
+        ]
+        assert paused["actor"] == "risk"
+        assert datetime.fromisoformat(paused["record"]["bar_at"]) == last_exit
+        # the pause holds: a replay at 10,000 bars/s does not move for many runner polls
+        # (0.2 s), nor does the replay's next session lift it
+        await asyncio.sleep(2.0)
+        body = (await api.get(f"/deployments/{did}", headers=h(user))).json()
+        assert (body["status"], body["risk_state"]) == ("paused", "paused")
+        assert body["replay"]["bars_done"] == paused_at
+        assert body["last_bar_at"] == dep["last_bar_at"]
         r = await api.post(f"/deployments/{did}/resume", headers=h(user))
         assert r.status_code == 200, r.text
         body = r.json()
@@ -404,6 +456,9 @@ async def test_five_losing_round_trips_pause_the_deployment_until_resumed(
             return bool(b["replay"]["bars_done"] > paused_at)
 
         await wait_for(moved, within=120, every=0.2)
+        [resumed] = [e for e in await audit_kinds(api, user, aid) if e["kind"] == "risk.resumed"]
+        assert resumed["actor"] == user
+        assert (resumed["record"]["from"], resumed["record"]["to"]) == ("paused", "active")
 
 
 # --- a breaker's kill (drawdown) cancels and flattens like the kill switch ----------------------
@@ -436,3 +491,17 @@ async def test_a_drawdown_kill_in_a_replay_flattens_the_account(
         orders = await all_pages(api, f"/deployments/{did}/orders", user)
         flat = [o for o in orders if o["reason"].startswith("kill_flatten")]
         assert [(o["state"], o["reduce_only"]) for o in flat] == [("filled", True)]
+
+        # the replay goes on to its end killed: no new risk, and the flatten is sent once
+        async def finished() -> bool:
+            b = (await api.get(f"/deployments/{did}", headers=h(user))).json()
+            return bool(b["replay"]["finished"])
+
+        await wait_for(finished, within=300, every=0.3)
+        assert held(database_url, did) == 0
+        entries = await audit_kinds(api, user, aid)
+        assert [e["kind"] for e in entries].count("risk.kill") == 1
+        assert [e["kind"] for e in entries].count("risk.flatten_latched") == 1
+        orders = await all_pages(api, f"/deployments/{did}/orders", user)
+        flat_ids = {o["client_order_id"] for o in orders if o["reason"].startswith("kill_flatten")}
+        assert flat_ids == {flat[0]["client_order_id"]}

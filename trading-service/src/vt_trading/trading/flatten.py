@@ -29,7 +29,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from vt_contracts.trading import InstrumentMapping
-from vt_db.trading_models import DeploymentRow, OrderRow, ReplayClockRow
+from vt_db.trading_models import BrokerAccountRow, DeploymentRow, OrderRow, ReplayClockRow
 from vt_kit.problems import ProblemError
 from vt_trading import audit
 from vt_trading.context import TradingContext
@@ -100,8 +100,12 @@ async def settle_ended_scopes(
 ) -> list[str]:
     """Fill the working kill-flatten orders of the account's deployments whose clock has
     ended (all of them, or those of ``client_order_ids``); returns the client ids filled.
-    Orders of deployments that still step stay for their next bar."""
+    Orders of deployments that still step stay for their next bar. Only the paper venue is
+    settled here: a real venue (IBKR, an exchange) fills a market order itself."""
     async with ctx.sessionmaker() as session:
+        account = await session.get(BrokerAccountRow, account_id)
+        if account is None or account.venue != PAPER_VENUE:
+            return []
         q = select(OrderRow).where(
             OrderRow.account_id == account_id,
             OrderRow.reason == FLATTEN_REASON,
