@@ -28,6 +28,7 @@ from vt_trading.ledger.positions import LedgerFill, round_trips
 from vt_trading.paper.matching import CostModel, to_decimal
 from vt_trading.runner.step import BarStep
 from vt_trading.runner.supervisor import load_frames
+from vt_trading.trading.flatten import settle_ended_scopes
 
 TEN_DP = Decimal("1e-10")
 
@@ -247,6 +248,118 @@ async def test_kill_after_a_finished_replay_ends_flat(
         ]
         assert entry["record"]["basis"] == "next_open"
         assert datetime.fromisoformat(entry["record"]["bar_at"]) == nxt.to_pydatetime()
+
+
+async def test_an_ended_scope_is_settled_on_the_paper_venue_only(
+    make_settings: Any,
+    database_url: str,
+    backtest_url: str,
+    backtest_worker: None,
+    user: str,
+    redis: Redis,
+) -> None:
+    """A kill's flatten resting on a deployment that then stops: the paper venue fills it at
+    once; an account on a real venue would not (its exchange fills its own orders)."""
+    spec = sma_crossover_spec("SAMPLE:AAPL", period=PERIOD)
+    q = await qualify(database_url, backtest_url, user, spec)
+    async with trading_client(make_settings()) as api:
+        did, aid = await deploy(api, user, q)
+    ctx = await TradingContext.create(make_settings(), redis)
+    try:
+        frames, bars = await frames_of(ctx, did, date(2010, 1, 1), date(2011, 12, 31))
+        step = BarStep(ctx, None)
+        for t in bars:
+            await step.run(uuid.UUID(did), t, frames, replay=True)
+            if held(database_url, did) != 0:
+                break
+        assert held(database_url, did) != 0, "the strategy never took a position"
+        async with trading_client(make_settings()) as api:
+            # killed while it still steps: the flatten rests for the deployment's next bar
+            r = await api.post(
+                "/trading/kill",
+                json={"reason": "test: venue guard", "account_id": aid},
+                headers=h(user),
+            )
+            assert r.status_code == 200, r.text
+            [coid] = r.json()["flatten_orders"]
+            assert held(database_url, did) != 0
+            r = await api.post(f"/deployments/{did}/stop", headers=h(user))
+            assert r.status_code == 200, r.text
+
+            async def filled() -> bool:
+                state = sql(
+                    database_url,
+                    "SELECT state FROM trading_paper.orders WHERE client_order_id = %s",
+                    coid,
+                )[0][0]
+                return bool(state == "filled")
+
+            # the stop settles it (after its commit): the stopped deployment gets no next bar
+            await wait_for(filled, within=30)
+            assert held(database_url, did) == 0
+            orders = await all_pages(api, f"/deployments/{did}/orders", user)
+            [order] = [o for o in orders if o["client_order_id"] == coid]
+            assert order["reason"] == "kill_flatten:next_open"
+    finally:
+        await ctx.aclose()
+
+
+async def test_settling_ended_scopes_leaves_a_real_venues_orders_alone(
+    make_settings: Any,
+    database_url: str,
+    backtest_url: str,
+    backtest_worker: None,
+    user: str,
+    redis: Redis,
+) -> None:
+    spec = sma_crossover_spec("SAMPLE:AAPL", period=PERIOD)
+    q = await qualify(database_url, backtest_url, user, spec)
+    async with trading_client(make_settings()) as api:
+        did, aid = await deploy(api, user, q)
+    ctx = await TradingContext.create(make_settings(), redis)
+    try:
+        frames, bars = await frames_of(ctx, did, date(2010, 1, 1), date(2011, 12, 31))
+        step = BarStep(ctx, None)
+        for t in bars:
+            await step.run(uuid.UUID(did), t, frames, replay=True)
+            if held(database_url, did) != 0:
+                break
+        assert held(database_url, did) != 0, "the strategy never took a position"
+        async with trading_client(make_settings()) as api:
+            r = await api.post(
+                "/trading/kill",
+                json={"reason": "test: venue guard", "account_id": aid},
+                headers=h(user),
+            )
+            assert r.status_code == 200, r.text
+            [coid] = r.json()["flatten_orders"]
+        # the same resting flatten on an ended scope, but the account is on an exchange
+        sql(
+            database_url,
+            "UPDATE trading_paper.deployments SET status = 'stopped' WHERE id = %s",
+            did,
+        )
+        sql(
+            database_url,
+            "UPDATE trading_paper.broker_accounts SET venue = 'ccxt:binance' WHERE id = %s",
+            aid,
+        )
+        assert await settle_ended_scopes(ctx, uuid.UUID(aid)) == []
+        state = sql(
+            database_url, "SELECT state FROM trading_paper.orders WHERE client_order_id = %s", coid
+        )[0][0]
+        assert state == "accepted"
+        assert held(database_url, did) != 0
+        # back on the paper venue, the same call fills it
+        sql(
+            database_url,
+            "UPDATE trading_paper.broker_accounts SET venue = 'paper' WHERE id = %s",
+            aid,
+        )
+        assert await settle_ended_scopes(ctx, uuid.UUID(aid)) == [coid]
+        assert held(database_url, did) == 0
+    finally:
+        await ctx.aclose()
 
 
 # --- 2. expiry counts bar time in a replay ------------------------------------------------------
