@@ -3,7 +3,8 @@
 The paper venue fills a market order at the open of the next bar of its scope (the deployment's
 clock). A deployment whose replay has finished, or that is stopped, paused, expired or failed, is
 never stepped again, so the flatten of a kill would rest for ever and the killed account would
-not end flat. The rule (docs/trading.md, "Kill switch"): such a flatten fills at once
+not end flat. The rule (docs/trading.md, "Kill flatten of an ended clock"): such a flatten
+fills at once
 
 * at the open of the next bar the market data has after the deployment's last processed bar
   (basis ``next_open``: what the venue would have done had the clock gone on), else
