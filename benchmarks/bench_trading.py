@@ -52,17 +52,6 @@ LOCK_KEY = "vt:test-session-lock"
 SYMBOL = "DEMO:BENCH"
 DEPLOYMENTS = 50
 POSITIONS = 1000
-LOOSE_LIMITS = {
-    "max_position_pct": 1000,
-    "max_gross_exposure_pct": 1000,
-    "daily_loss_limit_pct": 100,
-    "max_orders_per_minute": 10000,
-    "price_band_pct": 100,
-    "daily_halt_pct": 100,
-    "weekly_halt_pct": 100,
-    "drawdown_kill_pct": 100,
-    "max_consecutive_losses": 1000,
-}
 
 
 def pct(values: list[float], q: float) -> float:
@@ -190,7 +179,7 @@ async def bench(db_url: str, redis_url: str, measured_bars: int) -> None:
                 BrokerAccountCreate(
                     name="bench",
                     starting_cash=Decimal("100000000"),
-                    risk_limits=RiskLimits.model_validate(LOOSE_LIMITS),
+                    risk_limits=RiskLimits.non_binding(),
                 ),
             )
             account_id = account.id
@@ -261,7 +250,7 @@ async def bench(db_url: str, redis_url: str, measured_bars: int) -> None:
                 BrokerAccountCreate(
                     name="bench-reconcile",
                     starting_cash=Decimal("100000000"),
-                    risk_limits=RiskLimits.model_validate(LOOSE_LIMITS),
+                    risk_limits=RiskLimits.non_binding(),
                 ),
             )
             recon_id = recon.id

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
+from vt_contracts.trading import RiskLimits
 from vt_gateway.testing import (
     INTERNAL_TOKEN,
     closed_port_url,
@@ -31,19 +32,6 @@ from vt_gateway.testing import (
 
 os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).parents[2] / "var" / "numba-cache"))
 
-# no limit binds, so paper must equal the backtest exactly (a binding limit is the one designed
-# divergence, recorded on the order)
-LOOSE_LIMITS = {
-    "max_position_pct": 1000,
-    "max_gross_exposure_pct": 1000,
-    "daily_loss_limit_pct": 100,
-    "max_orders_per_minute": 10000,
-    "price_band_pct": 100,
-    "daily_halt_pct": 100,
-    "weekly_halt_pct": 100,
-    "drawdown_kill_pct": 100,
-    "max_consecutive_losses": 1000,
-}
 MESSAGE = (
     "Buy SAMPLE:AAPL when the 20-day SMA crosses above the 50-day SMA, sell when it crosses "
     "below, from 2010 to 2012"
@@ -270,7 +258,10 @@ async def test_chat_backtest_deploy_replay_kill_restart_rearm(
         # an account on which no limit binds, then the deployment: a replay of the same period
         r = await gw.post(
             "/api/v1/trading/accounts",
-            json={"name": "walk-through", "risk_limits": LOOSE_LIMITS},
+            json={
+                "name": "walk-through",
+                "risk_limits": RiskLimits.non_binding().model_dump(mode="json"),
+            },
             headers=me,
         )
         assert r.status_code == 201, r.text

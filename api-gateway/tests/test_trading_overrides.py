@@ -20,11 +20,11 @@ import pytest
 from asgi_lifespan import LifespanManager
 from redis.asyncio import Redis
 
+from vt_contracts.trading import RiskLimits
 from vt_gateway.testing import INTERNAL_TOKEN, gateway_settings, register_and_login, stub_apps
 
 sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib: the e2e test's helpers
 from test_trading_e2e import (
-    LOOSE_LIMITS,
     MESSAGE,
     _all,
     _wait,
@@ -115,7 +115,10 @@ async def test_overrides_through_the_gateway_and_the_gate_in_the_bar_step(
 
         r = await gw.post(
             "/api/v1/trading/accounts",
-            json={"name": "overrides", "risk_limits": LOOSE_LIMITS},
+            json={
+                "name": "overrides",
+                "risk_limits": RiskLimits.non_binding().model_dump(mode="json"),
+            },
             headers=me,
         )
         assert r.status_code == 201, r.text

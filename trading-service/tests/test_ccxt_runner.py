@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 from test_faults import feed, qualified  # noqa: F401 - fixture
-from test_replay_parity import LOOSE_LIMITS, PERIOD
-from tr_testkit import h, sql
+from test_replay_parity import PERIOD
+from tr_testkit import NON_BINDING_LIMITS, h, sql
 
 from conftest import trading_client
 from vt_fakes.exchange import FakeExchange
@@ -57,7 +57,7 @@ async def test_deployment_trades_through_ccxt_and_reconciles(
                 "environment": "paper",
                 "base_currency": "USDT",
                 "credentials": {"api_key": "K", "secret": "S"},
-                "risk_limits": LOOSE_LIMITS,
+                "risk_limits": NON_BINDING_LIMITS,
             },
             headers=h(user),
         )

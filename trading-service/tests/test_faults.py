@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 import pytest
 from redis.asyncio import Redis
-from test_replay_parity import LOOSE_LIMITS, PERIOD
-from tr_testkit import h, run_backtest, save_strategy, sql, wait_for
+from test_replay_parity import PERIOD
+from tr_testkit import NON_BINDING_LIMITS, h, run_backtest, save_strategy, sql, wait_for
 
 from conftest import trading_client
 from vt_contracts import StrategySpec
@@ -58,7 +58,7 @@ async def deploy(
         acct = (
             await api.post(
                 "/accounts",
-                json={"name": f"acct {uuid.uuid4().hex[:6]}", "risk_limits": LOOSE_LIMITS},
+                json={"name": f"acct {uuid.uuid4().hex[:6]}", "risk_limits": NON_BINDING_LIMITS},
                 headers=h(user),
             )
         ).json()

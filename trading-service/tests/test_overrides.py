@@ -15,8 +15,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 from test_faults import deploy, feed
-from test_replay_parity import LOOSE_LIMITS
-from tr_testkit import h, sql
+from tr_testkit import NON_BINDING_LIMITS, h, sql
 
 from conftest import trading_client
 from vt_contracts.trading import RiskLimits
@@ -39,7 +38,7 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
 async def _account(api: httpx.AsyncClient, user: str) -> str:
     r = await api.post(
         "/accounts",
-        json={"name": f"ov {uuid.uuid4().hex[:6]}", "risk_limits": LOOSE_LIMITS},
+        json={"name": f"ov {uuid.uuid4().hex[:6]}", "risk_limits": NON_BINDING_LIMITS},
         headers=h(user),
     )
     assert r.status_code == 201, r.text

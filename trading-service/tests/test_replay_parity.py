@@ -12,25 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-from tr_testkit import h, run_backtest, save_strategy, wait_for
+from tr_testkit import NON_BINDING_LIMITS, h, run_backtest, save_strategy, wait_for
 
 from conftest import trading_client
 from vt_contracts.examples import sma_crossover_spec
 from vt_trading.ledger.positions import LedgerFill, round_trips
 
 PERIOD = {"start": "2010-01-01", "end": "2011-12-31"}
-
-LOOSE_LIMITS = {
-    "max_position_pct": 1000,
-    "max_gross_exposure_pct": 1000,
-    "daily_loss_limit_pct": 100,
-    "max_orders_per_minute": 10000,
-    "price_band_pct": 100,
-    "daily_halt_pct": 100,
-    "weekly_halt_pct": 100,
-    "drawdown_kill_pct": 100,
-    "max_consecutive_losses": 1000,
-}
 
 
 async def all_pages(client: httpx.AsyncClient, path: str, user: str) -> list[dict[str, Any]]:
@@ -55,7 +43,7 @@ async def replay(
         acct = (
             await client.post(
                 "/accounts",
-                json={"name": f"parity {strategy_id[:8]}", "risk_limits": LOOSE_LIMITS},
+                json={"name": f"parity {strategy_id[:8]}", "risk_limits": NON_BINDING_LIMITS},
                 headers=h(user),
             )
         ).json()

@@ -18,8 +18,11 @@ import psycopg
 import uvicorn
 
 from vt_contracts import StrategySpec
+from vt_contracts.trading import RiskLimits
 
 TOKEN = "dev-internal-token-change-me"
+NON_BINDING_LIMITS = RiskLimits.non_binding().model_dump(mode="json")
+"""Risk limits no check binds (the contracts' parity preset), as the accounts API takes them."""
 
 
 def plain(url: str) -> str:

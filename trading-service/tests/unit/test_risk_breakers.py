@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vt_contracts.trading import RiskLimits
+from vt_db.trading_models import DeploymentRow
 from vt_trading.risk.breakers import (
     SEVERITY,
     BreakerState,
@@ -27,6 +28,7 @@ from vt_trading.risk.breakers import (
     risk_state,
     set_reducing,
 )
+from vt_trading.trading.risk import breaker_clock
 
 D = Decimal
 MON = datetime(2024, 1, 8, 15, 0, tzinfo=UTC)  # a Monday
@@ -301,3 +303,148 @@ def test_risk_state_answer() -> None:
         "consecutive_losses",
     ]
     assert out.model_dump(mode="json")["equity"] == "990"
+
+
+# --- sessions follow the clock of the bars (a replay's, not the wall clock) --------------------
+
+REPLAY = "replay:2010-01-01"
+BAR = datetime(2010, 3, 1, 5, 0, tzinfo=UTC)  # a Monday, years behind the wall clock
+
+
+def replay_snap(equity: str, at: datetime) -> EquitySnapshot:
+    return EquitySnapshot(equity=D(equity), at=at, clock=REPLAY)
+
+
+def test_a_replay_on_a_live_clock_state_restarts_session_and_week_at_its_bars() -> None:
+    # an account set up today (live clock), then driven by a replay of 2010
+    s = BreakerState.initial(D(100_000), MON + timedelta(days=365 * 3))
+    s, ev = evaluate(s, replay_snap("100000", BAR), LIMITS, BAR)
+    assert [e.kind for e in ev] == ["clock_changed"]
+    assert (s.clock, s.session_day, s.week_start) == (REPLAY, BAR.date(), BAR.date())
+    # the daily breaker trips on the replay's day and the replay's next session lifts it
+    s, ev = evaluate(s, replay_snap("96000", BAR + timedelta(hours=1)), LIMITS, BAR)
+    assert (s.state, s.halt_kind) == ("halted", "daily")
+    nxt = BAR + timedelta(days=1)
+    s, ev = evaluate(s, replay_snap("96000", nxt), LIMITS, nxt)
+    assert s.state == "active"
+    assert [e.kind for e in ev] == ["session_rolled", "halt_lifted"]
+    assert s.session_day == nxt.date()
+
+
+def test_the_week_rolls_on_the_replays_monday() -> None:
+    s = BreakerState.initial(D(100_000), BAR, clock=REPLAY)
+    loose_daily = LIMITS.model_copy(update={"daily_halt_pct": 100.0})
+    # -5 % over Mon..Fri is below the weekly -7 %; the next Monday starts a new week at 95,000
+    fri = BAR + timedelta(days=4)
+    s, _ = evaluate(s, replay_snap("95000", fri), loose_daily, fri)
+    mon = BAR + timedelta(days=7)
+    s, _ = evaluate(s, replay_snap("95000", mon), loose_daily, mon)
+    assert (s.week_start, s.week_start_equity) == (mon.date(), D(95000))
+    # another -5 % that week is still no weekly halt (it would be from the old week's start)
+    wed = mon + timedelta(days=2)
+    s, _ = evaluate(s, replay_snap("90250", wed), loose_daily, wed)
+    assert s.state == "active"
+
+
+def test_a_clock_change_lifts_no_halt() -> None:
+    s = BreakerState.initial(D(100_000), MON)
+    s, _ = evaluate(s, snap("96000", MON + timedelta(hours=1)), LIMITS, MON)
+    assert (s.state, s.halt_kind) == ("halted", "daily")
+    s, ev = evaluate(s, replay_snap("96000", BAR), LIMITS, BAR)
+    assert s.state == "halted"
+    assert "halt_lifted" not in [e.kind for e in ev]
+
+
+def test_the_clock_survives_a_round_trip_and_old_states_follow_the_live_clock() -> None:
+    s = BreakerState.initial(D(100_000), BAR, clock=REPLAY)
+    assert roundtrip(s).clock == REPLAY
+    data = s.to_dict()
+    del data["clock"]
+    assert BreakerState.from_dict(data).clock == "live"
+    data["clock"] = 7
+    assert BreakerState.from_dict(data).state == "halted"  # unreadable: fail closed
+
+
+def test_with_one_snapshot_per_session_the_day_starts_at_the_previous_close() -> None:
+    """Daily bars give one snapshot per session: the day's loss is measured from the equity
+    the session opened with (the last snapshot), so a -4 % day trips the daily halt."""
+    s = BreakerState.initial(D(100_000), BAR, clock=REPLAY)
+    s, _ = evaluate(s, replay_snap("100000", BAR), LIMITS, BAR)
+    nxt = BAR + timedelta(days=1)
+    s, ev = evaluate(s, replay_snap("96000", nxt), LIMITS, nxt)
+    assert s.day_start_equity == D(100_000)
+    assert (s.state, s.halt_kind) == ("halted", "daily")
+    assert [e.kind for e in ev] == ["session_rolled", "tripped_daily"]
+
+
+def test_the_clock_a_bar_is_read_from() -> None:
+    start = datetime(2010, 1, 1, tzinfo=UTC)
+    replay = DeploymentRow(trade_start=start)
+    assert breaker_clock(replay, replay=True) == REPLAY
+    # replays of one period on an account share the clock; another period is another clock
+    assert breaker_clock(DeploymentRow(trade_start=start + timedelta(hours=5)), True) == REPLAY
+    later = DeploymentRow(trade_start=datetime(2012, 3, 1, tzinfo=UTC))
+    assert breaker_clock(later, True) == "replay:2012-03-01"
+    # a live bar (even of a deployment that has a start) and a replay without one: wall clock
+    assert breaker_clock(later, replay=False) == "live"
+    assert breaker_clock(DeploymentRow(trade_start=None), True) == "live"
+    # what it names is a clock a stored state reads back (not "unreadable")
+    for dep in (replay, later):
+        s = BreakerState.initial(D(100_000), BAR, clock=breaker_clock(dep, True))
+        assert (roundtrip(s).state, roundtrip(s).clock) == ("active", breaker_clock(dep, True))
+
+
+def test_a_replay_of_an_earlier_period_restarts_the_sessions_of_a_later_one() -> None:
+    """Without the clock, every 2010 session would be 'before' the state's 2012 one: no session
+    would ever roll and a daily halt would hold for the whole replay."""
+    s = BreakerState.initial(
+        D(100_000), datetime(2012, 6, 1, 5, tzinfo=UTC), clock="replay:2012-01-02"
+    )
+    s, ev = evaluate(s, replay_snap("100000", BAR), LIMITS, BAR)
+    assert [e.kind for e in ev] == ["clock_changed"]
+    assert (s.clock, s.session_day, s.week_start) == (REPLAY, BAR.date(), BAR.date())
+    s, ev = evaluate(s, replay_snap("96000", BAR + timedelta(hours=1)), LIMITS, BAR)
+    assert [e.kind for e in ev] == ["tripped_daily"]
+    nxt = BAR + timedelta(days=1)
+    s, ev = evaluate(s, replay_snap("96000", nxt), LIMITS, nxt)
+    assert [e.kind for e in ev] == ["session_rolled", "halt_lifted"]
+    assert s.state == "active"
+    # and back on the live clock (today), the live session starts over again
+    s, ev = evaluate(s, snap("96000", MON), LIMITS, MON)
+    assert [e.kind for e in ev] == ["clock_changed"]
+    assert (s.clock, s.session_day) == ("live", MON.date())
+
+
+def test_the_same_clock_never_reports_a_change() -> None:
+    s = BreakerState.initial(D(100_000), BAR, clock=REPLAY)
+    kinds: list[str] = []
+    for day in range(10):
+        at = BAR + timedelta(days=day)
+        s, ev = evaluate(s, replay_snap("100000", at), LIMITS, at)
+        kinds += [e.kind for e in ev]
+    assert "clock_changed" not in kinds
+    assert kinds.count("session_rolled") == 9
+    assert s.session_day == (BAR + timedelta(days=9)).date()
+
+
+def test_a_losing_streak_counts_across_the_replays_sessions() -> None:
+    """Daily bars close one round trip per session at most: the streak is not a session's."""
+    s = BreakerState.initial(D(100_000), BAR, clock=REPLAY)
+    equity = D(100_000)
+    for day in range(4):
+        at = BAR + timedelta(days=day)
+        equity -= 10
+        s, ev = evaluate(s, EquitySnapshot(equity, at, (D(-10),), clock=REPLAY), LIMITS, at)
+        assert s.state == "active"
+    assert s.consecutive_losses == 4
+    at = BAR + timedelta(days=4)
+    s, ev = evaluate(s, EquitySnapshot(equity - 10, at, (D(-10),), clock=REPLAY), LIMITS, at)
+    assert (s.state, s.consecutive_losses) == ("paused", 5)
+    assert [e.kind for e in ev] == ["session_rolled", "tripped_losses"]
+    assert "5 losing round trips" in ev[-1].reason
+    # a winner in between breaks the streak
+    s = BreakerState.initial(D(100_000), BAR, clock=REPLAY)
+    for day, pnl in enumerate(("-1", "-1", "-1", "2", "-1", "-1")):
+        at = BAR + timedelta(days=day)
+        s, _ = evaluate(s, EquitySnapshot(D(100_000), at, (D(pnl),), clock=REPLAY), LIMITS, at)
+    assert (s.state, s.consecutive_losses) == ("active", 2)

@@ -120,6 +120,23 @@ class RiskLimits(Contract):
         description="Quantity difference tolerated before a position break.",
     )
 
+    @classmethod
+    def non_binding(cls) -> RiskLimits:
+        """The parity preset: limits and breakers set so wide that none binds, so a paper replay
+        equals the backtest exactly (a binding limit is the one designed divergence). For
+        comparing paper with the backtest, never for trading money."""
+        return cls(
+            max_position_pct=1000,
+            max_gross_exposure_pct=1000,
+            daily_loss_limit_pct=100,
+            max_orders_per_minute=10_000,
+            price_band_pct=100,
+            daily_halt_pct=100,
+            weekly_halt_pct=100,
+            drawdown_kill_pct=100,
+            max_consecutive_losses=1000,
+        )
+
 
 class BrokerAccountCreate(Contract):
     """A broker account of the user's. `paper` needs no credentials."""

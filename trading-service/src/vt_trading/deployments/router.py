@@ -24,6 +24,7 @@ from vt_trading.deps import INTERNAL, CtxDep, UserId
 from vt_trading.execution.service import fill_contract, order_contract
 from vt_trading.pagination import Page
 from vt_trading.trading import equity as equity_mod
+from vt_trading.trading.flatten import settle_ended_scopes
 from vt_trading.trading.service import position_contract
 
 router = APIRouter(prefix="/deployments", tags=["deployments"], dependencies=INTERNAL)
@@ -98,6 +99,9 @@ async def lifecycle(
     row = await service.transition(session, user_id, deployment_id, action)
     out = await service.to_contract(session, row)
     _publish(ctx, tasks, str(user_id), out)
+    if action in ("stop", "pause"):
+        # after the commit: a kill's flatten resting on this deployment gets no further bar
+        tasks.add_task(settle_ended_scopes, ctx, row.account_id)
     return out
 
 

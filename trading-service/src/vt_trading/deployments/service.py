@@ -41,6 +41,7 @@ from vt_trading.deployments import repository as repo
 from vt_trading.ids import parse_id
 from vt_trading.pagination import paginate, parse_sort
 from vt_trading.trading import equity as equity_mod
+from vt_trading.trading import risk as risk_mod
 
 TRANSITIONS: dict[str, dict[str, str]] = {
     "pause": {"running": "paused", "pending": "paused"},
@@ -229,8 +230,11 @@ async def create_deployment(
         instrument_map=instrument_map,
         gates=evaluation.model_dump(mode="json"),
         trade_start=trade_start,
+        # counted from the start of trading on the deployment's clock: a replay's bar time
         expires_at=(
-            now + timedelta(days=body.expires_after_days) if body.expires_after_days else None
+            trade_start + timedelta(days=body.expires_after_days)
+            if body.expires_after_days
+            else None
         ),
     )
     session.add(row)
@@ -319,6 +323,9 @@ async def transition(
         kind=f"deployment.{action}",
         record={"deployment_id": str(row.id), "from": before, "to": target},
     )
+    if action == "resume":
+        # a losing-streak pause is lifted by the person who resumes (TRADING.md: manual resume)
+        await risk_mod.resume_deployment_risk(session, row.account_id, row.id, str(user_id))
     await session.flush()
     await session.refresh(row)
     return row

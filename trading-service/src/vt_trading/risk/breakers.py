@@ -13,6 +13,11 @@ States, from least to most severe: ``active`` → ``reducing`` → ``paused`` �
   the next session (a one-session cool-down);
 - `halt` (reconciliation break, ambiguity, unreadable state) → ``halted`` until `clear`.
 
+Sessions and weeks follow the clock of the bars that feed the snapshots (``clock``): the live
+clock, or a replay's bar clock, whose dates are years behind the wall clock. A snapshot from
+another clock than the one the state follows (a replay on an account set up on the live clock)
+restarts the session and the week at that snapshot (event ``clock_changed``); it lifts nothing.
+
 The flatten of a kill is latched per episode (`needs_flatten` / `latch_flatten`): persist the
 latch before submitting the flatten so that a restart never sends it twice. A state that cannot
 be read back (`BreakerState.from_dict`) comes back ``halted``: unknown is not active.
@@ -31,6 +36,8 @@ from vt_contracts.trading import Breaker, Environment, RiskLimits, RiskState, Ri
 HaltKind = Literal["daily", "weekly", "manual", "reconcile", "unreadable", "drawdown"]
 """Why the account is halted (or, for ``killed``, ``drawdown`` when the breaker killed it)."""
 SCHEMA = 1
+LIVE_CLOCK = "live"
+"""The wall clock; states stored before clocks were recorded follow it."""
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 SEVERITY: dict[str, int] = {"active": 0, "reducing": 1, "paused": 2, "halted": 3, "killed": 4}
@@ -44,13 +51,15 @@ class EquitySnapshot:
     """The account (or deployment) equity at ``at``, and round trips closed since the last one.
 
     ``session`` is the trading session the snapshot belongs to (the exchange's session date);
-    it defaults to the UTC date of ``at``.
+    it defaults to the UTC date of ``at``. ``clock`` names the clock ``at`` is read from
+    (`LIVE_CLOCK`, or a replay's); sessions only compare within one clock.
     """
 
     equity: Decimal
     at: datetime
     realized_trade_pnl: Sequence[Decimal] = ()
     session: date | None = None
+    clock: str = "live"
 
     @property
     def session_day(self) -> date:
@@ -64,7 +73,8 @@ class BreakerEvent:
     at: datetime
     kind: str
     """tripped_daily | tripped_weekly | tripped_drawdown | tripped_losses | killed | rearmed |
-    halted | cleared | session_rolled | halt_lifted | pause_lifted | flatten_latched | reducing"""
+    halted | cleared | session_rolled | clock_changed | halt_lifted | pause_lifted |
+    flatten_latched | reducing"""
     from_state: RiskStateName
     to_state: RiskStateName
     reason: str
@@ -99,9 +109,13 @@ class BreakerState:
     """Counts kills; flatten client order ids carry it so each episode's flatten is distinct."""
     flatten_latched: bool = False
     last_equity: Decimal | None = None
+    clock: str = LIVE_CLOCK
+    """The clock ``session_day`` and ``week_start`` are dates of (see `EquitySnapshot.clock`)."""
 
     @classmethod
-    def initial(cls, equity: Decimal, now: datetime, session: date | None = None) -> BreakerState:
+    def initial(
+        cls, equity: Decimal, now: datetime, session: date | None = None, clock: str = LIVE_CLOCK
+    ) -> BreakerState:
         """A fresh ``active`` state whose peak, day and week start at ``equity``."""
         day = session or now.astimezone(UTC).date()
         return cls(
@@ -114,6 +128,7 @@ class BreakerState:
             session_day=day,
             week_start=_monday(day),
             last_equity=equity,
+            clock=clock,
         )
 
     @classmethod
@@ -181,6 +196,9 @@ class BreakerState:
         if not isinstance(losses, int) or not isinstance(episode, int) or losses < 0 or episode < 0:
             raise ValueError("consecutive_losses and kill_episode must be non-negative integers")
         reason = d.get("reason")
+        clock = d.get("clock", LIVE_CLOCK)
+        if not isinstance(clock, str) or not (clock == LIVE_CLOCK or clock.startswith("replay:")):
+            raise ValueError(f"unknown clock {clock!r}")
         return cls(
             state=cast(RiskStateName, state),
             reason=None if reason is None else str(reason),
@@ -196,6 +214,7 @@ class BreakerState:
             kill_episode=episode,
             flatten_latched=latched,
             last_equity=None if d.get("last_equity") is None else _dec(d["last_equity"]),
+            clock=clock,
         )
 
 
@@ -243,9 +262,27 @@ def evaluate(
     eq = snapshot.equity
     day = snapshot.session_day
     unknown_start = s.halt_kind == "unreadable" or s.peak_equity <= 0
+    # a new session (week) starts from the equity it opened with: the last snapshot before it.
+    # With one snapshot per session (daily bars) this snapshot's own equity would make every
+    # daily loss zero, and an overnight gap is the new session's loss.
+    opened = s.last_equity if s.last_equity is not None else eq
+    # 0. another clock drives the state (a replay's bar dates are not comparable with the live
+    # clock's, nor with another replay's): session and week restart here, nothing is lifted
+    if snapshot.clock != s.clock:
+        s = replace(
+            s,
+            clock=snapshot.clock,
+            session_day=day,
+            day_start_equity=opened,
+            week_start=_monday(day),
+            week_start_equity=opened,
+        )
+        events.append(
+            BreakerEvent(now, "clock_changed", s.state, s.state, f"{snapshot.clock} session {day}")
+        )
     # 1. a new session: daily figures restart; a daily halt and a losses pause are lifted
-    if day > s.session_day:
-        s = replace(s, session_day=day, day_start_equity=eq)
+    elif day > s.session_day:
+        s = replace(s, session_day=day, day_start_equity=opened)
         events.append(BreakerEvent(now, "session_rolled", s.state, s.state, f"session {day}"))
         if s.state == "halted" and s.halt_kind == "daily":
             s, ev = _to(
@@ -269,7 +306,7 @@ def evaluate(
             events.append(ev)
         monday = _monday(day)
         if monday > s.week_start:
-            s = replace(s, week_start=monday, week_start_equity=eq)
+            s = replace(s, week_start=monday, week_start_equity=opened)
     if unknown_start:
         # no trustworthy history (fresh or unreadable state): start the figures here
         s = replace(s, peak_equity=eq, day_start_equity=eq, week_start_equity=eq)

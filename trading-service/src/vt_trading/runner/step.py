@@ -753,9 +753,10 @@ class BarStep:
                     for rt in round_trips(list(rows))  # type: ignore[arg-type]
                     if not rt.is_open and rt.exit_time == now
                 ]
-            events = await risk_mod.evaluate_breakers(session, account, acct_eq, now)
+            clock = risk_mod.breaker_clock(dep, replay)  # sessions follow the bars' clock
+            events = await risk_mod.evaluate_breakers(session, account, acct_eq, now, clock=clock)
             events += await risk_mod.evaluate_deployment_breakers(
-                session, account, dep.id, eq, now, closed
+                session, account, dep.id, eq, now, closed, clock=clock
             )
             for e in events:
                 out.events.append(("risk", e))

@@ -23,7 +23,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from vt_contracts import StrategySpec
-from vt_db.trading_models import DeploymentRow, ReplayClockRow
+from vt_db.trading_models import BrokerAccountRow, DeploymentRow, ReplayClockRow
 from vt_engine.live import history_window, trim_warmup
 from vt_kit.problems import ProblemError
 from vt_trading import notify
@@ -31,6 +31,9 @@ from vt_trading.context import TradingContext
 from vt_trading.runner import lease as lease_mod
 from vt_trading.runner.step import BarStep, StepHalted
 from vt_trading.trading import recovery
+from vt_trading.trading import risk as risk_mod
+from vt_trading.trading import service as trading_service
+from vt_trading.trading.flatten import settle_ended_scopes
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +182,7 @@ class AccountRunner:
             }
         if not deps:
             return self.ctx.settings.runner_poll_s
+        await self._flatten_if_killed()
         waits = [self.ctx.settings.runner_poll_s]
         for dep in deps:
             try:
@@ -195,6 +199,19 @@ class AccountRunner:
                 log.exception("deployment %s: step failed", dep.id)
                 await recovery.fail_deployment(self.ctx, dep.id, "the bar step failed; see logs")
         return max(0.0, min(waits))
+
+    async def _flatten_if_killed(self) -> None:
+        """A breaker that killed the account in a bar step (drawdown) gets what the kill switch
+        does: cancel all, flatten reduce-only. The latch makes it once per kill episode."""
+        async with self.ctx.sessionmaker() as session:
+            row = await risk_mod.account_state(session, self.lease.account_id)
+            if row is None or row.state != "killed" or row.flatten_latched:
+                return
+            account = await session.get(BrokerAccountRow, self.lease.account_id)
+        assert account is not None
+        await trading_service.kill(
+            self.ctx, account.user_id, account, row.reason or "circuit breaker", actor="risk"
+        )
 
     async def _replay_bar(self, dep: DeploymentRow, clock: ReplayClockRow) -> float:
         if clock.finished:
@@ -225,6 +242,10 @@ class AccountRunner:
             await self._finish_replay(dep)
             return self.ctx.settings.runner_poll_s
         t = pending[0]
+        if recovery.past_expiry(dep, t.to_pydatetime()):
+            # expiry counts bar time on the replay clock, as the live clock counts wall time
+            await recovery.expire_deployment(self.ctx, dep.id, clock="replay", at=t.to_pydatetime())
+            return self.ctx.settings.runner_poll_s
         assert self.step is not None
         outcome = await self.step.run(dep.id, t, feed.frames, replay=True)
         done = len(feed.bars) - len(pending) + 1
@@ -245,14 +266,16 @@ class AccountRunner:
             if row is not None and not row.finished:
                 row.finished = True
         self.feeds.pop(dep.id, None)
+        # a kill's flatten still resting here gets no further bar of this clock
+        await settle_ended_scopes(self.ctx, dep.account_id)
 
     async def _live_bar(self, dep: DeploymentRow) -> float:
         """Step the newest closed bar when it is new; stale data halts the signal step."""
         spec = StrategySpec.model_validate(dep.spec)
         now = datetime.now(UTC)
         length = bar_seconds(dep.timeframe)
-        if dep.expires_at is not None and now >= dep.expires_at and not dep.triggered:
-            await recovery.expire_deployment(self.ctx, dep.id)
+        if recovery.past_expiry(dep, now):
+            await recovery.expire_deployment(self.ctx, dep.id, clock="live", at=now)
             return self.ctx.settings.runner_poll_s
         next_close = (int(now.timestamp()) // length + 1) * length
         if dep.last_bar_at is not None and (now - dep.last_bar_at).total_seconds() < length:

@@ -110,19 +110,39 @@ async def fail_deployment(ctx: TradingContext, deployment_id: uuid.UUID, reason:
     await notify.deployment_changed(ctx, deployment_id)
 
 
-async def expire_deployment(ctx: TradingContext, deployment_id: uuid.UUID) -> None:
+def past_expiry(dep: DeploymentRow, at: datetime) -> bool:
+    """``at`` (the time on the deployment's clock: wall time live, the next bar's time in a
+    replay) has reached `expires_at` and the deployment was never triggered."""
+    return dep.expires_at is not None and not dep.triggered and at >= dep.expires_at
+
+
+async def expire_deployment(
+    ctx: TradingContext, deployment_id: uuid.UUID, *, clock: str, at: datetime
+) -> None:
+    """`expired`: not triggered before `expires_at`, which `at` (the time on the deployment's
+    clock: wall time live, bar time in a replay) has reached."""
     async with ctx.sessionmaker() as session, session.begin():
         row = await session.get(DeploymentRow, deployment_id, with_for_update=True)
         if row is None or row.status != "running":
             return
         row.status = "expired"
-        row.status_reason = "not triggered before its expiry"
+        row.status_reason = (
+            f"not triggered before its expiry ({row.expires_at:%Y-%m-%d %H:%M} UTC on the "
+            f"{clock} clock)"
+            if row.expires_at is not None
+            else "not triggered before its expiry"
+        )
         await audit.append(
             session,
             row.account_id,
             actor="runner",
             kind="deployment.expired",
-            record={"deployment_id": str(row.id)},
+            record={
+                "deployment_id": str(row.id),
+                "clock": clock,
+                "at": at.isoformat(),
+                "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+            },
         )
     await notify.deployment_changed(ctx, deployment_id)
 

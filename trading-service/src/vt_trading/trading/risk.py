@@ -17,12 +17,22 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vt_contracts.trading import RiskLimits
-from vt_db.trading_models import RiskStateRow
+from vt_db.trading_models import DeploymentRow, RiskStateRow
+from vt_trading import audit
 
 log = logging.getLogger(__name__)
 
 TRADING_STATES = ("active",)
 """States in which new risk may be taken; everything else allows reducing orders only."""
+
+
+def breaker_clock(deployment: DeploymentRow, replay: bool) -> str:
+    """The clock a bar of this deployment is read from, for the breakers' sessions and weeks:
+    the live clock, or the replay's bar clock (one per replay start, so replays of one period
+    on an account share it)."""
+    if not replay or deployment.trade_start is None:
+        return "live"
+    return f"replay:{deployment.trade_start.date().isoformat()}"
 
 
 def initial_state_data(equity: Decimal) -> dict[str, Any]:
@@ -187,8 +197,11 @@ async def evaluate_breakers(
     equity: Decimal,
     now: datetime,
     closed_pnl: Sequence[Decimal] = (),
+    *,
+    clock: str = "live",
 ) -> list[dict[str, Any]]:
-    """Feed the account's breaker state machine with the equity at this close."""
+    """Feed the account's breaker state machine with the equity at this close (``now`` is the
+    bar's time on ``clock``: sessions and weeks follow the bars, not the wall clock)."""
     from vt_trading.risk import breakers
 
     row = await account_state(session, account.id, lock=True)
@@ -197,7 +210,9 @@ async def evaluate_breakers(
     limits = RiskLimits.model_validate(account.risk_limits)
     new_state, events = breakers.evaluate(
         breaker_state(row),
-        breakers.EquitySnapshot(equity=equity, at=now, realized_trade_pnl=tuple(closed_pnl)),
+        breakers.EquitySnapshot(
+            equity=equity, at=now, realized_trade_pnl=tuple(closed_pnl), clock=clock
+        ),
         limits,
         now,
     )
@@ -213,15 +228,21 @@ async def evaluate_deployment_breakers(
     equity: Decimal,
     now: datetime,
     closed_pnl: Sequence[Decimal] = (),
+    *,
+    clock: str = "live",
 ) -> list[dict[str, Any]]:
     """The deployment's own breakers (its equity from its capital; consecutive losing round
     trips pause the deployment, not the whole account). Created on the first close, on the bar
-    clock, so a replay's sessions roll with its bars."""
+    clock, so a replay's sessions roll with its bars.
+
+    A losing streak pauses the deployment itself (status ``paused``): the runner stops stepping
+    it, so the pause holds until a person resumes it (a session roll of a replay's bar clock
+    would otherwise lift it one bar later)."""
     from vt_trading.risk import breakers
 
     row = await deployment_state(session, account.id, deployment_id, lock=True)
     if row is None:
-        state = breakers.BreakerState.initial(equity, now)
+        state = breakers.BreakerState.initial(equity, now, clock=clock)
         row = RiskStateRow(
             account_id=account.id,
             deployment_id=deployment_id,
@@ -233,13 +254,58 @@ async def evaluate_deployment_breakers(
     limits = RiskLimits.model_validate(account.risk_limits)
     new_state, events = breakers.evaluate(
         breaker_state(row),
-        breakers.EquitySnapshot(equity=equity, at=now, realized_trade_pnl=tuple(closed_pnl)),
+        breakers.EquitySnapshot(
+            equity=equity, at=now, realized_trade_pnl=tuple(closed_pnl), clock=clock
+        ),
         limits,
         now,
     )
     store(row, new_state)
+    for e in events:
+        if e.kind == "tripped_losses":
+            await _pause_deployment(session, account.id, deployment_id, e.reason, now)
     await session.flush()
     return [
         {"account_id": str(account.id), "deployment_id": str(deployment_id), **e.to_dict()}
         for e in events
     ]
+
+
+async def _pause_deployment(
+    session: AsyncSession, account_id: uuid.UUID, deployment_id: uuid.UUID, why: str, at: datetime
+) -> None:
+    dep = await session.get(DeploymentRow, deployment_id, with_for_update=True)
+    if dep is None or dep.status != "running":
+        return
+    dep.status = "paused"
+    dep.status_reason = why
+    await audit.append(
+        session,
+        account_id,
+        actor="risk",
+        kind="deployment.paused",
+        record={"deployment_id": str(deployment_id), "reason": why, "bar_at": at.isoformat()},
+    )
+
+
+async def resume_deployment_risk(
+    session: AsyncSession, account_id: uuid.UUID, deployment_id: uuid.UUID, actor: str
+) -> str | None:
+    """A person's resume lifts the deployment's own ``paused`` breaker (a losing streak); other
+    states (halted, killed) are not a resume's to lift. Returns the state lifted, if any."""
+    from vt_trading.risk import breakers
+
+    row = await deployment_state(session, account_id, deployment_id, lock=True)
+    if row is None or row.state != "paused":
+        return None
+    state, _events = breakers.clear(breaker_state(row), "resumed by a person", datetime.now(UTC))
+    store(row, state)
+    await audit.append(
+        session,
+        account_id,
+        actor=actor,
+        kind="risk.resumed",
+        record={"deployment_id": str(deployment_id), "from": "paused", "to": state.state},
+    )
+    await session.flush()
+    return "paused"

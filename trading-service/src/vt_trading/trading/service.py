@@ -126,11 +126,18 @@ async def risk_state(session: AsyncSession, account: BrokerAccountRow) -> RiskSt
 
 
 async def kill(
-    ctx: TradingContext, user_id: uuid.UUID, account: BrokerAccountRow, reason: str
+    ctx: TradingContext,
+    user_id: uuid.UUID,
+    account: BrokerAccountRow,
+    reason: str,
+    *,
+    actor: str | None = None,
 ) -> list[str]:
     """Hold the account `killed`, cancel every working order, flatten every attributed position
     reduce-only. The flatten is latched (persisted BEFORE sending) per kill episode, so a second
-    kill or a restart never sends it again. Returns the client ids of the flatten orders."""
+    kill or a restart never sends it again. Returns the client ids of the flatten orders.
+    ``actor`` is who fired it for the audit log (default: the user; ``risk`` for a breaker)."""
+    who = actor or str(user_id)
     from vt_trading.risk import breakers
 
     now = datetime.now(UTC)
@@ -144,7 +151,7 @@ async def kill(
         await audit.append(
             session,
             account.id,
-            actor=str(user_id),
+            actor=who,
             kind="risk.kill",
             record={"reason": reason, "episode": row.episode},
         )
@@ -157,7 +164,7 @@ async def kill(
             await audit.append(
                 session,
                 account.id,
-                actor=str(user_id),
+                actor=who,
                 kind="broker.cancel",
                 record={"client_order_id": o.client_order_id, "reason": "kill switch"},
             )
@@ -196,7 +203,7 @@ async def kill(
             await audit.append(
                 session,
                 account.id,
-                actor=str(user_id),
+                actor=who,
                 kind="risk.flatten_latched",
                 record={"episode": row.episode, "orders": flatten},
             )
@@ -223,6 +230,10 @@ async def kill(
         for coid in flatten:
             scope, spec = specs[coid]
             await step.submit(account.id, scope=scope, coid=coid, costs=cost_model(spec))
+        # deployments that will not step again (replay over, stopped, paused) fill theirs now
+        from vt_trading.trading.flatten import settle_ended_scopes
+
+        await settle_ended_scopes(ctx, account.id, flatten)
     await ctx.events.publish(
         str(user_id), "risk", {"account_id": str(account.id), "state": "killed", "reason": reason}
     )
