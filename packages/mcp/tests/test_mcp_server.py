@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from mcp import ClientSession, StdioServerParameters, stdio_client
-from mcp.types import CallToolResult, TextContent
+from mcp import ClientSession, MCPError, StdioServerParameters, stdio_client
+from mcp.types import CallToolResult, TextContent, TextResourceContents
 
 from .conftest import VT_MCP, Account
 
@@ -28,6 +28,8 @@ TOOLS = {
     "get_strategy",
     "run_backtest",
     "get_backtest",
+    "list_backtests",
+    "search_symbols",
     "market_data",
     "market_insight",
     "list_deployments",
@@ -102,12 +104,56 @@ async def test_lists_tools_chats_and_backtests_end_to_end(api_url: str, account:
         assert len(again["trades"]) == 2
         assert again["trades"][0]["symbol"] == "SAMPLE:AAPL"
 
+        runs = data(await mcp.call_tool("list_backtests", {"limit": 5}))
+        assert runs["items"][0]["id"] == run["id"]
+        headline = runs["items"][0]["headline"]
+        assert headline["total_return_pct"] == metrics["total_return_pct"]
+        assert headline["trade_count"] == metrics["trade_count"]
+
+        # the same things as resources
+        templates = {
+            t.uri_template for t in (await mcp.list_resource_templates()).resource_templates
+        }
+        assert templates >= {
+            "vibetrading://strategies/{strategy_id}",
+            "vibetrading://backtests/{run_id}",
+        }
+        resources = {str(r.uri) for r in (await mcp.list_resources()).resources}
+        assert "vibetrading://schemas/strategy-spec" in resources
+        read = await mcp.read_resource(f"vibetrading://backtests/{run['id']}")
+        content = read.contents[0]
+        assert isinstance(content, TextResourceContents)
+        assert content.mime_type == "application/json"
+        assert json.loads(content.text)["metrics"] == metrics
+        read = await mcp.read_resource(f"vibetrading://strategies/{strategy_id}")
+        content = read.contents[0]
+        assert isinstance(content, TextResourceContents)
+        assert json.loads(content.text)["spec"]["universe"]["symbols"] == ["SAMPLE:AAPL"]
+        read = await mcp.read_resource("vibetrading://schemas/strategy-spec")
+        content = read.contents[0]
+        assert isinstance(content, TextResourceContents)
+        assert "universe" in json.loads(content.text)["properties"]
+        with pytest.raises(MCPError) as missing:
+            await mcp.read_resource("vibetrading://backtests/00000000-0000-4000-8000-000000000009")
+        assert "404" in missing.value.message
+
+        prompts = {p.name for p in (await mcp.list_prompts()).prompts}
+        assert "backtest_idea" in prompts
+        prompt = await mcp.get_prompt("backtest_idea", {"idea": "buy the dip on SAMPLE:IBM"})
+        first = prompt.messages[0].content
+        assert isinstance(first, TextContent)
+        assert "buy the dip on SAMPLE:IBM" in first.text
+        assert "chat_strategy" in first.text
+
         # returning the id at once, then reading it back
         queued = data(
             await mcp.call_tool("run_backtest", {"strategy_id": strategy_id, "wait_seconds": 0})
         )
         assert queued["id"] != run["id"]
         assert queued["status"] in ("queued", "running", "succeeded")
+
+        found = data(await mcp.call_tool("search_symbols", {"query": "AAPL"}))
+        assert "SAMPLE:AAPL" in json.dumps(found["items"])
 
         bars = data(
             await mcp.call_tool(

@@ -8,7 +8,12 @@ from typing import TypeVar
 
 import httpx
 import pydantic
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import (
+    MCPServerError,
+    ResourceError,
+    ResourceNotFoundError,
+    ToolError,
+)
 
 from vt_client import APIError, NotLoggedIn
 
@@ -32,14 +37,18 @@ def describe(error: APIError) -> str:
     return text
 
 
-def call(api_url: str, fn: Callable[[], T]) -> T:
-    """Run one client call, turning its failures into `ToolError`s the model can act on."""
+def call(api_url: str, fn: Callable[[], T], *, resource: bool = False) -> T:
+    """Run one client call, turning its failures into `ToolError`s the model can act on (or,
+    for a resource read, `ResourceError`s: a 404 becomes the protocol's "not found")."""
+    error_type: type[MCPServerError] = ResourceError if resource else ToolError
     try:
         return fn()
     except APIError as exc:
-        raise ToolError(describe(exc)) from exc
+        if resource and exc.status == 404:
+            raise ResourceNotFoundError(describe(exc)) from exc
+        raise error_type(describe(exc)) from exc
     except NotLoggedIn as exc:
-        raise ToolError(
+        raise error_type(
             "No API token: set VT_TOKEN in the MCP server's environment to a personal access "
             "token (create one with `vt token create --name mcp --scope read --scope backtest`)."
         ) from exc
@@ -47,13 +56,13 @@ def call(api_url: str, fn: Callable[[], T]) -> T:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:10]
         )
-        raise ToolError(f"Invalid arguments: {problems}") from exc
+        raise error_type(f"Invalid arguments: {problems}") from exc
     except httpx.TimeoutException as exc:
-        raise ToolError(
+        raise error_type(
             f"The VibeTrading API at {api_url} did not answer in time; try again."
         ) from exc
     except httpx.TransportError as exc:
-        raise ToolError(
+        raise error_type(
             f"Cannot reach the VibeTrading API at {api_url} ({exc.__class__.__name__}): start it "
             "(`make up`) or set VT_API_URL to where it runs."
         ) from exc

@@ -10,6 +10,7 @@ credential routes whatever its scopes.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 from collections.abc import Callable
 from datetime import date
@@ -63,6 +64,10 @@ def build(config: Config) -> MCPServer[Any]:
     async def api(fn: Callable[[], T]) -> T:
         # the typed client is synchronous: run it off the event loop
         return await anyio.to_thread.run_sync(lambda: call(config.api_url, fn))
+
+    async def read(fn: Callable[[], T]) -> T:
+        """`api` for resource reads: failures are resource errors (a 404 is "not found")."""
+        return await anyio.to_thread.run_sync(lambda: call(config.api_url, fn, resource=True))
 
     @server.tool(annotations=WRITE)
     async def chat_strategy(
@@ -170,6 +175,28 @@ def build(config: Config) -> MCPServer[Any]:
         return views.backtest(run, trades=trades)
 
     @server.tool(annotations=READ)
+    async def list_backtests(
+        limit: Annotated[int, Field(ge=1, le=100, description="How many (newest first).")] = 20,
+        cursor: Annotated[
+            str | None, Field(description="next_cursor of the previous page.")
+        ] = None,
+    ) -> dict[str, Any]:
+        """List your backtest runs, newest first: id, status, strategy, symbols and, for the
+        succeeded ones, headline numbers (total return, Sharpe, max drawdown, trades). Use
+        get_backtest for a run's gates and trades."""
+        page = await api(
+            lambda: client.request(
+                "GET",
+                "/backtests",
+                params={"limit": limit, **({"cursor": cursor} if cursor else {})},
+            ).json()
+        )
+        return {
+            "items": [views.backtest_summary(item) for item in page.get("items", [])],
+            "next_cursor": page.get("next_cursor"),
+        }
+
+    @server.tool(annotations=READ)
     async def search_symbols(
         query: Annotated[str, Field(min_length=1, max_length=50, description="Part of a name.")],
     ) -> dict[str, Any]:
@@ -272,6 +299,65 @@ def build(config: Config) -> MCPServer[Any]:
             }
         created = await api(lambda: client.deploy(body))
         return views.deployment(created)
+
+    # ------------------------------------------------------------------ resources and prompts
+
+    @server.resource(
+        "vibetrading://schemas/strategy-spec",
+        name="strategy-spec-schema",
+        title="StrategySpec v1 JSON Schema",
+        description="The JSON Schema every strategy follows (universe, period, indicators, "
+        "entry/exit conditions, sizing, risk, costs): what chat_strategy produces.",
+        mime_type="application/schema+json",
+    )
+    async def strategy_spec_schema() -> str:
+        schema = await read(client.strategy_schema)
+        return json.dumps(schema, indent=1)
+
+    @server.resource(
+        "vibetrading://strategies/{strategy_id}",
+        name="strategy",
+        title="A saved strategy",
+        description="A strategy with its current StrategySpec (as get_strategy returns it).",
+        mime_type="application/json",
+    )
+    async def strategy_resource(strategy_id: str) -> str:
+        found = await read(lambda: client.strategy(strategy_id))
+        return json.dumps(views.strategy(found), indent=1)
+
+    @server.resource(
+        "vibetrading://backtests/{run_id}",
+        name="backtest",
+        title="A backtest run",
+        description="A backtest run's status, metrics, promotion gates and reproducibility hash "
+        "(as get_backtest returns it).",
+        mime_type="application/json",
+    )
+    async def backtest_resource(run_id: str) -> str:
+        run = await read(lambda: client.backtest(run_id))
+        return json.dumps(views.backtest(run), indent=1)
+
+    @server.prompt(
+        name="backtest_idea",
+        title="Backtest a trading idea",
+        description="Turn a plain-language trading idea into a strategy, backtest it and "
+        "explain the result honestly.",
+    )
+    def backtest_idea(
+        idea: Annotated[str, Field(description="The trading idea in plain language.")],
+    ) -> str:
+        return (
+            "Use the VibeTrading tools to test this trading idea:\n\n"
+            f"{idea}\n\n"
+            "1. Call chat_strategy with the idea. If it asks a clarification, ask me (or answer "
+            "from the idea) and call chat_strategy again with the same conversation_id. Read its "
+            "warnings: say which parts of the idea it did not understand or assumed.\n"
+            "2. Call run_backtest with the strategy_id.\n"
+            "3. Report total return, CAGR, Sharpe, max drawdown, trade count and the benchmark, "
+            "and which promotion gates failed, quoting the numbers the tools returned; never "
+            "invent numbers. Past results do not predict future ones.\n"
+            "4. Do not deploy anything unless I ask; deploy_paper is paper trading only."
+        )
 
     return server
 

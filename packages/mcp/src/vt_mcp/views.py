@@ -60,6 +60,37 @@ def strategy_summary(item: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+HEADLINE = (
+    "total_return_pct",
+    "cagr_pct",
+    "sharpe_ratio",
+    "max_drawdown_pct",
+    "win_rate_pct",
+    "trade_count",
+    "benchmark_return_pct",
+)
+
+
+def backtest_summary(item: dict[str, Any]) -> dict[str, Any]:
+    """A run in a list: what it ran and its headline numbers, without the full stats."""
+    summary = item.get("summary") or {}
+    error = item.get("error") or {}
+    return compact(
+        {
+            "id": item.get("id"),
+            "status": item.get("status"),
+            "name": item.get("name"),
+            "symbols": item.get("symbols"),
+            "strategy_id": item.get("strategy_id"),
+            "strategy_version": item.get("strategy_version"),
+            "created_at": item.get("created_at"),
+            "finished_at": item.get("finished_at"),
+            "headline": {k: summary.get(k) for k in HEADLINE} if summary else None,
+            "error": error.get("detail") or error.get("title"),
+        }
+    )
+
+
 def strategy(found: Strategy) -> dict[str, Any]:
     return compact(found.model_dump(mode="json"))
 
