@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from mcp import ClientSession, MCPError, StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent, TextResourceContents
 
 from .conftest import VT_MCP, Account
@@ -248,3 +252,40 @@ async def test_revoked_token_stops_working(api_url: str, account: Account) -> No
         result = await mcp.call_tool("list_strategies", {})
         assert result.is_error
         assert "401" in text(result)
+
+
+async def test_streamable_http_transport(api_url: str, account: Account) -> None:
+    """`vt-mcp --transport streamable-http` on a loopback port, the SDK's HTTP client."""
+    token = account.token(api_url, "read")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"VT_API_URL": api_url, "VT_TOKEN": token, "PATH": os.environ.get("PATH", "")}
+    proc = await anyio.open_process(
+        [VT_MCP, "--transport", "streamable-http", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/mcp"
+        async with httpx.AsyncClient(timeout=1) as probe:
+            for _ in range(100):
+                try:
+                    await probe.get(url)
+                    break
+                except httpx.TransportError:
+                    await anyio.sleep(0.1)
+        async with (
+            streamable_http_client(url) as (read, write),
+            ClientSession(read, write) as mcp,
+        ):
+            await mcp.initialize()
+            tools = {t.name for t in (await mcp.list_tools()).tools}
+            assert tools >= TOOLS
+            listed = data(await mcp.call_tool("list_strategies", {}))
+            assert isinstance(listed["items"], list)
+    finally:
+        proc.terminate()
+        with anyio.fail_after(10):
+            await proc.wait()

@@ -50,7 +50,7 @@ def call(api_url: str, fn: Callable[[], T], *, resource: bool = False) -> T:
     except NotLoggedIn as exc:
         raise error_type(
             "No API token: set VT_TOKEN in the MCP server's environment to a personal access "
-            "token (create one with `vt token create --name mcp --scope read --scope backtest`)."
+            "token (create one with `vt token create --name mcp --scope read --scope backtest`, after `vt login`)."
         ) from exc
     except pydantic.ValidationError as exc:
         problems = "; ".join(

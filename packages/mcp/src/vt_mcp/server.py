@@ -380,4 +380,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.transport == "stdio":
         server.run("stdio")
     else:
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            # the MCP endpoint has no login of its own: whoever reaches it acts with VT_TOKEN
+            logging.getLogger("vt_mcp").warning(
+                "Serving on %s: anyone who can reach port %d acts with this token's scopes.",
+                args.host,
+                args.port,
+            )
         server.run("streamable-http", host=args.host, port=args.port)
