@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PY_DIRS := packages database api-gateway strategy-ai-worker backtest-engine market-data-service market-research-service trading-service benchmarks
-PACKAGES := vt_contracts vt_kit vt_engine vt_sandbox vt_devstack vt_client vt_db vt_gateway vt_strategy_ai vt_backtest vt_market_data vt_research vt_trading vt_fakes
+PACKAGES := vt_contracts vt_kit vt_engine vt_sandbox vt_devstack vt_client vt_db vt_gateway vt_strategy_ai vt_backtest vt_market_data vt_research vt_trading vt_fakes vt_mcp
 export NUMBA_CACHE_DIR ?= $(CURDIR)/var/numba-cache
 export UV_LINK_MODE ?= copy
 

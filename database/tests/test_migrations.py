@@ -16,6 +16,7 @@ from vt_devstack.pytest_plugin import StackUrls
 EXPECTED_TABLES = {
     "users",
     "auth_tokens",
+    "personal_access_tokens",
     "strategies",
     "strategy_versions",
     "conversations",

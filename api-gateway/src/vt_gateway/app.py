@@ -25,6 +25,7 @@ from vt_gateway.schemas_router import router as schemas_router
 from vt_gateway.security import Passwords, SecretBox, TokenService
 from vt_gateway.settings import Settings
 from vt_gateway.strategies.router import router as strategies_router
+from vt_gateway.tokens.router import router as tokens_router
 from vt_gateway.trading.router import router as trading_router
 from vt_gateway.trading.service import Locations
 from vt_gateway.upstream import Upstreams
@@ -53,6 +54,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     backtests_router,  # the hottest routes first: routing tries them in order
     auth_router,
     users_router,
+    tokens_router,
     chat_router,
     strategies_router,
     trading_router,

@@ -48,6 +48,8 @@ class Principal:
     jti: str
     expires_at: int
     via_cookie: bool
+    # None for a login session (JWT); the scopes of a personal access token otherwise
+    scopes: frozenset[str] | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -246,6 +248,8 @@ async def current_principal(
             "Log in first: send Authorization: Bearer <access_token> or the vt_access cookie.",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    if not via_cookie and token.startswith(PERSONAL_TOKEN_PREFIX):
+        return await _personal_token_principal(request, token)
     principal = verify(token, via_cookie, request.app.state.tokens)
     if via_cookie and request.method not in SAFE_METHODS:
         check_csrf(request)
@@ -263,6 +267,30 @@ async def current_principal(
     )
     if revoked:
         raise Unauthorized(_REVOKED, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return principal
+
+
+PERSONAL_TOKEN_PREFIX = "vtp_"
+
+
+async def _personal_token_principal(request: Request, token: str) -> Principal:
+    """A personal access token (vt_gateway.tokens): looked up by hash, then its scopes are checked
+    against the route's allow-list (default deny) before the route runs."""
+    # imported here: the tokens package builds on this module's Principal
+    from vt_gateway.tokens import scopes, service
+
+    principal = await service.authenticate(request.app.state.sessionmaker, token)
+    user_id_var.set(principal.user_id)
+    limiter: RateLimiter = request.app.state.limiter
+    await limiter.check(
+        [
+            (limiter.ip, client_ip(request)),
+            (limiter.user, principal.user_id),
+            (limiter.token, principal.jti),
+        ],
+        "API",
+    )
+    await scopes.enforce(request, principal.scopes or frozenset())
     return principal
 
 

@@ -1,7 +1,7 @@
 """SQLAlchemy 2 models for every table of the platform.
 
-Ownership (who writes what): api-gateway -> users, auth_tokens; strategy-ai-worker ->
-strategies, strategy_versions, conversations, conversation_messages; backtest-engine ->
+Ownership (who writes what): api-gateway -> users, auth_tokens, personal_access_tokens;
+strategy-ai-worker -> strategies, strategy_versions, conversations, conversation_messages; backtest-engine ->
 backtest_runs, backtest_results; market-data-service -> market_cache, market_cache_coverage,
 user_datasets, user_dataset_bars; market-research-service -> research_summaries.
 """
@@ -28,7 +28,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -94,6 +94,33 @@ class AuthToken(Base):
     replaced_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     user_agent: Mapped[str | None] = mapped_column(String(512))
     ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class PersonalAccessToken(Base):
+    """Long-lived API tokens for scripts and AI assistants (the MCP server), stored as a sha256 of
+    a high-entropy random value: the token itself is shown once, at creation. `scopes` limit what
+    the token may do (read, backtest, paper); revocation is immediate (`revoked_at`)."""
+
+    __tablename__ = "personal_access_tokens"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(16)), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    token_prefix: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = _created()
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(
+            "scopes <@ ARRAY['read', 'backtest', 'paper']::varchar[] AND cardinality(scopes) > 0",
+            name="scopes",
+        ),
+    )
 
 
 class Strategy(Base):

@@ -156,3 +156,37 @@ def test_cli_errors_are_readable(cli_env: dict[str, str], email: str, tmp_path: 
     r = runner.invoke(app, ["login", "--email", email, "--password", "wrong password"])
     assert r.exit_code == 1
     assert "401" in r.output
+
+
+def test_personal_access_tokens(cli_env: dict[str, str], email: str) -> None:
+    _login(email)
+    r = runner.invoke(
+        app, ["token", "create", "--name", "mcp", "--scope", "read", "--scope", "backtest"]
+    )
+    assert r.exit_code == 0, r.output
+    token = r.stdout.strip().splitlines()[-1]
+    assert token.startswith("vtp_")
+    r = runner.invoke(app, ["token", "list"])
+    assert r.exit_code == 0, r.output
+    assert "mcp" in r.output
+    assert "backtest,read" in r.output
+    token_id = re.search(UUID, r.output)
+    assert token_id
+    saved = Path(cli_env["VT_CREDENTIALS_FILE"]).read_text()
+    os.rename(cli_env["VT_CREDENTIALS_FILE"], cli_env["VT_CREDENTIALS_FILE"] + ".bak")
+    r = runner.invoke(app, ["whoami"], env={"VT_TOKEN": token})
+    assert r.exit_code == 0, r.output
+    assert email in r.output
+    r = runner.invoke(app, ["token", "list"], env={"VT_TOKEN": token})
+    assert r.exit_code == 1  # token management needs a password login
+    assert "Not allowed with a personal access token" in r.output
+    Path(cli_env["VT_CREDENTIALS_FILE"]).write_text(saved)
+    r = runner.invoke(app, ["token", "create", "--name", "x", "--scope", "live"])
+    assert r.exit_code == 1
+    assert "scopes" in r.output  # the API's 422 names the field
+    r = runner.invoke(app, ["token", "revoke", token_id.group(0)])
+    assert r.exit_code == 0, r.output
+    os.remove(cli_env["VT_CREDENTIALS_FILE"])
+    r = runner.invoke(app, ["whoami"], env={"VT_TOKEN": token})
+    assert r.exit_code == 1
+    assert "401" in r.output

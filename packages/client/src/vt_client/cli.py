@@ -28,6 +28,11 @@ strategies_app = typer.Typer(help="Your saved strategies.", no_args_is_help=True
 backtest_app = typer.Typer(help="Run backtests and read their results.", no_args_is_help=True)
 app.add_typer(strategies_app, name="strategies")
 app.add_typer(backtest_app, name="backtest")
+token_app = typer.Typer(
+    help="Personal access tokens for scripts and AI assistants (the MCP server).",
+    no_args_is_help=True,
+)
+app.add_typer(token_app, name="token")
 
 console = Console()
 err = Console(stderr=True)
@@ -141,6 +146,57 @@ def whoami() -> None:
     with _client() as client:
         user = _run(client.me)
     console.print(f"{user.email} ({user.role}) id={user.id}")
+
+
+# ------------------------------------------------------------------------------------ tokens
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="What it is for, e.g. claude-desktop.")],
+    scope: Annotated[
+        list[str],
+        typer.Option(
+            help="read (strategies, backtests, market data, paper deployments), backtest (chat "
+            "and run backtests), paper (deploy to paper). Repeat for several.",
+        ),
+    ],
+) -> None:
+    """Create a token and print it once (set it as VT_TOKEN). Needs `vt login`; no scope reaches
+    live trading, broker accounts or credentials."""
+    with _client() as client:
+        created = _run(lambda: client.create_token(name, scope))
+    err.print(
+        f"Token [bold]{created.name}[/] ({', '.join(created.scopes)}), id {created.id}. "
+        "Store it now, it is not shown again:"
+    )
+    print(created.token)  # stdout alone, for `export VT_TOKEN=$(vt token create ...)`
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """Your active tokens (their first characters only)."""
+    with _client() as client:
+        found = _run(client.tokens)
+    for t in found:  # one line each: ids stay whole for `vt token revoke`
+        used = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never"
+        created = t.created_at.isoformat(timespec="seconds") if t.created_at else ""
+        console.print(
+            f"{t.id}  {t.name}  {','.join(t.scopes)}  {t.prefix}…  created {created}  "
+            f"last used {used}",
+            soft_wrap=True,
+            highlight=False,
+        )
+    if not found:
+        console.print("No active tokens: `vt token create --name NAME --scope read`.")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: str) -> None:
+    """Revoke a token at once (the next request with it is refused)."""
+    with _client() as client:
+        _run(lambda: client.revoke_token(token_id))
+    console.print(f"Revoked {token_id}.")
 
 
 # ------------------------------------------------------------------------------------ chat

@@ -15,6 +15,8 @@ from vt_client.errors import APIError, NotLoggedIn
 from vt_client.models import (
     ChatReply,
     Page,
+    PersonalToken,
+    PersonalTokenCreated,
     RunSummary,
     SSEEvent,
     Strategy,
@@ -165,6 +167,22 @@ class VTClient:
 
     def update_settings(self, **changes: Any) -> User:
         return User.model_validate(self._json("PATCH", "/users/me/settings", json=changes))
+
+    # ------------------------------------------------------------------ personal access tokens
+
+    def create_token(self, name: str, scopes: list[str]) -> PersonalTokenCreated:
+        """A scoped token for scripts and AI assistants (`read`, `backtest`, `paper`); the token
+        itself is in this answer only. Needs a password login."""
+        return PersonalTokenCreated.model_validate(
+            self._json("POST", "/users/me/tokens", json={"name": name, "scopes": scopes})
+        )
+
+    def tokens(self) -> list[PersonalToken]:
+        page = self._json("GET", "/users/me/tokens")
+        return [PersonalToken.model_validate(t) for t in page["items"]]
+
+    def revoke_token(self, token_id: str) -> None:
+        self.request("DELETE", f"/users/me/tokens/{token_id}")
 
     # ---------------------------------------------------------------------------------- chat
 

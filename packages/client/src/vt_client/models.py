@@ -39,6 +39,21 @@ class User(_Loose):
     settings: UserSettings = Field(default_factory=UserSettings)
 
 
+class PersonalToken(_Loose):
+    """A personal access token as listed (never the token itself, only its `prefix`)."""
+
+    id: str
+    name: str
+    scopes: list[str]
+    prefix: str
+    created_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+class PersonalTokenCreated(PersonalToken):
+    token: str  # shown once
+
+
 class ChatReply(_Loose):
     conversation_id: str
     reply: str

@@ -1,0 +1,1 @@
+"""Personal access tokens: scoped, revocable bearer tokens for scripts and AI assistants."""

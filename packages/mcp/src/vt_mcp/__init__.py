@@ -1,0 +1,1 @@
+"""VibeTrading MCP server."""

@@ -1,0 +1,3 @@
+from vt_mcp.server import main
+
+main()
