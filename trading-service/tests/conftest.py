@@ -14,13 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tr_testkit import TOKEN, insert_user, serve_app, sql
+from tr_testkit import TOKEN, insert_user, serve_app, sql, trading_client
 
-from vt_trading.app import create_app
 from vt_trading.settings import Settings
 
 os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).parents[2] / "var" / "numba-cache"))
@@ -123,20 +121,6 @@ def make_settings(
         return Settings(**env)
 
     return make
-
-
-@contextlib.asynccontextmanager
-async def trading_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with (
-        LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app),
-            base_url="http://trading",
-            headers={"X-Internal-Token": TOKEN},
-        ) as client,
-    ):
-        yield client
 
 
 @pytest.fixture

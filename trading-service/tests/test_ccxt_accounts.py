@@ -45,7 +45,7 @@ def settings(database_url: str, redis_url: str, env: str, ccxt_url: str) -> Sett
 async def live(
     database_url: str, redis_url: str, fake: FakeExchange
 ) -> AsyncIterator[httpx.AsyncClient]:
-    from conftest import trading_client
+    from tr_testkit import trading_client
 
     async with trading_client(settings(database_url, redis_url, "live", fake.url)) as c:
         yield c
@@ -131,7 +131,7 @@ async def test_unknown_exchange_and_missing_fields(live: httpx.AsyncClient, user
 async def test_paper_uses_the_testnet_and_unreachable_is_502(
     database_url: str, redis_url: str, fake: FakeExchange, user: str
 ) -> None:
-    from conftest import trading_client
+    from tr_testkit import trading_client
 
     async with trading_client(settings(database_url, redis_url, "paper", fake.url)) as paper:
         r = await paper.post(
@@ -161,8 +161,8 @@ async def test_reconcile_spot_opening_holdings_then_foreign_trade_halts(
     import uuid
 
     from redis.asyncio import Redis
+    from tr_testkit import trading_client
 
-    from conftest import trading_client
     from vt_trading.context import TradingContext
     from vt_trading.trading.reconcile import reconcile_account
 

@@ -14,9 +14,8 @@ import pytest
 from redis.asyncio import Redis
 from test_faults import feed, qualified  # noqa: F401 - fixture
 from test_replay_parity import PERIOD
-from tr_testkit import NON_BINDING_LIMITS, h, sql
+from tr_testkit import NON_BINDING_LIMITS, h, sql, trading_client
 
-from conftest import trading_client
 from vt_fakes.exchange import FakeExchange
 from vt_trading.context import TradingContext
 from vt_trading.runner.step import BarStep

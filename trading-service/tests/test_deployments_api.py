@@ -112,7 +112,8 @@ async def test_refusals(
 async def test_live_needs_credentials_and_passing_gates(
     make_settings: Any, user: str, qualified: dict[str, Any]
 ) -> None:
-    from conftest import trading_client
+    from tr_testkit import trading_client
+
     from vt_fakes.exchange import FakeExchange
 
     fake = FakeExchange()  # the key test on save goes to the fake exchange, never a real one

@@ -15,9 +15,16 @@ import pandas as pd
 import pytest
 from redis.asyncio import Redis
 from test_replay_parity import PERIOD
-from tr_testkit import NON_BINDING_LIMITS, h, run_backtest, save_strategy, sql, wait_for
+from tr_testkit import (
+    NON_BINDING_LIMITS,
+    h,
+    run_backtest,
+    save_strategy,
+    sql,
+    trading_client,
+    wait_for,
+)
 
-from conftest import trading_client
 from vt_contracts import StrategySpec
 from vt_contracts.examples import sma_crossover_spec
 from vt_db.trading_models import DeploymentRow

@@ -15,9 +15,8 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from test_faults import deploy, feed
 from test_replay_parity import PERIOD
-from tr_testkit import h, run_backtest, save_strategy
+from tr_testkit import h, run_backtest, save_strategy, trading_client
 
-from conftest import trading_client
 from vt_contracts.examples import sma_crossover_spec
 from vt_trading.context import TradingContext
 from vt_trading.runner.step import BarStep

@@ -15,9 +15,8 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 from test_faults import deploy, feed
-from tr_testkit import NON_BINDING_LIMITS, h, sql
+from tr_testkit import NON_BINDING_LIMITS, h, sql, trading_client
 
-from conftest import trading_client
 from vt_contracts.trading import RiskLimits
 from vt_db.trading_models import BrokerAccountRow
 from vt_trading.context import TradingContext

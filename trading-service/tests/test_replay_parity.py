@@ -12,9 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tr_testkit import NON_BINDING_LIMITS, h, run_backtest, save_strategy, wait_for
+from tr_testkit import NON_BINDING_LIMITS, h, run_backtest, save_strategy, trading_client, wait_for
 
-from conftest import trading_client
 from vt_contracts.examples import sma_crossover_spec
 from vt_trading.ledger.positions import LedgerFill, round_trips
 

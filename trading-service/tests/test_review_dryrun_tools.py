@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 from test_faults import deploy, feed
-from tr_testkit import h, run_backtest, save_strategy, sql
+from tr_testkit import h, run_backtest, save_strategy, sql, trading_client
 
-from conftest import trading_client
 from vt_contracts.examples import sma_crossover_spec
 from vt_trading.context import TradingContext
 from vt_trading.runner.step import BarStep

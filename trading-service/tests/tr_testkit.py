@@ -4,21 +4,25 @@ real backtests over the real services, polling."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import psycopg
 import uvicorn
+from asgi_lifespan import LifespanManager
 
 from vt_contracts import StrategySpec
 from vt_contracts.trading import RiskLimits
+from vt_trading.app import create_app
+from vt_trading.settings import Settings
 
 TOKEN = "dev-internal-token-change-me"
 NON_BINDING_LIMITS = RiskLimits.non_binding().model_dump(mode="json")
@@ -123,3 +127,18 @@ def sql(database_url: str, query: str, *params: Any) -> list[tuple[Any, ...]]:
     with psycopg.connect(plain(database_url), autocommit=True) as conn:
         cur = conn.execute(query, params)
         return cur.fetchall() if cur.description else []
+
+
+@contextlib.asynccontextmanager
+async def trading_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The trading app (lifespan run) behind an in-process HTTP client with the internal token."""
+    app = create_app(settings)
+    async with (
+        LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app),
+            base_url="http://trading",
+            headers={"X-Internal-Token": TOKEN},
+        ) as client,
+    ):
+        yield client
