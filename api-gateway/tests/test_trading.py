@@ -66,7 +66,7 @@ async def _account(
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"name": name, "environment": environment, "starting_cash": "100000"}
     if environment == "live":  # the simulated paper venue has no live side
-        body.update(venue="ibkr", credentials={"account": "DU000000", "note": "test"})
+        body.update(venue="ibkr", credentials={"account_id": "DU000000"})
     r = await gw.post("/api/v1/trading/accounts", json=body, headers=headers)
     assert r.status_code == 201, r.text
     created: dict[str, Any] = r.json()

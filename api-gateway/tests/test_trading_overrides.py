@@ -151,7 +151,7 @@ async def test_overrides_through_the_gateway_and_the_gate_in_the_bar_step(
                 "name": "live-ov",
                 "environment": "live",
                 "venue": "ibkr",
-                "credentials": {"account": "DU000000"},
+                "credentials": {"account_id": "DU000000"},
             },
             headers=me,
         )

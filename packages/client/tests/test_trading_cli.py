@@ -113,7 +113,12 @@ def test_client_trading_methods(api_url: str, email: str) -> None:
         client.login(email, PASSWORD)
         paper = client.create_account({"name": "p"})
         live = client.create_account(
-            {"name": "l", "environment": "live", "venue": "ibkr", "credentials": {"k": "v"}}
+            {
+                "name": "l",
+                "environment": "live",
+                "venue": "ibkr",
+                "credentials": {"account_id": "DU000000"},
+            }
         )
         envs = {a.id: a.environment for a in client.accounts().items}
         assert envs[paper.id] == "paper"

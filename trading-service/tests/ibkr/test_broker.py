@@ -157,6 +157,15 @@ async def test_factory_builds_a_broker_from_account_settings(tws: FakeTws, redis
 
     with pytest.raises(BadCredentials, match="unknown IBKR settings"):
         IbkrConfig.from_mapping({"hots": "x"})
+    for bad, says in (
+        ({"port": "seven"}, "port must be a number"),
+        ({"port": "70000"}, "port must be between 1 and 65535"),
+        ({"connect_timeout_s": "nan"}, "connect_timeout_s must be between"),
+        ({"roll_days": "-1"}, "roll_days must be between 0 and 90"),
+        ({"client_role": "admin"}, "client_role must be trader or monitor"),
+    ):
+        with pytest.raises(BadCredentials, match=says):
+            IbkrConfig.from_mapping(bad)
     config = IbkrConfig.from_mapping(
         {"host": "127.0.0.1", "port": tws.port, "account_id": PAPER_ACCOUNT}
     )

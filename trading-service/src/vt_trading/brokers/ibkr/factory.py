@@ -42,18 +42,26 @@ class IbkrConfig:
         role = data.get("client_role", "trader")
         if role not in ("trader", "monitor"):
             raise BadCredentials(f"client_role must be trader or monitor, not {role!r}")
-        try:
-            port = int(data.get("port", 7497))
-        except (TypeError, ValueError) as exc:
-            raise BadCredentials(f"IBKR port must be a number, got {data.get('port')!r}") from exc
         return cls(
             host=str(data.get("host", "127.0.0.1")),
-            port=port,
+            port=int(_number(data, "port", 7497, 1, 65535)),
             account_id=str(data.get("account_id", "")),
             client_role=role,
-            roll_days=int(data.get("roll_days", 5)),
-            connect_timeout_s=float(data.get("connect_timeout_s", 5.0)),
+            roll_days=int(_number(data, "roll_days", 5, 0, 90)),
+            connect_timeout_s=_number(data, "connect_timeout_s", 5.0, 0.1, 300.0),
         )
+
+
+def _number(data: Mapping[str, Any], key: str, default: float, low: float, high: float) -> float:
+    """A numeric setting within [low, high], or a `BadCredentials` that says which and why."""
+    raw = data.get(key, default)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise BadCredentials(f"IBKR {key} must be a number, got {raw!r}") from None
+    if not low <= value <= high:  # also refuses NaN
+        raise BadCredentials(f"IBKR {key} must be between {low:g} and {high:g}, got {raw!r}")
+    return value
 
 
 def build_ibkr_broker(
