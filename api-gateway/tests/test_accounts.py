@@ -4,12 +4,15 @@ accounts (effective on the very next request)."""
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import jwt
 import psycopg
 import pytest
 
 from vt_gateway.testing import PASSWORD, register_and_login
+from vt_kit.logging import configure_logging
 
 pytestmark = pytest.mark.asyncio
 
@@ -387,3 +390,55 @@ async def test_disable_is_for_administrators_and_explains_refusals(
         assert r.status_code == 200
         assert r.json()["is_active"] is False
     assert (await gw.get("/api/v1/users/me", headers=admin)).status_code == 200
+
+
+async def test_no_password_or_token_reaches_the_gateway_logs(
+    gw: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The whole account flow, then the gateway's captured JSON log output is searched for every
+    secret that travelled through it."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    # the services' own logging set-up again, now writing to the stdout capsys captures
+    configure_logging("api-gateway", "DEBUG")
+    try:
+        await _account_flow_checked_in_logs(gw, capsys)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+async def _account_flow_checked_in_logs(
+    gw: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await _register(gw, "quiet@example.com")
+    tokens = await _login(gw, "quiet@example.com")
+    refreshed = (await _refresh(gw, tokens)).json()
+    pat = (
+        await gw.post(
+            "/api/v1/users/me/tokens",
+            json={"name": "s", "scopes": ["read"]},
+            headers=_bearer(refreshed),
+        )
+    ).json()["token"]
+    await gw.get("/api/v1/users/me", headers={"Authorization": f"Bearer {pat}"})
+    r = await gw.post(
+        "/api/v1/users/me/password",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers=_bearer(refreshed),
+    )
+    assert r.status_code == 204
+    await gw.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    await gw.delete("/api/v1/users/me/sessions", headers=_bearer(refreshed))
+    out = capsys.readouterr().out
+    assert '"logger": "vt.access"' in out  # the gateway did log these requests
+    for secret in (
+        PASSWORD,
+        NEW_PASSWORD,
+        tokens["access_token"],
+        tokens["refresh_token"],
+        refreshed["access_token"],
+        refreshed["refresh_token"],
+        pat,
+    ):
+        assert secret not in out
