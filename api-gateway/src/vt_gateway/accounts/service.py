@@ -19,7 +19,7 @@ from vt_db.models import User
 from vt_gateway.accounts.schemas import PasswordChange, SessionList, SessionRead
 from vt_gateway.auth import repository
 from vt_gateway.auth.service import end_sessions
-from vt_gateway.deps import DISABLED_PREFIX, Principal
+from vt_gateway.deps import DISABLED_PREFIX, REVOKED_PREFIX, Principal
 from vt_gateway.security import Passwords, TokenService
 from vt_gateway.users.service import get_me
 from vt_kit import Conflict, NotFound, Unprocessable
@@ -118,6 +118,10 @@ async def revoke_all_sessions(
 ) -> None:
     """Log out everywhere, this session included."""
     await _end_user_sessions(session, redis, tokens, uuid.UUID(principal.user_id), keep=None)
+    # the presented token too, should it carry no session id (issued before sessions had one)
+    ttl = principal.expires_at - int(datetime.now(UTC).timestamp())
+    if ttl > 0:
+        await redis.set(REVOKED_PREFIX + principal.jti, b"1", ex=ttl + 1)
 
 
 async def _target(session: AsyncSession, user_id: uuid.UUID) -> User:
