@@ -124,3 +124,39 @@ def test_market_cache_is_hypertable_only_when_timescale_exists(database_url: str
             "SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'"
         ).fetchone()
     assert bool(installed) == bool(available)
+
+
+def _columns(url: str, table: str) -> set[str]:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        return {c["name"] for c in inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
+def test_accounts_revision_up_and_down(scratch_db: str) -> None:
+    """0004_accounts: a user disabled before it gets a `disabled_at`; the two columns always agree
+    afterwards; down removes the column and its check."""
+    upgrade(scratch_db, "0003_tokens")
+    assert "disabled_at" not in _columns(scratch_db, "users")
+    disabled, enabled = uuid.uuid4(), uuid.uuid4()
+    with psycopg.connect(scratch_db, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO users (id, email, password_hash, is_active) VALUES (%s, 'off@x.io', 'h', false), (%s, 'on@x.io', 'h', true)",
+            (disabled, enabled),
+        )
+    upgrade(scratch_db, "0004_accounts")
+    with psycopg.connect(scratch_db, autocommit=True) as conn:
+        rows = dict(conn.execute("SELECT id, disabled_at IS NOT NULL FROM users").fetchall())
+        assert rows == {disabled: True, enabled: False}
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("UPDATE users SET is_active = false WHERE id = %s", (enabled,))
+        conn.execute(
+            "UPDATE users SET is_active = false, disabled_at = now() WHERE id = %s", (enabled,)
+        )
+    downgrade(scratch_db, "0003_tokens")
+    assert "disabled_at" not in _columns(scratch_db, "users")
+    with psycopg.connect(scratch_db, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM users WHERE NOT is_active").fetchone() == (2,)
+    upgrade(scratch_db)
+    assert "disabled_at" in _columns(scratch_db, "users")

@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.middleware import Middleware
 
 from vt_contracts import PROBLEM_CONTENT_TYPE, Problem
+from vt_gateway.accounts.router import router as accounts_router
 from vt_gateway.auth.router import router as auth_router
 from vt_gateway.backtests.router import router as backtests_router
 from vt_gateway.backtests.service import FinishedRunCache
@@ -54,6 +55,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     backtests_router,  # the hottest routes first: routing tries them in order
     auth_router,
     users_router,
+    accounts_router,
     tokens_router,
     chat_router,
     strategies_router,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -27,6 +27,10 @@ CSRF_HEADER = "X-CSRF-Token"
 REFRESH_COOKIE_PATH = "/api/v1/auth"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 REVOKED_PREFIX = "vt:gw:revoked:"
+# a revoked login session (refresh-token family): its access tokens stop working at once
+REVOKED_SESSION_PREFIX = "vt:gw:revoked-session:"
+# a disabled account: every access token of the user stops working at once
+DISABLED_PREFIX = "vt:gw:disabled:"
 
 # these only document the schemes in OpenAPI; the checks happen in `current_principal`
 bearer_scheme = HTTPBearer(
@@ -50,6 +54,8 @@ class Principal:
     via_cookie: bool
     # None for a login session (JWT); the scopes of a personal access token otherwise
     scopes: frozenset[str] | None = None
+    # the login session (refresh-token family) of a JWT; None for personal access tokens
+    session_id: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -81,16 +87,19 @@ class RateLimiter:
         await self.ip.load()  # one script serves every bucket
 
     async def check(
-        self, checks: list[tuple[TokenBucket, str]], what: str, revoked_key: str | None = None
+        self,
+        checks: list[tuple[TokenBucket, str]],
+        what: str,
+        revoked_keys: Sequence[str] = (),
     ) -> bool:
-        """Take one token from each bucket (and, optionally, look up a revocation key) in ONE
-        Redis round trip; raise 429 when any bucket is empty. Returns whether the key exists."""
+        """Take one token from each bucket (and, optionally, look up revocation keys) in ONE
+        Redis round trip; raise 429 when any bucket is empty. Returns whether any key exists."""
         if not self.enabled:
             checks = []
-        if not checks and revoked_key is None:
+        if not checks and not revoked_keys:
             return False
-        results = await self._run(checks, revoked_key)
-        revoked = bool(results[-1]) if revoked_key is not None else False
+        results = await self._run(checks, revoked_keys)
+        revoked = bool(results[-1]) if revoked_keys else False
         if revoked:
             return True
         decisions = [TokenBucket.decision(raw) for raw in results[: len(checks)]]
@@ -104,15 +113,15 @@ class RateLimiter:
         return False
 
     async def _run(
-        self, checks: list[tuple[TokenBucket, str]], revoked_key: str | None
+        self, checks: list[tuple[TokenBucket, str]], revoked_keys: Sequence[str]
     ) -> list[Any]:
         async def queue(pipe: Pipeline) -> None:
             for bucket, key in checks:
                 await bucket.queue(pipe, key)
-            if revoked_key is not None:
-                await pipe.exists(revoked_key)
+            if revoked_keys:
+                await pipe.exists(*revoked_keys)  # one command: how many of the keys exist
 
-        size = len(checks) + (revoked_key is not None)
+        size = len(checks) + bool(revoked_keys)
         for attempt in (1, 2):
             results = await self._batcher.run(queue, size)
             if not any(isinstance(r, NoScriptError) for r in results):
@@ -210,6 +219,24 @@ _INVALID = (
     "Your access token is invalid or expired. Log in again or call POST /api/v1/auth/refresh."
 )
 _REVOKED = "This access token was revoked (logged out). Log in again."
+_DISABLED = "This account is disabled. Contact the operator."
+
+
+def revocation_keys(principal: Principal) -> list[str]:
+    """The Redis keys whose existence ends a JWT at once: its own (logout), its login session's
+    (a revoked session, log out everywhere, a password change) and its user's (disabled)."""
+    keys = [REVOKED_PREFIX + principal.jti, DISABLED_PREFIX + principal.user_id]
+    if principal.session_id is not None:
+        keys.append(REVOKED_SESSION_PREFIX + principal.session_id)
+    return keys
+
+
+async def _refuse(redis: Redis, principal: Principal) -> Unauthorized:
+    """The 401 for a revoked token; only on this (rare) path is the reason looked up."""
+    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    if await redis.exists(DISABLED_PREFIX + principal.user_id):
+        return Unauthorized(_DISABLED, slug="account-disabled", headers=headers)
+    return Unauthorized(_REVOKED, headers=headers)
 
 
 def verify(token: str, via_cookie: bool, tokens: TokenService) -> Principal:
@@ -220,7 +247,14 @@ def verify(token: str, via_cookie: bool, tokens: TokenService) -> Principal:
         raise Unauthorized(
             _INVALID, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
         ) from exc
-    return Principal(claims.user_id, claims.role, claims.jti, claims.expires_at, via_cookie)
+    return Principal(
+        claims.user_id,
+        claims.role,
+        claims.jti,
+        claims.expires_at,
+        via_cookie,
+        session_id=claims.session_id,
+    )
 
 
 async def authenticate(
@@ -228,8 +262,8 @@ async def authenticate(
 ) -> Principal:
     """Verify a token and make sure it was not revoked (one Redis lookup)."""
     principal = verify(token, via_cookie, tokens)
-    if await redis.exists(REVOKED_PREFIX + principal.jti):
-        raise Unauthorized(_REVOKED, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    if await redis.exists(*revocation_keys(principal)):
+        raise await _refuse(redis, principal)
     return principal
 
 
@@ -263,10 +297,10 @@ async def current_principal(
             (limiter.token, principal.jti),
         ],
         "API",
-        revoked_key=REVOKED_PREFIX + principal.jti,
+        revoked_keys=revocation_keys(principal),
     )
     if revoked:
-        raise Unauthorized(_REVOKED, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        raise await _refuse(limiter.redis, principal)
     return principal
 
 
@@ -295,6 +329,19 @@ async def _personal_token_principal(request: Request, token: str) -> Principal:
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+async def session_principal(principal: CurrentUser) -> Principal:
+    """A password login (JWT), not a personal access token: account and session management."""
+    if principal.scopes is not None:
+        raise Forbidden(
+            "Managing your account and sessions needs a password login (POST /api/v1/auth/login), not a personal access token.",
+            slug="token-not-allowed",
+        )
+    return principal
+
+
+SessionUser = Annotated[Principal, Depends(session_principal)]
 
 
 async def admin_principal(principal: CurrentUser) -> Principal:

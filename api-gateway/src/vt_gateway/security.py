@@ -58,6 +58,8 @@ class AccessClaims:
     role: str
     jti: str
     expires_at: int
+    # the login session (refresh-token family) the token was issued for; None in older tokens
+    session_id: str | None = None
 
 
 class InvalidAccessToken(Exception):
@@ -83,7 +85,9 @@ class TokenService:
         self._cache_size = 10_000
         self.refresh_ttl = settings.refresh_token_ttl_seconds
 
-    def issue_access(self, user_id: str, role: str) -> tuple[str, AccessClaims]:
+    def issue_access(
+        self, user_id: str, role: str, session_id: str | None = None
+    ) -> tuple[str, AccessClaims]:
         now = datetime.now(UTC)
         exp = now + timedelta(seconds=self.access_ttl)
         jti = uuid.uuid4().hex
@@ -96,8 +100,10 @@ class TokenService:
             "iss": self._issuer,
             "typ": "access",
         }
+        if session_id is not None:
+            payload["sid"] = session_id
         token = jwt.encode(payload, self._secret, algorithm=ALGORITHM)
-        return token, AccessClaims(user_id, role, jti, int(exp.timestamp()))
+        return token, AccessClaims(user_id, role, jti, int(exp.timestamp()), session_id)
 
     def verify_access(self, token: str) -> AccessClaims:
         """Verify signature, issuer and expiry. Verified tokens are remembered (bounded) until
@@ -127,8 +133,13 @@ class TokenService:
             raise InvalidAccessToken(str(exc)) from exc
         if payload.get("typ") != "access":
             raise InvalidAccessToken("not an access token")
+        sid = payload.get("sid")
         return AccessClaims(
-            str(payload["sub"]), str(payload["role"]), str(payload["jti"]), int(payload["exp"])
+            str(payload["sub"]),
+            str(payload["role"]),
+            str(payload["jti"]),
+            int(payload["exp"]),
+            str(sid) if sid is not None else None,
         )
 
 

@@ -61,6 +61,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False, server_default="user")
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    # set together with is_active = false by an administrator; null while the account is enabled
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     settings: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default=text("'{}'::jsonb")
     )
@@ -72,6 +74,7 @@ class User(Base):
     __table_args__ = (
         Index("uq_users_email_lower", func.lower(email), unique=True),
         CheckConstraint("role IN ('user', 'admin')", name="role"),
+        CheckConstraint("is_active = (disabled_at IS NULL)", name="disabled_at"),
     )
 
 

@@ -104,3 +104,84 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: dateti
         .where(AuthToken.family_id == family_id, AuthToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+
+
+async def list_live_sessions(
+    session: AsyncSession, user_id: uuid.UUID, now: datetime
+) -> list[tuple[AuthToken, datetime]]:
+    """The live head of each of a user's login sessions (the one unused, unrevoked, unexpired
+    refresh token of its family) with the time the session began, newest activity first."""
+    started = (
+        select(AuthToken.family_id, func.min(AuthToken.created_at).label("started_at"))
+        .where(AuthToken.user_id == user_id, AuthToken.kind == "refresh")
+        .group_by(AuthToken.family_id)
+        .subquery()
+    )
+    result = await session.execute(
+        select(AuthToken, started.c.started_at)
+        .join(started, started.c.family_id == AuthToken.family_id)
+        .where(
+            AuthToken.user_id == user_id,
+            AuthToken.kind == "refresh",
+            AuthToken.used_at.is_(None),
+            AuthToken.revoked_at.is_(None),
+            AuthToken.expires_at > now,
+        )
+        .order_by(AuthToken.created_at.desc(), AuthToken.id.desc())
+    )
+    return [(row, started_at) for row, started_at in result.tuples()]
+
+
+async def revoke_user_family(
+    session: AsyncSession, user_id: uuid.UUID, family_id: uuid.UUID, now: datetime
+) -> bool:
+    """Revoke one live session of this user; False when it is not theirs or not live."""
+    result = await session.execute(
+        update(AuthToken)
+        .where(
+            AuthToken.user_id == user_id,
+            AuthToken.family_id == family_id,
+            AuthToken.revoked_at.is_(None),
+            AuthToken.used_at.is_(None),
+            AuthToken.expires_at > now,
+        )
+        .values(revoked_at=now)
+    )
+    if not getattr(result, "rowcount", 0):
+        return False
+    await revoke_family(session, family_id, now)
+    return True
+
+
+async def revoke_user_families(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    now: datetime,
+    *,
+    keep: uuid.UUID | None = None,
+) -> None:
+    """Revoke every refresh token of the user, except those of the family `keep`."""
+    query = update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(AuthToken.family_id != keep)
+    await session.execute(query.values(revoked_at=now))
+
+
+async def recent_families(
+    session: AsyncSession, user_id: uuid.UUID, since: datetime
+) -> list[uuid.UUID]:
+    """Families that issued a token since `since`: only these can have unexpired access tokens
+    (an access token is issued exactly when a refresh token is)."""
+    result = await session.execute(
+        select(AuthToken.family_id)
+        .where(AuthToken.user_id == user_id, AuthToken.created_at > since)
+        .distinct()
+    )
+    return list(result.scalars())
+
+
+async def set_disabled(session: AsyncSession, user: User, disabled_at: datetime | None) -> None:
+    user.disabled_at = disabled_at
+    user.is_active = disabled_at is None
+    await session.flush()
+    await session.refresh(user)

@@ -27,7 +27,7 @@ from vt_gateway.deps import (
     limit_auth,
 )
 from vt_gateway.errors import problem_responses
-from vt_gateway.users.service import to_read
+from vt_gateway.users.service import to_read, unregistered_read
 from vt_kit import RedisDep, SessionDep, Unauthorized
 
 router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(limit_auth)])
@@ -38,13 +38,20 @@ router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(limit_au
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
     summary="Create an account",
-    responses=problem_responses(409, 422, 429),
+    responses=problem_responses(422, 429),
 )
 async def register(
     body: Credentials, session: SessionDep, settings: SettingsDep, request: Request
 ) -> UserRead:
-    """Create a user with an e-mail and password (argon2id-hashed). Then log in."""
+    """Create a user with an e-mail and password (argon2id-hashed). Then log in.
+
+    The answer is the same 201 whether or not the address already has an account, so this route
+    cannot be used to find out who is registered. For an address that was already registered
+    nothing is stored or changed (the body then describes no stored account) and logging in with
+    the password just chosen fails with the usual 401."""
     user = await service.register(session, request.app.state.passwords, body.email, body.password)
+    if user is None:
+        return unregistered_read(body.email)
     return to_read(user, settings)
 
 

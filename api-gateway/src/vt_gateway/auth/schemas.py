@@ -131,6 +131,9 @@ class UserRead(BaseModel):
     email: str
     role: Literal["user", "admin"]
     is_active: bool
+    disabled_at: datetime | None = Field(
+        default=None, description="When an administrator disabled the account; null while enabled."
+    )
     created_at: datetime
     settings: UserSettingsRead
 

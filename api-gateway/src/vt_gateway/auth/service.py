@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vt_db.models import User
 from vt_gateway.auth import repository
-from vt_gateway.deps import REVOKED_PREFIX, Principal
+from vt_gateway.deps import REVOKED_PREFIX, REVOKED_SESSION_PREFIX, Principal
 from vt_gateway.security import Passwords, TokenService, hash_refresh_token, new_refresh_token
-from vt_kit import Conflict, Unauthorized
+from vt_kit import Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +31,25 @@ class Session:
     refresh_expires_in: int
 
 
-async def register(session: AsyncSession, passwords: Passwords, email: str, password: str) -> User:
-    if await repository.get_user_by_email(session, email) is not None:
-        raise Conflict(
-            "An account with this e-mail already exists. Log in instead, or use another address."
-        )
+async def register(
+    session: AsyncSession, passwords: Passwords, email: str, password: str
+) -> User | None:
+    """Create the account, or return None when the e-mail is already registered.
+
+    The caller answers both cases the same way (201, same body shape), so registration does not
+    tell anyone whether an address has an account; the password is hashed in both cases so the
+    time taken does not tell either. The existing account is left untouched."""
+    password_hash = passwords.hash(password)
+    existing = await repository.get_user_by_email(session, email)
+    if existing is not None:
+        log.info("registration for an already registered e-mail (user %s); ignored", existing.id)
+        return None
     try:
-        return await repository.add_user(session, email, passwords.hash(password))
-    except IntegrityError as exc:  # a concurrent registration won the race
-        raise Conflict(
-            "An account with this e-mail already exists. Log in instead, or use another address."
-        ) from exc
+        async with session.begin_nested():
+            return await repository.add_user(session, email, password_hash)
+    except IntegrityError:  # a concurrent registration won the race
+        log.info("registration lost a race for the same e-mail; ignored")
+        return None
 
 
 async def _issue(
@@ -52,7 +60,7 @@ async def _issue(
     user_agent: str | None,
     ip: str | None,
 ) -> tuple[Session, uuid.UUID]:
-    access, _claims = tokens.issue_access(str(user.id), user.role)
+    access, _claims = tokens.issue_access(str(user.id), user.role, str(family_id))
     refresh = new_refresh_token()
     row = await repository.add_refresh_token(
         session,
@@ -143,7 +151,22 @@ async def logout(
         )
         if row is not None and (principal is None or str(row.user_id) == principal.user_id):
             await repository.revoke_family(session, row.family_id, now)
+    if principal is not None and principal.session_id is not None:
+        # the session's earlier access tokens (before the last refresh) end too
+        await end_sessions(redis, [principal.session_id], principal.expires_at - now.timestamp())
     if principal is not None:
         ttl = principal.expires_at - int(now.timestamp())
         if ttl > 0:
             await redis.set(REVOKED_PREFIX + principal.jti, b"1", ex=ttl + 1)
+
+
+async def end_sessions(redis: Redis, session_ids: list[str], ttl: float) -> None:
+    """Deny every access token of these login sessions for `ttl` seconds (the longest any of
+    them can still live); their refresh tokens are revoked in the database by the caller."""
+    seconds = int(ttl) + 1
+    if not session_ids or seconds <= 1:
+        return
+    async with redis.pipeline(transaction=False) as pipe:
+        for session_id in session_ids:
+            pipe.set(REVOKED_SESSION_PREFIX + session_id, b"1", ex=seconds)
+        await pipe.execute()

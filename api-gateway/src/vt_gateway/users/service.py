@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,8 +35,22 @@ def to_read(user: User, _settings: Settings | None = None) -> UserRead:
         email=user.email,
         role="admin" if user.role == "admin" else "user",
         is_active=user.is_active,
+        disabled_at=user.disabled_at,
         created_at=user.created_at,
         settings=UserSettingsRead(**public, has_llm_api_key=bool(stored.get(_API_KEY))),
+    )
+
+
+def unregistered_read(email: str) -> UserRead:
+    """The body `POST /auth/register` answers for an e-mail that already has an account: the same
+    shape as a new account's, with nothing of the existing account in it (a fresh, unused id)."""
+    return UserRead(
+        id=str(uuid.uuid4()),
+        email=email,
+        role="user",
+        is_active=True,
+        created_at=datetime.now(UTC),
+        settings=UserSettingsRead(**dict.fromkeys(_PUBLIC_KEYS), has_llm_api_key=False),
     )
 
 

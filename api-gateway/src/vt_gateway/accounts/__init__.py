@@ -1,0 +1,1 @@
+"""Account management: password change, login sessions, administrators disabling accounts."""
