@@ -390,16 +390,24 @@ def polygon_splits(seen: Seen) -> tuple[int, dict[str, str], bytes]:
     return _json(200, {"results": results, "status": "OK", "request_id": "stub"})
 
 
+def _polygon_key(seen: Seen) -> str | None:
+    """polygon.io takes the key as `Authorization: Bearer <key>` or as the `apiKey` parameter."""
+    auth = {k.lower(): v for k, v in seen.headers.items()}.get("authorization", "")
+    if auth.startswith("Bearer "):
+        return auth.removeprefix("Bearer ")
+    return seen.params.get("apiKey")
+
+
 def polygon_handler(seen: Seen) -> tuple[int, dict[str, str], bytes]:
     if seen.path.rstrip("/") == "/v3/reference/splits":
-        if seen.params.get("apiKey") != "test-key":
+        if _polygon_key(seen) != "test-key":
             return _json(401, {"status": "ERROR", "request_id": "x", "error": "Unknown API Key"})
         return polygon_splits(seen)
     parts = seen.path.strip("/").split("/")
     # v2/aggs/ticker/{ticker}/range/{mult}/{span}/{from}/{to}
     if len(parts) != 9 or parts[:3] != ["v2", "aggs", "ticker"]:
         return _json(404, {"status": "NOT_FOUND", "message": "unknown path"})
-    if seen.params.get("apiKey") != "test-key":
+    if _polygon_key(seen) != "test-key":
         return _json(401, {"status": "ERROR", "request_id": "x", "error": "Unknown API Key"})
     ticker, span, frm, to = parts[3], parts[6], int(parts[7]), int(parts[8])
     step = {"minute": 60_000, "hour": 3_600_000, "day": 86_400_000}[span] * int(parts[5])

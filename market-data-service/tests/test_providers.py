@@ -203,7 +203,9 @@ async def test_polygon_aggregates(client: httpx.AsyncClient, stubs: dict[str, St
     calls = stubs["polygon"].calls("/v2/aggs/ticker/AAPL/range/1/day/")
     assert len(calls) == 1
     assert calls[0].params["adjusted"] == "true"
-    assert calls[0].params["apiKey"] == "test-key"
+    # the key travels in a header, never in the URL (URLs end up in access and client logs)
+    assert "apiKey" not in calls[0].params
+    assert {k.lower(): v for k, v in calls[0].headers.items()}["authorization"] == "Bearer test-key"
     assert calls[0].params["sort"] == "asc"
 
 

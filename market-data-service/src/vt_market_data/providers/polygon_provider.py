@@ -49,7 +49,10 @@ class PolygonProvider:
 
     async def _get(self, url: str, params: dict[str, Any] | None) -> dict[str, Any]:
         try:
-            r = await self.client.get(url, params={**(params or {}), "apiKey": self.api_key})
+            # the key goes in a header: URLs (and so query strings) are written to logs
+            r = await self.client.get(
+                url, params=params, headers={"Authorization": f"Bearer {self.api_key}"}
+            )
         except httpx.TimeoutException as exc:
             raise ProviderTimeout(
                 NAME, f"polygon.io did not answer in time ({type(exc).__name__})."
