@@ -8,7 +8,7 @@ PACKAGES := vt_contracts vt_kit vt_engine vt_sandbox vt_devstack vt_client vt_db
 export NUMBA_CACHE_DIR ?= $(CURDIR)/var/numba-cache
 export UV_LINK_MODE ?= copy
 
-.PHONY: help setup up up-detached down test test-py test-transformer test-frontend lint format typecheck gen gen-check compose-check bench frontend clean
+.PHONY: help setup up up-detached down backup restore test test-py test-transformer test-frontend lint format typecheck gen gen-check compose-check bench frontend clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,6 +27,13 @@ up: setup frontend ## run the whole platform (embedded PostgreSQL/Redis unless D
 up-detached: setup frontend ## like `up`, in the background (logs in var/stack.log); `make down` stops it
 	@nohup $(UV) run --frozen vt-dev up > var/stack.log 2>&1 &
 	@echo "starting in the background; logs: var/stack.log"
+
+backup: setup ## dump the database to var/backups/ (OUT=path to choose the file; the newest VT_BACKUP_KEEP=14 are kept)
+	$(UV) run --frozen vt-dev backup $(if $(OUT),--out "$(OUT)")
+
+restore: setup ## replace the database with a backup, stack stopped: make restore FILE=var/backups/<name>.dump
+	@if [ -z "$(FILE)" ]; then echo "usage: make restore FILE=var/backups/<name>.dump"; exit 2; fi
+	$(UV) run --frozen vt-dev restore "$(FILE)"
 
 down: ## stop a background run
 	$(UV) run --frozen vt-dev down

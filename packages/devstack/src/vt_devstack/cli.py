@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -245,6 +246,75 @@ def stop_servers(_: argparse.Namespace) -> int:
     return 0
 
 
+def _stack_running(var_dir: Path) -> int | None:
+    """The pid of a running `make up` on this var/, else None."""
+    pid_file = var_dir / "stack.pid"
+    with contextlib.suppress(FileNotFoundError, ValueError, ProcessLookupError):
+        pid = int(pid_file.read_text())
+        os.kill(pid, 0)
+        return pid
+    return None
+
+
+def _with_database(action: Callable[[str], object]) -> None:
+    """Run `action` on the stack's database URL; embedded servers this started are stopped after."""
+    var_dir = var_dir_for(repo_root())
+    running = _stack_running(var_dir) is not None
+    backing = start_backing(
+        var_dir,
+        os.environ.get("VT_DATABASE_NAME", "vibetrading"),
+        pg_port=int(os.environ.get("VT_EMBEDDED_PG_PORT", "55432")),
+        redis_port=int(os.environ.get("VT_EMBEDDED_REDIS_PORT", "56379")),
+    )
+    try:
+        action(backing.database_url)
+    finally:
+        if not running:
+            backing.stop()
+
+
+def backup_cmd(args: argparse.Namespace) -> int:
+    """Dump the database to a file under var/backups (or --out), keeping the newest --keep."""
+    from vt_devstack import backup as bk
+
+    folder = var_dir_for(repo_root()) / "backups"
+    out = Path(args.out).resolve() if args.out else bk.default_backup_path(folder)
+    try:
+        _with_database(lambda url: bk.backup(url, out))
+    except bk.BackupError as e:
+        _say(f"backup failed: {e}")
+        return 1
+    _say(f"backup written: {out} ({out.stat().st_size:,} bytes)")
+    if not args.out:
+        for old in bk.prune(folder, args.keep):
+            _say(f"removed old backup {old.name} (keeping the newest {args.keep})")
+    return 0
+
+
+def restore_cmd(args: argparse.Namespace) -> int:
+    """Replace the database's contents with a backup's (the stack must be stopped)."""
+    from vt_devstack import backup as bk
+
+    pid = _stack_running(var_dir_for(repo_root()))
+    if pid is not None:
+        _say(f"the stack is running (pid {pid}): stop it with `make down`, then restore")
+        return 1
+    try:
+        _with_database(lambda url: bk.restore(url, Path(args.file).resolve()))
+    except bk.BackupError as e:
+        _say(f"restore failed: {e}")
+        return 1
+    _say(f"restored {args.file} and migrated it to this version's schema")
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("keep at least 1 backup")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vt-dev", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -256,6 +326,18 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("stop-servers", help="stop embedded PostgreSQL and Redis").set_defaults(
         func=stop_servers
     )
+    b = sub.add_parser("backup", help="dump the database to var/backups/ (or --out FILE)")
+    b.add_argument("--out", help="write the dump here instead of var/backups/")
+    b.add_argument(
+        "--keep",
+        type=_positive,
+        default=int(os.environ.get("VT_BACKUP_KEEP", "14")),
+        help="backups kept in var/backups/ (default VT_BACKUP_KEEP or 14)",
+    )
+    b.set_defaults(func=backup_cmd)
+    r = sub.add_parser("restore", help="replace the database's contents with a backup")
+    r.add_argument("file", help="a .dump written by `vt-dev backup`")
+    r.set_defaults(func=restore_cmd)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result
