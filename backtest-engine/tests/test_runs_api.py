@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from bt_testkit import db_row, sma_spec
+from bt_testkit import TOKEN, db_row, sma_spec
 
 from vt_backtest import queue
 
@@ -204,3 +204,49 @@ async def test_list_is_paginated_filtered_and_light(
     assert bad_cursor.status_code == 422
     bad_status = await api.get("/runs", params={"status": "done"}, headers=h(user))
     assert bad_status.status_code == 422
+
+
+async def test_a_user_over_the_active_run_cap_gets_429_and_others_are_unaffected(
+    make_settings: Any, clean_db: str, redis_client: Any, user: str, other_user: str
+) -> None:
+    import asyncio
+
+    from asgi_lifespan import LifespanManager
+
+    from vt_backtest.app import create_app
+
+    app = create_app(make_settings(BACKTEST_MAX_ACTIVE_RUNS_PER_USER=3))
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers={"X-Internal-Token": TOKEN}
+        ) as api:
+            # a burst of concurrent submissions cannot race past the cap
+            burst = await asyncio.gather(
+                *(api.post("/runs", json={"spec": sma_spec()}, headers=h(user)) for _ in range(6))
+            )
+            codes = sorted(r.status_code for r in burst)
+            assert codes == [202, 202, 202, 429, 429, 429]
+            refused = next(r for r in burst if r.status_code == 429)
+            assert refused.headers["content-type"] == "application/problem+json"
+            problem = refused.json()
+            assert problem["type"].endswith("/too-many-runs")
+            assert "the limit is 3" in problem["detail"]
+            # nothing was stored or queued for the refused ones
+            assert db_row(
+                clean_db, "SELECT count(*) FROM backtest_runs WHERE user_id = %s", user
+            ) == (3,)
+            assert len(await redis_client.xrange(queue.JOBS_STREAM)) == 3
+
+            other = await api.post("/runs", json={"spec": sma_spec()}, headers=h(other_user))
+            assert other.status_code == 202, other.text
+
+            # a finished run frees a slot
+            done = next(r for r in burst if r.status_code == 202).json()["id"]
+            db_row(
+                clean_db,
+                "UPDATE backtest_runs SET status = 'failed' WHERE id = %s RETURNING id",
+                done,
+            )
+            again = await api.post("/runs", json={"spec": sma_spec()}, headers=h(user))
+            assert again.status_code == 202, again.text

@@ -45,6 +45,14 @@ class Settings(ServiceSettings):
         description="Deliveries of one job before it is failed as poison.",
     )
     stream_maxlen: int = Field(default=100_000, ge=100, alias="BACKTEST_STREAM_MAXLEN")
+    max_active_runs_per_user: int = Field(
+        default=8,
+        ge=1,
+        le=10_000,
+        alias="BACKTEST_MAX_ACTIVE_RUNS_PER_USER",
+        description="Runs one user may have queued or running at once; more answer 429, so one "
+        "user's flood cannot starve the others' runs.",
+    )
     market_data_timeout_s: float = Field(default=60.0, gt=0, alias="BACKTEST_MARKET_DATA_TIMEOUT")
     sandbox_cpu_seconds: float = Field(default=10.0, gt=0, alias="BACKTEST_SANDBOX_CPU_SECONDS")
     sandbox_wall_seconds: float = Field(default=30.0, gt=0, alias="BACKTEST_SANDBOX_WALL_SECONDS")

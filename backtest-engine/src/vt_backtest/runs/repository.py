@@ -7,13 +7,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vt_db.models import BacktestResultRow, BacktestRun
 
 ACTIVE = ("queued", "running")
+
+
+async def count_active(session: AsyncSession, user_id: uuid.UUID) -> int:
+    """The user's queued and running runs, counted under a per-user transaction lock so that
+    concurrent submissions of one user are admitted one at a time (the cap cannot be raced)."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"runs:{user_id}"}
+    )
+    count = await session.scalar(
+        select(func.count())
+        .select_from(BacktestRun)
+        .where(BacktestRun.user_id == user_id, BacktestRun.status.in_(("queued", "running")))
+    )
+    return int(count or 0)
 
 
 async def create_run(

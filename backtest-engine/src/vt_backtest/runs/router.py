@@ -40,7 +40,11 @@ def acting_user(
     status_code=202,
     response_model=RunCreated,
     summary="Queue a backtest run",
-    responses={**_PROBLEMS, 503: {"model": Problem, "description": "Job queue unavailable"}},
+    responses={
+        **_PROBLEMS,
+        429: {"model": Problem, "description": "Too many of the user's runs queued or running"},
+        503: {"model": Problem, "description": "Job queue unavailable"},
+    },
 )
 async def create_run(
     body: CreateRun,

@@ -19,7 +19,7 @@ from vt_backtest.runs import repository as repo
 from vt_backtest.runs.schemas import CreateRun, RunCreated, RunPage, RunSummary
 from vt_backtest.settings import Settings
 from vt_contracts import BacktestRequest
-from vt_kit.problems import NotFound, Unavailable, Unprocessable
+from vt_kit.problems import NotFound, TooManyRequests, Unavailable, Unprocessable
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,15 @@ async def create_run(
     """
     run_id = uuid.uuid4()
     request = build_request(run_id, user_id, body)
+    active = await repo.count_active(session, user_id)
+    if active >= settings.max_active_runs_per_user:
+        await session.rollback()
+        raise TooManyRequests(
+            f"You have {active} backtests queued or running; the limit is "
+            f"{settings.max_active_runs_per_user} at a time. Wait for one to finish, then submit "
+            "this one again.",
+            slug="too-many-runs",
+        )
     try:
         run = await repo.create_run(
             session, run_id=run_id, user_id=user_id, strategy_id=body.strategy_id, request=request
