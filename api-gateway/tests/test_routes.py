@@ -34,7 +34,7 @@ async def wait_finished(
         r = await gw.get(f"/api/v1/backtest/{run_id}", headers=headers)
         assert r.status_code == 200, r.text
         body: dict[str, Any] = r.json()
-        if body["status"] in ("succeeded", "failed"):
+        if body["status"] in ("succeeded", "failed", "cancelled"):
             return body
         await asyncio.sleep(0.05)
     raise AssertionError("run did not finish")
@@ -175,6 +175,29 @@ async def test_backtest_with_strategy_id(gw: httpx.AsyncClient, alice: dict[str,
     assert item.summary.max_drawdown_pct == stats["max_drawdown_pct"]
     assert item.summary.trade_count == stats["trade_count"]
     assert item.created_at is not None
+
+
+async def test_cancel_passes_through_with_ownership(
+    gw: httpx.AsyncClient, alice: dict[str, str], bob: dict[str, str]
+) -> None:
+    # the stub keeps a spec of this name queued; the real engine runs it like any other
+    spec = {**SMA_CROSS, "name": "never finishes"}
+    r = await gw.post("/api/v1/backtest/run", json={"spec": spec}, headers=alice)
+    run_id = r.json()["id"]
+    assert (await gw.post(f"/api/v1/backtest/{run_id}/cancel", headers=bob)).status_code == 404
+    cancel = await gw.post(f"/api/v1/backtest/{run_id}/cancel", headers=alice)
+    # the worker may have finished it already: then the answer says so, else it is cancelled
+    if cancel.status_code == 200:
+        assert cancel.json()["status"] == "cancelled"
+        assert cancel.json()["result"] is None
+    else:
+        assert cancel.status_code == 409, cancel.text
+        assert cancel.json()["type"].endswith("/run-finished")
+    run = await wait_finished(gw, alice, run_id)
+    assert run["status"] in ("cancelled", "succeeded")
+    if run["status"] == "succeeded":  # a finished run cannot be cancelled afterwards
+        again = await gw.post(f"/api/v1/backtest/{run_id}/cancel", headers=alice)
+        assert again.status_code == 409
 
 
 async def test_backtest_with_spec_and_with_code(

@@ -325,3 +325,96 @@ async def test_replacement_adopts_a_dead_siblings_jobs_at_once(
         "host:4343:heir01"
     )
     await drained(redis_client)
+
+
+class StoppableCompute(CountingCompute):
+    """Reports progress every 50 ms for up to 30 s; records whether it was stopped early."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stopped_at_step: int | None = None
+
+    def __call__(self, job: ComputeJob) -> BacktestResult:
+        with self.lock:
+            self.calls += 1
+        for i in range(600):
+            try:
+                job.progress((i + 1) / 600)
+            except BaseException:
+                self.stopped_at_step = i
+                raise
+            time.sleep(0.05)
+        return fake_result(job.request.run_id)
+
+
+async def test_cancel_stops_a_running_run_frees_its_worker_and_skips_a_queued_one(
+    api: httpx.AsyncClient,
+    user: str,
+    other_user: str,
+    clean_db: str,
+    redis_client: Any,
+    make_worker: Any,
+) -> None:
+    compute = StoppableCompute()
+    worker = await make_worker(compute, name="w")
+    running = (await api.post("/runs", json={"spec": sma_spec()}, headers=h(user))).json()["id"]
+    queued = (await api.post("/runs", json={"spec": sma_spec()}, headers=h(user))).json()["id"]
+    pubsub = redis_client.pubsub()
+    await pubsub.subscribe(events.run_channel(queued))
+
+    # a queued run: cancelled at once, never computed by the worker that later picks it up
+    r = await api.post(f"/runs/{queued}/cancel", headers=h(user))
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "cancelled"
+    assert r.json()["error"]["type"].endswith("/cancelled")
+    message = None
+    deadline = time.monotonic() + 5
+    while message is None and time.monotonic() < deadline:  # skips the subscribe confirmation
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+    assert message is not None
+    assert json.loads(message["data"])["status"] == "cancelled"
+    await pubsub.aclose()
+
+    await worker.start()
+    await wait_status(api, user, running, "running")
+    # other users cannot cancel it (and cannot tell it exists)
+    assert (await api.post(f"/runs/{running}/cancel", headers=h(other_user))).status_code == 404
+    r = await api.post(f"/runs/{running}/cancel", headers=h(user))
+    assert r.status_code == 200
+    assert r.json()["status"] == "cancelled"
+
+    # the worker stops within a heartbeat or two and is free for the next job
+    async def stopped() -> bool:
+        return compute.stopped_at_step is not None
+
+    await wait_for(stopped, within=10)
+    assert compute.stopped_at_step is not None
+    assert compute.stopped_at_step < 300
+    after = (await api.post("/runs", json={"spec": sma_spec()}, headers=h(other_user))).json()
+
+    async def took_the_next_job() -> bool:
+        return compute.calls == 2  # the queued-and-cancelled run was skipped, not computed
+
+    await wait_for(took_the_next_job, within=20)
+    assert (await api.post(f"/runs/{after['id']}/cancel", headers=h(other_user))).status_code == 200
+
+    for run_id in (running, queued):
+        body = await status_of(api, user, run_id)
+        assert body["status"] == "cancelled"
+        assert body["result"] is None
+        assert db_row(
+            clean_db, "SELECT count(*) FROM backtest_results WHERE run_id = %s", run_id
+        ) == (0,)
+    # cancelling twice is a no-op; a finished run cannot be cancelled
+    again = await api.post(f"/runs/{running}/cancel", headers=h(user))
+    assert again.json()["status"] == "cancelled"
+    db_row(
+        clean_db,
+        "UPDATE backtest_runs SET status = 'succeeded' WHERE id = %s RETURNING id",
+        after["id"],
+    )
+    done = await api.post(f"/runs/{after['id']}/cancel", headers=h(other_user))
+    assert done.status_code == 409
+    assert done.json()["type"].endswith("/run-finished")
+    listed = (await api.get("/runs?status=cancelled", headers=h(user))).json()["items"]
+    assert {item["id"] for item in listed} == {running, queued}

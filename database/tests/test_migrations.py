@@ -160,3 +160,26 @@ def test_accounts_revision_up_and_down(scratch_db: str) -> None:
         assert conn.execute("SELECT count(*) FROM users WHERE NOT is_active").fetchone() == (2,)
     upgrade(scratch_db)
     assert "disabled_at" in _columns(scratch_db, "users")
+
+
+def test_run_cancel_revision_up_and_down(scratch_db: str) -> None:
+    """0005_run_cancel admits `cancelled`; down turns such runs into failed ones (older code)."""
+    upgrade(scratch_db, "0005_run_cancel")
+    user, run = uuid.uuid4(), uuid.uuid4()
+    with psycopg.connect(scratch_db, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO users (id, email, password_hash) VALUES (%s, 'c@x.io', 'h')", (user,)
+        )
+        conn.execute(
+            "INSERT INTO backtest_runs (id, user_id, status, request) "
+            "VALUES (%s, %s, 'cancelled', '{}')",
+            (run, user),
+        )
+    downgrade(scratch_db, "0004_accounts")
+    with psycopg.connect(scratch_db, autocommit=True) as conn:
+        assert conn.execute(
+            "SELECT status, error->>'title' FROM backtest_runs WHERE id = %s", (run,)
+        ).fetchone() == ("failed", "Cancelled")
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("UPDATE backtest_runs SET status = 'cancelled'")
+    upgrade(scratch_db)

@@ -220,6 +220,8 @@ export interface MockOptions {
 export async function mockApi(page: Page, opts: MockOptions = {}) {
   let chatTurns = 0;
   let polls = 0;
+  let cancelled = false;
+  const CANCELLED_B = { ...RUN_B, status: "cancelled", result: null, error: { type: "https://vibetrading.dev/problems/cancelled", title: "Cancelled", status: 409, detail: "You cancelled this backtest before it finished." } };
   let signedIn = opts.signedIn ?? true;
   const json = (route: Route, body: unknown, status = 200) =>
     route.fulfill({ status, contentType: status >= 400 ? "application/problem+json" : "application/json", body: JSON.stringify(body) });
@@ -255,7 +257,12 @@ export async function mockApi(page: Page, opts: MockOptions = {}) {
     if (path === `/backtest/${RUN_FAILED.id}`) return json(route, RUN_FAILED);
     if (/^\/backtest\/[^/]+\/events$/.test(path)) return json(route, { title: "Not Found", status: 404 }, 404);
     if (path === `/backtest/${RUN_A.id}`) return json(route, RUN_A);
+    if (path === `/backtest/${RUN_B.id}/cancel` && m === "POST") {
+      cancelled = true;
+      return json(route, CANCELLED_B);
+    }
     if (path === `/backtest/${RUN_B.id}`) {
+      if (cancelled) return json(route, CANCELLED_B);
       if (polls++ < (opts.runningPolls ?? 0)) return json(route, { ...RUN_B, status: "running", progress: 0.4, result: null, finished_at: null });
       return json(route, RUN_B);
     }

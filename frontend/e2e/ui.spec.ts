@@ -175,6 +175,18 @@ test("flow with fixtures: chat → card → run with progress → dashboard → 
   await chartsDrawn(page, 1);
 });
 
+test("a running backtest can be cancelled from its page", async ({ page }) => {
+  await page.setViewportSize(VIEWPORTS.desktop);
+  await mockApi(page, { runningPolls: 10_000 });
+  await page.goto(`/backtests/view/?id=${RUN_B.id}`);
+  await expect(page.getByTestId("run-progress")).toBeVisible();
+  await page.getByTestId("run-cancel").click();
+  await expect(page.getByTestId("run-cancelled")).toBeVisible();
+  await expect(page.getByTestId("run-status")).toHaveText("cancelled");
+  await expect(page.getByTestId("run-progress")).toHaveCount(0);
+  await expect(page.getByTestId("dashboard")).toHaveCount(0);
+});
+
 test("chart render time: 2,520 daily candles + 200 trades (400 markers)", async ({ page }) => {
   await page.setViewportSize(VIEWPORTS.desktop);
   type W = { __chartRenderMs?: number; __chartSyncMs?: number };

@@ -354,9 +354,13 @@ def backtest_app(
 
     async def progress(run: dict[str, Any], fail: bool, capital: float) -> None:
         await asyncio.sleep(step_seconds)
+        if run["status"] == "cancelled":
+            return
         run.update(status="running", progress=0.5, started_at=_now())
         await publish(run)
         await asyncio.sleep(step_seconds)
+        if run["status"] == "cancelled":
+            return
         if fail:
             run["error"] = Problem(
                 type="https://vibetrading.dev/problems/strategy-error",
@@ -404,6 +408,26 @@ def backtest_app(
         run = runs.get(run_id)
         if run is None or run["user_id"] != user:
             return _not_found("backtest run")
+        return Response(orjson.dumps(view(run)), media_type="application/json")
+
+    @app.post("/runs/{run_id}/cancel")
+    async def cancel(run_id: str, user: str | None = auth) -> Response:
+        run = runs.get(run_id)
+        if run is None or run["user_id"] != user:
+            return _not_found("backtest run")
+        if run["status"] in ("succeeded", "failed"):
+            return _problem(
+                409, "Conflict", f"Backtest run {run_id} already finished", "run-finished"
+            )
+        if run["status"] != "cancelled":
+            run["error"] = Problem(
+                type="https://vibetrading.dev/problems/cancelled",
+                title="Cancelled",
+                status=409,
+                detail="You cancelled this backtest before it finished.",
+            ).model_dump(mode="json", exclude_none=True)
+            run.update(status="cancelled", finished_at=_now())
+            await publish(run)
         return Response(orjson.dumps(view(run)), media_type="application/json")
 
     @app.get("/runs")

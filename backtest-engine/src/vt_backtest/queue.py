@@ -67,3 +67,11 @@ async def enqueue(redis: Redis, run_id: str, user_id: str, *, maxlen: int) -> st
     fields: dict[Any, Any] = {"run_id": run_id, "user_id": user_id}
     entry = await redis.xadd(JOBS_STREAM, fields, maxlen=maxlen, approximate=True)
     return entry.decode() if isinstance(entry, bytes) else str(entry)
+
+
+CANCEL_TTL_S = 24 * 3600
+
+
+def cancel_key(run_id: str) -> str:
+    """Set when a run is cancelled; the worker computing it polls it with its heartbeat."""
+    return f"vt:bt:cancel:{run_id}"

@@ -251,7 +251,9 @@ class BacktestRun(Base):
 
     __table_args__ = (
         Index("ix_backtest_runs_user_created", "user_id", "created_at"),
-        CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')", name="status"),
+        CheckConstraint(
+            "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')", name="status"
+        ),
         CheckConstraint("progress >= 0 AND progress <= 1", name="progress_range"),
     )
 

@@ -4,7 +4,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { backtests } from "@/lib/api/endpoints";
 import type { BacktestRun } from "@/lib/api/types";
 
-const TERMINAL = new Set(["succeeded", "failed"]);
+const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 
 /**
  * A backtest run with live status: server-sent events from /backtest/{id}/events update progress
@@ -40,7 +40,7 @@ export function useBacktestRun(id: string | null) {
       }
     };
     es.onmessage = onData;
-    for (const name of ["progress", "status", "queued", "running", "succeeded", "failed", "done"]) es.addEventListener(name, onData as EventListener);
+    for (const name of ["progress", "status", "queued", "running", "succeeded", "failed", "cancelled", "done"]) es.addEventListener(name, onData as EventListener);
     es.onerror = () => es.close(); // polling continues
     return () => es.close();
   }, [id, status, qc, key]);

@@ -50,6 +50,20 @@ async def get_backtest(
     return Response(content=content, media_type="application/json")
 
 
+@router.post(
+    "/backtest/{run_id}/cancel",
+    response_model=BacktestRun,
+    summary="Cancel a queued or running run",
+    responses=authed(404, 409, *UPSTREAM),
+)
+async def cancel_backtest(run_id: RunId, principal: CurrentUser, up: UpstreamsDep) -> Response:
+    """A queued run is never started; a running one stops at its next progress step and frees
+    its worker. The run ends as `cancelled` (its `error` says so) and keeps no result. A run
+    that already finished answers 409."""
+    reply = await up.backtest.request("POST", f"/runs/{run_id}/cancel", user_id=principal.user_id)
+    return relay(reply)
+
+
 @router.get(
     "/backtests",
     response_model=BacktestPage,

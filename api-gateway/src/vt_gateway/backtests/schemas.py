@@ -144,7 +144,7 @@ class BacktestRunSummary(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str
-    status: Literal["queued", "running", "succeeded", "failed"]
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
     progress: float | None = None
     kind: Literal["spec", "code"] | None = None
     name: str | None = Field(default=None, description="Spec name (spec runs).")

@@ -14,7 +14,7 @@ from vt_gateway.upstream import Upstreams
 from vt_kit import Unprocessable, UpstreamError
 from vt_kit.problems import validation_errors
 
-FINISHED = frozenset({"succeeded", "failed"})
+FINISHED = frozenset({"succeeded", "failed", "cancelled"})
 
 
 class FinishedRunCache:

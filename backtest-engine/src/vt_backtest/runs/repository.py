@@ -250,6 +250,29 @@ async def finish_failure(session: AsyncSession, run_id: uuid.UUID, error: dict[s
     return res.one_or_none() is not None
 
 
+async def cancel_run(
+    session: AsyncSession, run_id: uuid.UUID, error: dict[str, Any]
+) -> tuple[bool, str | None, float]:
+    """Mark a queued or running run cancelled. Returns (changed, status now, progress); status
+    is None when there is no such run."""
+    row = (
+        await session.execute(
+            update(BacktestRun)
+            .where(BacktestRun.id == run_id, BacktestRun.status.in_(ACTIVE))
+            .values(status="cancelled", error=error, finished_at=func.now())
+            .returning(BacktestRun.progress)
+        )
+    ).one_or_none()
+    if row is not None:
+        return True, "cancelled", float(row[0])
+    current = (
+        await session.execute(
+            select(BacktestRun.status, BacktestRun.progress).where(BacktestRun.id == run_id)
+        )
+    ).one_or_none()
+    return (False, None, 0.0) if current is None else (False, current[0], float(current[1]))
+
+
 async def unfinished_runs(session: AsyncSession) -> list[tuple[uuid.UUID, uuid.UUID]]:
     rows = await session.execute(
         select(BacktestRun.id, BacktestRun.user_id)

@@ -73,6 +73,26 @@ async def get_run(
     return JSONResponse(body)
 
 
+@router.post(
+    "/runs/{run_id}/cancel",
+    response_model=BacktestRun,
+    summary="Cancel a queued or running run",
+    responses={
+        **_PROBLEMS,
+        404: {"model": Problem, "description": "No such run for this user"},
+        409: {"model": Problem, "description": "The run already finished"},
+    },
+)
+async def cancel_run(
+    run_id: uuid.UUID,
+    session: SessionDep,
+    redis: RedisDep,
+    x_user_id: Annotated[str | None, Header(alias="X-User-Id", include_in_schema=False)] = None,
+) -> JSONResponse:
+    body = await service.cancel_run(session, redis, acting_user(x_user_id), run_id)
+    return JSONResponse(body)
+
+
 @router.get(
     "/runs", response_model=RunPage, summary="The user's runs, newest first", responses=_PROBLEMS
 )
@@ -81,7 +101,9 @@ async def list_runs(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     sort: Annotated[str | None, Query(max_length=64)] = None,
-    status: Annotated[Literal["queued", "running", "succeeded", "failed"] | None, Query()] = None,
+    status: Annotated[
+        Literal["queued", "running", "succeeded", "failed", "cancelled"] | None, Query()
+    ] = None,
     strategy_id: Annotated[uuid.UUID | None, Query()] = None,
     x_user_id: Annotated[str | None, Header(alias="X-User-Id", include_in_schema=False)] = None,
 ) -> RunPage:

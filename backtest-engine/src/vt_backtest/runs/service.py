@@ -18,8 +18,9 @@ from vt_backtest import events, queue
 from vt_backtest.runs import repository as repo
 from vt_backtest.runs.schemas import CreateRun, RunCreated, RunPage, RunSummary
 from vt_backtest.settings import Settings
+from vt_backtest.worker.errors import problem
 from vt_contracts import BacktestRequest
-from vt_kit.problems import NotFound, TooManyRequests, Unavailable, Unprocessable
+from vt_kit.problems import Conflict, NotFound, TooManyRequests, Unavailable, Unprocessable
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,51 @@ async def create_run(
     )
     log.info("run %s queued", run.id)
     return RunCreated(id=str(run.id))
+
+
+async def cancel_run(
+    session: AsyncSession, redis: Redis, user_id: uuid.UUID, run_id: uuid.UUID
+) -> dict[str, Any]:
+    """Cancel a queued or running run of the user's: the row says `cancelled` at once, a queued
+    job is skipped by the worker that picks it up, a running one is stopped at its next progress
+    step (its result, should it finish first, is discarded). Cancelling twice is a no-op."""
+    run = await repo.get_run(session, run_id)
+    if run is None or run.user_id != user_id:
+        raise NotFound(f"There is no backtest run {run_id} for this user.")
+    error = (
+        problem(
+            409,
+            "cancelled",
+            "Cancelled",
+            "You cancelled this backtest before it finished; submit it again to rerun it.",
+        )
+        .model_copy(update={"instance": f"/runs/{run_id}"})
+        .model_dump(mode="json", exclude_none=True)
+    )
+    changed, status, progress = await repo.cancel_run(session, run_id, error)
+    await session.commit()
+    session.expunge_all()  # read the run back as stored, not the copy loaded before the update
+    if status in ("succeeded", "failed"):
+        raise Conflict(
+            f"Backtest run {run_id} already {status}; only queued or running runs can be "
+            "cancelled (delete it instead to remove it).",
+            slug="run-finished",
+        )
+    if changed:
+        try:
+            await redis.set(queue.cancel_key(str(run_id)), "1", ex=queue.CANCEL_TTL_S)
+        except RedisError:  # the row is already cancelled: the result would be discarded
+            log.warning("could not signal the cancel of run %s to its worker", run_id)
+        await events.publish(
+            redis,
+            run_id=str(run_id),
+            user_id=str(user_id),
+            status="cancelled",
+            progress=progress,
+            error=error,
+        )
+        log.info("run %s cancelled", run_id)
+    return await get_run(session, user_id, run_id)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -73,12 +73,23 @@ class _Tracker:
     value: float = 0.0
     done: asyncio.Event = field(default_factory=asyncio.Event)
     timings: dict[str, float] = field(default_factory=dict)
+    cancelled: bool = False  # set by the heartbeat when the user cancelled the run
+
+    def progress(self, value: float) -> None:
+        """Record progress from the compute thread; stop there when the run was cancelled."""
+        if self.cancelled:
+            raise RunCancelled
+        self.value = max(self.value, value)
 
     async def wait_done(self, seconds: float) -> bool:
         """Sleep up to `seconds`; True once the job is over."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.done.wait(), timeout=seconds)
         return self.done.is_set()
+
+
+class RunCancelled(Exception):
+    """The user cancelled the run while it computed (raised at a progress step)."""
 
 
 class Worker:
@@ -319,6 +330,11 @@ class Worker:
                     )
                 ) from None
             result = await self._execute(request, user_id, tracker)
+        except RunCancelled:
+            # the cancel route already wrote `cancelled` and told the user; free the worker
+            await self._stop_tasks(tracker, lease, reporter)
+            log.info("run %s cancelled while computing; stopped", run_id)
+            await self._ack(entry_id)
         except JobFailed as exc:
             await self._stop_tasks(tracker, lease, reporter)
             await self._fail(run_id, user_id, exc.problem)
@@ -362,6 +378,8 @@ class Worker:
         interval = self.settings.heartbeat_ms / 1000
         while not await tracker.wait_done(interval):
             try:
+                if await self.redis.exists(queue.cancel_key(str(run_id))):
+                    tracker.cancelled = True
                 state = await self._renew(
                     keys=[queue.JOBS_STREAM], args=[queue.GROUP, self.name, entry_id]
                 )
@@ -403,10 +421,10 @@ class Worker:
         data = {f.symbol: f.frame for f in loaded}
         check_data(request, data)
         tracker.timings["data_s"] = time.perf_counter() - started
-        tracker.value = P_DATA
+        tracker.progress(P_DATA)
 
         def on_progress(frac: float) -> None:
-            tracker.value = max(tracker.value, P_DATA + (P_ENGINE_END - P_DATA) * frac)
+            tracker.progress(P_DATA + (P_ENGINE_END - P_DATA) * frac)
 
         market = request.spec.universe.market if request.spec else _market_of(loaded)
         job = ComputeJob(

@@ -97,6 +97,7 @@ export const backtests = {
   get: (id: string) => api<BacktestRun>(`/backtest/${encodeURIComponent(id)}`),
   list: async (cursor?: string | null) => asPage(await api<Page<BacktestRunSummary> | BacktestRunSummary[]>(`/backtests${q({ cursor, limit: 50, sort: "-created_at" })}`)),
   eventsUrl: (id: string) => `/api/v1/backtest/${encodeURIComponent(id)}/events`,
+  cancel: (id: string) => api<BacktestRun>(`/backtest/${encodeURIComponent(id)}/cancel`, { method: "POST" }),
 };
 
 export const market = {

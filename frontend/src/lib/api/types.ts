@@ -187,7 +187,7 @@ export interface BacktestResult {
   warnings?: string[];
 }
 
-export type RunStatus = "queued" | "running" | "succeeded" | "failed";
+export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 
 export interface BacktestRun {
   id: string;

@@ -49,7 +49,7 @@ from vt_contracts.trading import (
 )
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
-FINISHED = ("succeeded", "failed")
+FINISHED = ("succeeded", "failed", "cancelled")
 
 
 def default_api_url() -> str:

@@ -11,7 +11,7 @@ from vt_contracts._base import Contract
 from vt_contracts.problem import Problem
 from vt_contracts.strategy import StrategySpec, Symbol, Timeframe
 
-RunStatus = Literal["queued", "running", "succeeded", "failed"]
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 GateProfileName = Literal["strict", "relaxed"]
 """Server-owned promotion-gate profiles (``vt_engine.gates.PROFILES``)."""
 WHAT_IF = "what_if"

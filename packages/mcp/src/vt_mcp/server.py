@@ -156,7 +156,7 @@ def build(config: Config) -> MCPServer[Any]:
         with anyio.move_on_after(wait_seconds):
             while True:
                 run = await api(lambda: client.backtest(run_id))
-                if run.status in ("succeeded", "failed"):
+                if run.status in ("succeeded", "failed", "cancelled"):
                     return views.backtest(run)
                 await anyio.sleep(0.5)
         run = await api(lambda: client.backtest(run_id))

@@ -120,7 +120,7 @@ def backtest(run: BacktestRun, trades: int = 0) -> dict[str, Any]:
         out["run_hash"] = result.provenance.run_hash
         if trades:
             out["trades"] = [t.model_dump(mode="json") for t in result.trades[:trades]]
-    elif run.status not in ("succeeded", "failed"):
+    elif run.status not in ("succeeded", "failed", "cancelled"):
         out["next_step"] = "Still running: call get_backtest(run_id) again in a little while."
     return compact(out)
 

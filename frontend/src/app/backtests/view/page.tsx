@@ -2,22 +2,49 @@
 import * as React from "react";
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
-import { useQuery } from "@tanstack/react-query";
-import { Pencil, RotateCw } from "lucide-react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { Pencil, RotateCw, Square } from "lucide-react";
 import { AppShell, PageHeader } from "@/components/layout/app-shell";
 import { BacktestDashboard } from "@/components/backtest/dashboard";
 import { EmptyState, ProblemAlert } from "@/components/problem";
 import { Badge } from "@/components/ui/badge";
 import { Button, buttonClass } from "@/components/ui/button";
 import { Progress, Skeleton } from "@/components/ui/progress";
-import { strategies } from "@/lib/api/endpoints";
+import { backtests, strategies } from "@/lib/api/endpoints";
 import { ApiError } from "@/lib/api/client";
 import { fmtDateTime } from "@/lib/format";
 import { useBacktestRun } from "@/lib/use-backtest";
 import { useRunVersions } from "@/lib/use-run-versions";
 import { useRunBacktest } from "@/lib/use-run-backtest";
 
-const STATUS_VARIANT = { queued: "secondary", running: "default", succeeded: "success", failed: "destructive" } as const;
+const STATUS_VARIANT = { queued: "secondary", running: "default", succeeded: "success", failed: "destructive", cancelled: "warning" } as const;
+
+/** Stops a queued or running run (the worker frees itself at its next progress step). */
+function CancelRun({ id }: { id: string }) {
+  const qc = useQueryClient();
+  const [busy, setBusy] = React.useState(false);
+  const [error, setError] = React.useState<unknown>(null);
+  const cancel = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      qc.setQueryData(["backtest", id], await backtests.cancel(id));
+    } catch (e) {
+      setError(e); // e.g. 409: it finished meanwhile; the next poll shows the result
+      void qc.invalidateQueries({ queryKey: ["backtest", id] });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="grid gap-2 justify-items-start">
+      <Button size="sm" variant="outline" disabled={busy} onClick={() => void cancel()} data-testid="run-cancel">
+        <Square /> {busy ? "Cancelling…" : "Cancel backtest"}
+      </Button>
+      {error ? <ProblemAlert error={error} /> : null}
+    </div>
+  );
+}
 
 function View() {
   const params = useSearchParams();
@@ -63,7 +90,13 @@ function View() {
           <p className="text-sm font-medium">{r.status === "queued" ? "Waiting for a backtest worker…" : `Running… ${Math.round(r.progress * 100)}%`}</p>
           <Progress value={r.progress} label="Backtest progress" />
           <p className="text-xs text-muted-foreground">The first run after a restart can take longer while the engine warms up.</p>
+          <CancelRun id={r.id} />
         </div>
+      ) : null}
+      {r.status === "cancelled" ? (
+        <p className="rounded-xl border border-warning/40 bg-warning/10 p-4 text-sm" data-testid="run-cancelled">
+          You cancelled this backtest before it finished, so it has no results. Re-run it to start again.
+        </p>
       ) : null}
       {r.status === "failed" ? <ProblemAlert error={new ApiError(r.error ?? { title: "Backtest failed", status: 500, detail: "The run failed without a reason." })} /> : null}
       {r.status === "succeeded" && r.result ? (
