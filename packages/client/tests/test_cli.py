@@ -105,6 +105,21 @@ def test_chat_strategies_and_backtests(cli_env: dict[str, str], email: str, tmp_
     r = runner.invoke(app, ["backtest", "results", rid2.group(1), "--wait"])
     assert r.exit_code == 0, r.output
     assert "final_equity" in r.output
+    r = runner.invoke(app, ["backtest", "cancel", rid2.group(1)])  # finished: refused, says why
+    assert r.exit_code != 0
+    assert "409" in r.output or "already" in r.output, r.output
+
+    never = tmp_path / "never.json"  # the stub backtest service keeps this one queued
+    never.write_text(json.dumps({**SMA_CROSS, "name": "never finishes"}))
+    r = runner.invoke(app, ["backtest", "run", "--spec-file", str(never), "--no-wait"])
+    queued = re.search(rf"backtest ({UUID})", r.output)
+    assert queued
+    r = runner.invoke(app, ["backtest", "cancel", queued.group(1)])
+    assert r.exit_code == 0, r.output
+    assert "cancelled" in r.output
+    r = runner.invoke(app, ["backtest", "results", queued.group(1)])
+    assert r.exit_code == 2
+    assert "cancelled" in r.output
 
     code_file = tmp_path / "strategy.py"
     code_file.write_text(

@@ -397,6 +397,9 @@ def _follow(client: VTClient, run_id: str) -> BacktestRun:
 
 
 def _print_outcome(run: BacktestRun) -> None:
+    if run.status == "cancelled":
+        err.print(f"[bold yellow]backtest {run.id} was cancelled[/]: it has no results")
+        raise typer.Exit(code=2)
     if run.status == "failed":
         problem = run.error
         err.print(f"[bold red]backtest failed[/]: {problem.title if problem else ''}")
@@ -451,6 +454,14 @@ def backtest_status(run_id: str) -> None:
     console.print(f"{run.id}: [bold]{run.status}[/] {run.progress:.0%}")
     if run.error is not None:
         console.print(f"error: {run.error.title}: {run.error.detail or ''}")
+
+
+@backtest_app.command("cancel")
+def backtest_cancel(run_id: str) -> None:
+    """Cancel a queued or running run (a finished one cannot be cancelled)."""
+    with _client() as client:
+        run = _run(lambda: client.cancel_backtest(run_id))
+    console.print(f"{run.id}: [bold]{run.status}[/]")
 
 
 @backtest_app.command("results")

@@ -304,6 +304,12 @@ class VTClient:
     def backtest(self, run_id: str) -> BacktestRun:
         return BacktestRun.model_validate_json(self.request("GET", f"/backtest/{run_id}").content)
 
+    def cancel_backtest(self, run_id: str) -> BacktestRun:
+        """Cancel a queued or running run; `APIError` 409 when it already finished."""
+        return BacktestRun.model_validate_json(
+            self.request("POST", f"/backtest/{run_id}/cancel").content
+        )
+
     def backtests(self, *, limit: int = 20, cursor: str | None = None) -> list[RunSummary]:
         params: dict[str, Any] = {"limit": limit}
         if cursor:
@@ -323,7 +329,7 @@ class VTClient:
         timeout: float | None = None,
         on_progress: Callable[[BacktestRun], None] | None = None,
     ) -> BacktestRun:
-        """Poll until the run has succeeded or failed."""
+        """Poll until the run has succeeded, failed or been cancelled."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             run = self.backtest(run_id)
