@@ -418,3 +418,17 @@ async def test_cancel_stops_a_running_run_frees_its_worker_and_skips_a_queued_on
     assert done.json()["type"].endswith("/run-finished")
     listed = (await api.get("/runs?status=cancelled", headers=h(user))).json()["items"]
     assert {item["id"] for item in listed} == {running, queued}
+
+
+async def test_a_run_past_its_time_limit_is_stopped_and_failed_with_a_reason(
+    api: httpx.AsyncClient, user: str, make_settings: Any, make_worker: Any
+) -> None:
+    compute = StoppableCompute()  # would report progress for 30 s
+    worker = await make_worker(compute, settings_=make_settings(BACKTEST_RUN_TIME_LIMIT=0.5))
+    run_id = (await api.post("/runs", json={"spec": sma_spec()}, headers=h(user))).json()["id"]
+    await worker.start()
+    body = await wait_status(api, user, run_id, "failed", within=20)
+    assert body["error"]["type"].endswith("/backtest-time-limit")
+    assert "limit of 0.5 s" in body["error"]["detail"]
+    assert compute.stopped_at_step is not None
+    assert compute.stopped_at_step < 100

@@ -45,6 +45,13 @@ class Settings(ServiceSettings):
         description="Deliveries of one job before it is failed as poison.",
     )
     stream_maxlen: int = Field(default=100_000, ge=100, alias="BACKTEST_STREAM_MAXLEN")
+    run_time_limit_s: float = Field(
+        default=900.0,
+        gt=0,
+        alias="BACKTEST_RUN_TIME_LIMIT",
+        description="Seconds one run may compute (data loading included); past it the run is "
+        "stopped at its next progress step and failed with a problem that says so.",
+    )
     max_active_runs_per_user: int = Field(
         default=8,
         ge=1,

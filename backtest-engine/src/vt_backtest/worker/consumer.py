@@ -39,7 +39,7 @@ from vt_backtest.worker.compute import (
     load_compute,
     warmup_fetch_start,
 )
-from vt_backtest.worker.errors import JobFailed, problem
+from vt_backtest.worker.errors import JobFailed, fail, problem
 from vt_backtest.worker.marketdata import LoadedFrame, MarketDataClient
 from vt_contracts import BacktestRequest, BacktestResult, Market, Problem
 from vt_db.session import make_engine, make_sessionmaker, session_scope
@@ -74,11 +74,22 @@ class _Tracker:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     timings: dict[str, float] = field(default_factory=dict)
     cancelled: bool = False  # set by the heartbeat when the user cancelled the run
+    deadline: float = float("inf")  # time.monotonic() by which the run must be done
+    limit_s: float = 0.0
 
     def progress(self, value: float) -> None:
-        """Record progress from the compute thread; stop there when the run was cancelled."""
+        """Record progress from the compute thread; stop there when the run was cancelled or
+        is past its time limit."""
         if self.cancelled:
             raise RunCancelled
+        if time.monotonic() > self.deadline:
+            raise fail(
+                422,
+                "backtest-time-limit",
+                "Backtest took too long",
+                f"The backtest ran longer than its limit of {self.limit_s:g} s and was stopped. "
+                "Shorten the period, use fewer symbols or a smaller walk-forward/sweep grid.",
+            )
         self.value = max(self.value, value)
 
     async def wait_done(self, seconds: float) -> bool:
@@ -312,7 +323,11 @@ class Worker:
             return
 
         log.info("run %s attempt %d on %s", run_id, claim.attempts, self.name)
-        tracker = _Tracker(P_CLAIMED)
+        tracker = _Tracker(
+            P_CLAIMED,
+            deadline=time.monotonic() + self.settings.run_time_limit_s,
+            limit_s=self.settings.run_time_limit_s,
+        )
         await self._progress(run_id, user_id, P_CLAIMED)
         lease = asyncio.create_task(self._heartbeat(entry_id, run_id, tracker))
         reporter = asyncio.create_task(self._report(run_id, user_id, tracker))
