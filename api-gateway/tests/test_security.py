@@ -200,3 +200,20 @@ def test_production_refuses_insecure_settings() -> None:
     assert "y" * 40 not in repr(ok)
     dev = Settings(VT_ENV="development", COOKIE_SECURE=False)  # type: ignore[call-arg]
     assert dev.cookie_secure is False
+
+
+def test_caddy_serves_the_app_with_the_gateways_security_headers() -> None:
+    """Behind Caddy (compose) the static app never passes through the gateway: the Caddyfile
+    must send the same Content-Security-Policy and browser policies the gateway would."""
+    import re
+    from pathlib import Path
+
+    from vt_gateway.web.middleware import APP_CSP
+
+    caddyfile = (Path(__file__).resolve().parents[2] / "docker" / "Caddyfile").read_text()
+    static = caddyfile[caddyfile.index("root * /srv") :]
+    csp = re.search(r'header Content-Security-Policy "([^"]+)"', static)
+    assert csp is not None
+    assert csp.group(1) == APP_CSP
+    for name in ("Cross-Origin-Opener-Policy", "Permissions-Policy", "X-Frame-Options"):
+        assert name in caddyfile
