@@ -224,7 +224,7 @@ async def test_min_notional_refusal_is_the_exchange_s_complaint(
     """OKX publishes no minimum order value in its instruments (only `minSz`), so the exchange
     itself refuses: sCode 51020, as OrderRefused naming it; nothing works at the venue."""
     assert broker.rules("BTC/USDT").min_notional is None
-    with pytest.raises(OrderRefused, match="OKX 51020: .*minimum order amount") as e:
+    with pytest.raises(OrderRefused, match=r"OKX 51020: .*minimum order amount") as e:
         await broker.place(buy("mn-1", "0.0001"))  # 4.2 USDT
     assert e.value.code == "51020"
     assert len(posts(fake)) == 1
@@ -234,7 +234,7 @@ async def test_min_notional_refusal_is_the_exchange_s_complaint(
 async def test_exchange_refusals_are_order_refused_with_okx_codes(
     broker: CcxtBroker, fake: FakeExchange
 ) -> None:
-    with pytest.raises(OrderRefused, match="OKX 51008: .*Insufficient") as e:
+    with pytest.raises(OrderRefused, match=r"OKX 51008: .*Insufficient") as e:
         await broker.place(buy("big-1", "5"))
     assert e.value.code == "51008"
     assert at_venue(fake, "bigZ1") == 0
