@@ -48,8 +48,9 @@ async def check_venue_credentials(
         await broker.connect()
         await broker.verify_credentials()
     except BadCredentials as e:
+        what = "key, secret and passphrase" if config.password else "key and secret"
         raise Unprocessable(
-            f"{where} refused the API key ({e}). Check the key and secret (and that the key "
+            f"{where} refused the API key ({e}). Check the {what} (and that the key "
             f"belongs to the {where}); nothing was stored.",
             slug="bad-credentials",
         ) from None
