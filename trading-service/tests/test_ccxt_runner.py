@@ -23,7 +23,6 @@ from vt_trading.context import TradingContext
 from vt_trading.runner.step import BarStep
 from vt_trading.trading.reconcile import reconcile_account
 
-
 CREDENTIALS = {
     "binance": {"api_key": "K", "secret": "S"},
     "okx": {"api_key": "K", "secret": "S", "password": "P"},
