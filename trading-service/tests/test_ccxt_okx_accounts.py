@@ -165,5 +165,5 @@ async def test_paper_is_okx_demo_trading(
             headers=h(user),
         )
         assert r.status_code == 422
-        assert "okx testnet" in r.json()["detail"]
+        assert "okx demo trading refused the API key" in r.json()["detail"]
         assert "demo-trading keys work only in the paper" in r.json()["detail"]

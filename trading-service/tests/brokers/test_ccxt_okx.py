@@ -442,7 +442,7 @@ async def test_market_data_for_price_bands_and_signals(broker: CcxtBroker) -> No
     assert abs((await broker.server_time()).timestamp() - datetime.now(UTC).timestamp()) < 60
 
 
-async def test_unknown_cursor_choice_is_explicit(fake: FakeExchange) -> None:
+async def test_okx_pages_fills_by_bill_id_by_default(fake: FakeExchange) -> None:
     b = CcxtBroker(replace(config(fake), trade_cursor="bill"))
     assert b._cursor() == "bill"
     assert CcxtBroker(config(fake))._cursor() == "bill"

@@ -43,7 +43,9 @@ async def check_venue_credentials(
     except BadCredentials as e:
         raise Unprocessable(str(e), slug="bad-credentials") from None
     broker = CcxtBroker(config)
-    where = f"{exchange} testnet" if config.sandbox else exchange
+    where = exchange
+    if config.sandbox:  # OKX calls its testnet demo trading
+        where = f"{exchange} demo trading" if exchange == "okx" else f"{exchange} testnet"
     try:
         await broker.connect()
         await broker.verify_credentials()
