@@ -167,3 +167,54 @@ async def test_paper_is_okx_demo_trading(
         assert r.status_code == 422
         assert "okx demo trading refused the API key" in r.json()["detail"]
         assert "demo-trading keys work only in the paper" in r.json()["detail"]
+
+
+async def test_reconcile_opening_holdings_then_a_web_trade_halts(
+    database_url: str, redis_url: str, fake: FakeExchange, user: str
+) -> None:
+    """Coins already held at OKX become the unattributed bucket; a trade placed on OKX's own
+    site (no clOrdId) is not ours: the account halts with an exception, reported once."""
+    import uuid
+
+    from redis.asyncio import Redis
+    from tr_testkit import trading_client
+
+    from vt_trading.context import TradingContext
+    from vt_trading.trading.reconcile import reconcile_account
+
+    s = settings(database_url, redis_url, "live", fake.url)
+    async with trading_client(s) as c:
+        r = await c.post(
+            "/accounts", json=body("Recon", "okx-key", "okx-secret", "okx-pass"), headers=h(user)
+        )
+        assert r.status_code == 201, r.text
+        aid = r.json()["id"]
+    redis = Redis.from_url(redis_url)
+    ctx = await TradingContext.create(s, redis)
+    try:
+        first = await reconcile_account(ctx, uuid.UUID(aid), actor="test", reason="start")
+        assert not first.halted, first
+        held = sql(
+            database_url,
+            "SELECT symbol, qty FROM trading_live.positions "
+            "WHERE account_id = %s AND deployment_id IS NULL",
+            aid,
+        )
+        assert held == [("BTC/USDT", Decimal("0.2"))]
+        assert not (await reconcile_account(ctx, uuid.UUID(aid), actor="t", reason="x")).halted
+        fake.engine.place("okx-key", "BTCUSDT", "BUY", "MARKET", Decimal("0.01"), None, None)
+        fills = [p for m, path, p in fake.engine.requests if path.endswith("fills-history")]
+        assert fills
+        third = await reconcile_account(ctx, uuid.UUID(aid), actor="test", reason="timer")
+        assert third.halted
+        assert "missing_fill_unattributed" in {i.kind for i in third.items}
+        cursor = sql(
+            database_url,
+            "SELECT watermark FROM trading_live.venue_cursors WHERE account_id = %s",
+            aid,
+        )
+        assert cursor
+        assert json.loads(cursor[0][0])["BTC/USDT"].startswith("7000")  # a bill id
+    finally:
+        await ctx.aclose()
+        await redis.aclose()

@@ -203,6 +203,11 @@ async def test_ccxt_okx_round_trip(fake: FakeExchange) -> None:
         bars = await ex.fetch_ohlcv("BTC/USDT", "1d", 1_704_067_200_000, 3)
         assert [b[0] for b in bars] == [1_704_067_200_000 + i * 86_400_000 for i in range(3)]
         assert abs(await ex.fetch_time() - fake.engine.now_ms()) < 5_000
+        # an order placed on OKX's own site has no clOrdId
+        fake.engine.place("K", "BTCUSDT", "BUY", "MARKET", Decimal("0.01"), None, None)
+        web = (await ex.fetch_my_trades("BTC/USDT", None, 1))[0]
+        assert web["info"]["clOrdId"] == ""
+        assert (await ex.fetch_order(web["order"], "BTC/USDT"))["clientOrderId"] is None
         fake.script("rate_limit", path="/api/v5/account/balance", retry_after=3)
         with pytest.raises(ccxt.RateLimitExceeded):
             await ex.fetch_balance()

@@ -89,6 +89,11 @@ def s(x: Decimal | None) -> str:
     return "" if x is None else format(x.normalize(), "f")
 
 
+def clordid(o: Order) -> str:
+    """The order's clOrdId: "" when none was sent (the engine names such orders `fake<id>`)."""
+    return "" if o.client_order_id == f"fake{o.order_id}" else o.client_order_id
+
+
 def instrument(m: Market, list_ms: int = START_MS) -> dict[str, Any]:
     return {
         "alias": "",
@@ -370,7 +375,7 @@ class OkxWire:
             "cancelSourceReason": "",
             "category": "normal",
             "ccy": "",
-            "clOrdId": o.client_order_id,
+            "clOrdId": clordid(o),
             "fee": s(-fee) if fee else "0",
             "feeCcy": m.quote,
             "fillPx": s(last.price) if last else "",
@@ -420,7 +425,7 @@ class OkxWire:
             "instId": inst_id(m),
             "tradeId": str(t.id),
             "ordId": str(t.order_id),
-            "clOrdId": o.client_order_id if o is not None else "",
+            "clOrdId": clordid(o) if o is not None else "",
             "billId": str(BILL_BASE + idx + 1),
             "subType": "1" if t.is_buyer else "2",
             "tag": "",
@@ -714,7 +719,7 @@ class OkxWire:
             return {**item, "sCode": code, "sMsg": msg}
         return {
             **item,
-            "clOrdId": order.client_order_id if coid else "",
+            "clOrdId": clordid(order),
             "ordId": str(order.order_id),
             "sCode": "0",
             "sMsg": "Order placed",
@@ -750,7 +755,7 @@ class OkxWire:
             return [
                 {
                     **item,
-                    "clOrdId": o.client_order_id,
+                    "clOrdId": clordid(o),
                     "ordId": str(o.order_id),
                     "sCode": "0",
                     "sMsg": "",
