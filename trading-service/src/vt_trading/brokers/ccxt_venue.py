@@ -31,6 +31,7 @@ key with the withdraw permission. The paper environment is OKX's demo trading
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -907,6 +908,7 @@ def config_from_credentials(
     )
 
 
+@functools.cache
 def needs_passphrase(exchange: str) -> bool:
     """Whether ccxt's class for the exchange requires a `password` (OKX: the passphrase)."""
     import ccxt
