@@ -1,5 +1,5 @@
-"""A deployment on a `ccxt:binance` account (paper = the exchange's testnet, here the fake
-Binance): the runner's orders go through the ccxt adapter with our client order ids, fills
+"""A deployment on a `ccxt:binance` or `ccxt:okx` account (paper = the exchange's testnet, here
+the fake Binance / the fake OKX's demo trading): the runner's orders go through the ccxt adapter with our client order ids, fills
 (partial ones too) come back by watermark, positions match the exchange's trades, the coins the
 user already held stay unattributed, and reconciliation finds nothing to halt on."""
 
@@ -17,15 +17,29 @@ from test_replay_parity import PERIOD
 from tr_testkit import NON_BINDING_LIMITS, h, sql, trading_client
 
 from vt_fakes.exchange import FakeExchange
+from vt_fakes.exchange.okx import BILL_BASE
+from vt_trading.brokers import ccxt_okx
 from vt_trading.context import TradingContext
 from vt_trading.runner.step import BarStep
 from vt_trading.trading.reconcile import reconcile_account
 
+CREDENTIALS = {
+    "binance": {"api_key": "K", "secret": "S"},
+    "okx": {"api_key": "K", "secret": "S", "password": "P"},
+}
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeExchange]:
-    f = FakeExchange()
-    f.add_account("K", "S", {"USDT": Decimal(1_000_000), "BTC": Decimal("0.3")})
+
+@pytest.fixture(params=["binance", "okx"])
+async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeExchange]:
+    f = FakeExchange(wire=request.param)
+    # OKX: a demo-trading key (the paper environment is OKX demo trading)
+    f.add_account(
+        "K",
+        "S",
+        {"USDT": Decimal(1_000_000), "BTC": Decimal("0.3")},
+        passphrase="P",
+        demo=request.param == "okx",
+    )
     await f.start()
     yield f
     await f.stop()
@@ -47,15 +61,17 @@ async def test_deployment_trades_through_ccxt_and_reconciles(
     fake: FakeExchange,
 ) -> None:
     settings = make_settings(TRADING_CCXT_API_BASE_URL=fake.url)
+    exchange = fake.wire_name
+    okx = exchange == "okx"
     async with trading_client(settings) as api:
         r = await api.post(
             "/accounts",
             json={
-                "name": "Binance testnet",
-                "venue": "ccxt:binance",
+                "name": f"{exchange} testnet",
+                "venue": f"ccxt:{exchange}",
                 "environment": "paper",
                 "base_currency": "USDT",
-                "credentials": {"api_key": "K", "secret": "S"},
+                "credentials": CREDENTIALS[exchange],
                 "risk_limits": NON_BINDING_LIMITS,
             },
             headers=h(user),
@@ -68,7 +84,7 @@ async def test_deployment_trades_through_ccxt_and_reconciles(
                 "strategy_id": qualified["strategy_id"],
                 "backtest_id": qualified["run"]["id"],
                 "capital": "100000",
-                "broker": "ccxt:binance",
+                "broker": f"ccxt:{exchange}",
                 "account_id": aid,
                 "acknowledge_failed_gates": True,
                 "replay": {**PERIOD, "bars_per_second": 10000},
@@ -123,7 +139,17 @@ async def test_deployment_trades_through_ccxt_and_reconciles(
         "WHERE account_id = %s ORDER BY created_at",
         aid,
     )
-    venue = [(o.client_order_id, o.side.lower(), o.qty, o.executed) for o in fake.engine.orders]
+    venue = [
+        (
+            ccxt_okx.from_clordid(o.client_order_id) if okx else o.client_order_id,
+            o.side.lower(),
+            o.qty,
+            o.executed,
+        )
+        for o in fake.engine.orders
+    ]
+    if okx:  # what OKX was sent: the clOrdId form of our id (alphanumerics)
+        assert all(o.client_order_id.isalnum() for o in fake.engine.orders)
     assert [(c, s, q) for c, s, q, _f, _st in ours] == [(c, s, q) for c, s, q, _e in venue]
     assert all(st == "filled" and f == q for _c, _s, q, f, st in ours)
     fills = sql(
@@ -133,7 +159,13 @@ async def test_deployment_trades_through_ccxt_and_reconciles(
         aid,
     )
     assert len(fills) == len(fake.engine.trades)
-    assert sorted(f[0] for f in fills) == sorted(f"BTC/USDT#{t.id}" for t in fake.engine.trades)
+    # Binance: the trade id (per symbol); OKX: the bill id (per account)
+    venue_ids = (
+        [str(BILL_BASE + i + 1) for i in range(len(fake.engine.trades))]
+        if okx
+        else [str(t.id) for t in fake.engine.trades]
+    )
+    assert sorted(f[0] for f in fills) == sorted(f"BTC/USDT#{i}" for i in venue_ids)
     assert sum(f[3] for f in fills) == sum(t.commission for t in fake.engine.trades)
     positions = dict(
         sql(
@@ -158,6 +190,7 @@ async def test_deployment_trades_through_ccxt_and_reconciles(
             aid,
         )
         assert cursor
-        assert cursor[0][0] == f'{{"BTC/USDT": {max(t.id for t in fake.engine.trades)}}}'
+        last = f'"{venue_ids[-1]}"' if okx else max(venue_ids, key=int)
+        assert cursor[0][0] == f'{{"BTC/USDT": {last}}}'
     finally:
         await ctx.aclose()

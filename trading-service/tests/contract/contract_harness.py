@@ -112,7 +112,45 @@ async def ccxt_binance_harness(
     await fake.stop()
 
 
+async def ccxt_okx_harness(
+    sm: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[Harness]:
+    """OKX's wire (passphrase signing, clOrdId, fills by bill id) over the same fake engine."""
+    from vt_fakes.exchange import FakeExchange
+    from vt_trading.brokers.ccxt_venue import CcxtBroker, CcxtConfig
+
+    fake = FakeExchange(wire="okx")
+    fake.add_account("K", "S", {"USDT": Decimal(100_000)}, passphrase="P")
+    await fake.start()
+    broker = CcxtBroker(
+        CcxtConfig(
+            exchange="okx",
+            api_key="K",
+            secret="S",
+            password="P",
+            api_base_url=fake.url,
+            enable_rate_limit=False,
+            symbols=("BTC/USDT",),
+        )
+    )
+    await broker.connect()
+
+    async def mark(price: Decimal) -> None:
+        fake.engine.set_price("BTCUSDT", price)
+
+    async def settle() -> None:
+        fake.engine.release("BTCUSDT")
+        fake.engine.set_price("BTCUSDT", fake.engine.prices["BTCUSDT"])
+
+    yield Harness(
+        broker, "BTC/USDT", Decimal("0.1"), mark, settle, fake.engine.fee_rate, {"fake": fake}
+    )
+    await broker.close()
+    await fake.stop()
+
+
 HARNESSES: dict[str, Callable[[async_sessionmaker[AsyncSession]], AsyncIterator[Harness]]] = {
     "paper": paper_harness,
     "ccxt-binance": ccxt_binance_harness,
+    "ccxt-okx": ccxt_okx_harness,
 }

@@ -1716,7 +1716,7 @@ export interface components {
             base_currency: string;
             /**
              * Credentials
-             * @description Venue credentials; stored encrypted, never returned or logged.
+             * @description Venue credentials; stored encrypted, never returned or logged. ccxt:<exchange>: {api_key, secret[, password]}; ccxt:okx needs password (the API key's passphrase).
              */
             credentials?: {
                 [key: string]: string;

@@ -150,7 +150,9 @@ class BrokerAccountCreate(Contract):
     )
     credentials: dict[str, str] | None = Field(
         default=None,
-        description="Venue credentials; stored encrypted, never returned or logged.",
+        description="Venue credentials; stored encrypted, never returned or logged. "
+        "ccxt:<exchange>: {api_key, secret[, password]}; ccxt:okx needs password (the API "
+        "key's passphrase).",
     )
     risk_limits: RiskLimits = Field(default_factory=RiskLimits)
 

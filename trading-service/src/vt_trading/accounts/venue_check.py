@@ -43,13 +43,16 @@ async def check_venue_credentials(
     except BadCredentials as e:
         raise Unprocessable(str(e), slug="bad-credentials") from None
     broker = CcxtBroker(config)
-    where = f"{exchange} testnet" if config.sandbox else exchange
+    where = exchange
+    if config.sandbox:  # OKX calls its testnet demo trading
+        where = f"{exchange} demo trading" if exchange == "okx" else f"{exchange} testnet"
     try:
         await broker.connect()
         await broker.verify_credentials()
     except BadCredentials as e:
+        what = "key, secret and passphrase" if config.password else "key and secret"
         raise Unprocessable(
-            f"{where} refused the API key ({e}). Check the key and secret (and that the key "
+            f"{where} refused the API key ({e}). Check the {what} (and that the key "
             f"belongs to the {where}); nothing was stored.",
             slug="bad-credentials",
         ) from None

@@ -17,11 +17,21 @@ What this adapter adds on top of ccxt, and why:
   trade id per symbol (a small JSON object) and `fromId` pages forward from it.
 - **Spot positions are balances.** Every coin other than the quote currency is a position
   `<COIN>/<QUOTE>`; equity marks them at the last price.
+
+OKX (`ccxt:okx`, a different REST format: signed headers with a passphrase, a `code`/`sCode`
+envelope, `BTC-USDT` instruments) goes through the same paths with its differences in
+`ccxt_okx.py`: client order ids become `clOrdId`s (at most 32 alphanumerics, deterministic and
+reversible for ours), OKX error codes map to the same refused / bad-credentials / unavailable /
+unknown distinctions, fills page backwards by `billId` (an account-wide increasing id; the
+watermark is the last bill id per symbol), and the key test reads `account/config` to refuse a
+key with the withdraw permission. The paper environment is OKX's demo trading
+(`x-simulated-trading: 1`, ccxt's sandbox mode) with demo-trading keys.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -31,6 +41,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from vt_trading.brokers import ccxt_okx
 from vt_trading.brokers.base import (
     BadCredentials,
     BrokerUnavailable,
@@ -48,6 +59,7 @@ from vt_trading.brokers.base import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 PAGE = 1000
+OKX_PAGE = 100  # trade/fills-history answers at most 100 fills a page
 ORDER_TYPES = {"market", "limit"}
 
 
@@ -69,7 +81,7 @@ class CcxtConfig:
     timeout_s: float = 10.0
     max_attempts: int = 4
     max_retry_after_s: float = 60.0
-    trade_cursor: str = "auto"  # id | time | auto (id for Binance, time elsewhere)
+    trade_cursor: str = "auto"  # id | time | bill | auto (id: Binance, bill: OKX, else time)
 
     def __repr__(self) -> str:  # never print the secret
         return f"CcxtConfig(exchange={self.exchange!r}, sandbox={self.sandbox}, api_key=<redacted>)"
@@ -120,6 +132,7 @@ def unified(symbol: str) -> str:
 @dataclass
 class _State:
     coid_symbol: dict[str, str] = field(default_factory=dict)
+    venue_coid: dict[str, str] = field(default_factory=dict)  # the venue's client id -> ours
     order_coid: dict[str, str | None] = field(default_factory=dict)
     held: set[str] = field(default_factory=set)  # markets with a balance at the last read
     cool_until: float = 0.0
@@ -149,6 +162,9 @@ class CcxtBroker:
         cls = getattr(ccxt_async, self.config.exchange, None)
         if cls is None or self.config.exchange not in ccxt_async.exchanges:
             raise BrokerUnavailable(f"ccxt has no exchange called {self.config.exchange!r}.")
+        extra: dict[str, Any] = {}
+        if self.is_okx:
+            extra["createOrder"] = "privatePostTradeOrder"  # one order, one answer (not a batch)
         ex = cls(
             {
                 "apiKey": self.config.api_key,
@@ -163,9 +179,13 @@ class CcxtBroker:
                     "fetchMarkets": {"types": ["spot"]},
                     "warnOnFetchOpenOrdersWithoutSymbol": False,
                     "adjustForTimeDifference": False,  # done here, with a resync on -1021
+                    **extra,
                 },
             }
         )
+        # currencies are not needed (fees arrive with their currency); OKX would ask a private
+        # endpoint for them while loading markets
+        ex.has = {**ex.has, "fetchCurrencies": False}
         if self.config.sandbox:
             ex.set_sandbox_mode(True)
         if self.config.api_base_url:
@@ -186,6 +206,34 @@ class CcxtBroker:
     async def _sync_time(self) -> None:
         if self._ex.has.get("fetchTime"):
             await self._call("load_time_difference", self._ex.load_time_difference, idempotent=True)
+
+    @property
+    def is_okx(self) -> bool:
+        return self.config.exchange in ("okx", "okxus", "myokx")
+
+    # --- client order ids at the venue ---------------------------------------------------------
+
+    def venue_client_id(self, client_order_id: str) -> str:
+        """Our client order id as the venue spells it (OKX: `clOrdId`, see ccxt_okx)."""
+        vid = ccxt_okx.to_clordid(client_order_id) if self.is_okx else client_order_id
+        self._state.venue_coid[vid] = client_order_id
+        return vid
+
+    def our_client_id(self, venue_id: str | None) -> str | None:
+        """The venue's client order id back as ours (None when the order has none)."""
+        if not venue_id:
+            return None
+        known = self._state.venue_coid.get(venue_id)
+        if known is not None:
+            return known
+        if self.is_okx:
+            return ccxt_okx.from_clordid(venue_id) or venue_id
+        return venue_id
+
+    def _coid_params(self, venue_id: str) -> dict[str, str]:
+        if self.is_okx:
+            return {"clOrdId": venue_id}
+        return {"origClientOrderId": venue_id, "clientOrderId": venue_id}
 
     @property
     def exchange(self) -> Any:
@@ -219,7 +267,7 @@ class CcxtBroker:
                 return await fn()
             except cx.BaseError as e:
                 kind = classify(e)
-                text = _short(e)
+                text = _complaint(e)
                 if kind == "timestamp":  # refused before processing: resync and try again
                     if attempt >= self.config.max_attempts:
                         raise BrokerUnavailable(
@@ -422,6 +470,7 @@ class CcxtBroker:
             )
         self._state.coid_symbol[order.client_order_id] = sym
         ex = self.exchange
+        vid = self.venue_client_id(order.client_order_id)
         try:
             resp = await self._call(
                 "create_order",
@@ -431,13 +480,15 @@ class CcxtBroker:
                     order.side,
                     float(order.qty),
                     float(order.limit_price) if order.limit_price is not None else None,
-                    {"clientOrderId": order.client_order_id},
+                    {"clientOrderId": vid},
                 ),
                 idempotent=False,
                 sent=True,
             )
         except OrderRefused as e:
-            if "Duplicate order" in str(e):  # open with this id already: the first one stands
+            # open with this id already (Binance -2010 "Duplicate order", OKX 51016): the
+            # first one stands
+            if "Duplicate order" in str(e) or e.code in ccxt_okx.DUPLICATE:
                 again = await self._find(order.client_order_id, sym)
                 if again is not None:
                     return PlaceResult(True, str(again["id"]), duplicate=True, detail="duplicate")
@@ -449,12 +500,11 @@ class CcxtBroker:
     async def _find(self, coid: str, symbol: str) -> dict[str, Any] | None:
         """The venue's order with this client order id, or None (a read: safe to retry)."""
         ex = self.exchange
+        params = self._coid_params(self.venue_client_id(coid))
         try:
             found: dict[str, Any] = await self._call(
                 "fetch_order",
-                lambda: ex.fetch_order(
-                    None, symbol, {"origClientOrderId": coid, "clientOrderId": coid}
-                ),
+                lambda: ex.fetch_order(None, symbol, params),
                 idempotent=True,
             )
         except NotAtVenue:
@@ -472,7 +522,7 @@ class CcxtBroker:
         for s in candidates:
             o = await self._find(client_order_id, s)
             if o is not None:
-                return _open_order(o)
+                return _open_order(o, client_order_id)
         return None
 
     async def cancel(self, client_order_id: str) -> bool:
@@ -483,14 +533,11 @@ class CcxtBroker:
                 return False
             sym = match[0].symbol
         ex = self.exchange
+        params = self._coid_params(self.venue_client_id(client_order_id))
         try:
             await self._call(
                 "cancel_order",
-                lambda: ex.cancel_order(
-                    None,
-                    sym,
-                    {"origClientOrderId": client_order_id, "clientOrderId": client_order_id},
-                ),
+                lambda: ex.cancel_order(None, sym, params),
                 idempotent=True,  # cancelling twice is harmless: the second finds nothing
             )
         except (NotAtVenue, OrderRefused):
@@ -504,9 +551,10 @@ class CcxtBroker:
         )
         out = []
         for o in rows:
-            if o.get("clientOrderId"):
-                self._state.coid_symbol[o["clientOrderId"]] = o["symbol"]
-            out.append(_open_order(o))
+            coid = self.our_client_id(o.get("clientOrderId"))
+            if coid:
+                self._state.coid_symbol[coid] = o["symbol"]
+            out.append(_open_order(o, coid))
         return out
 
     def _watched(self) -> list[str]:
@@ -515,22 +563,29 @@ class CcxtBroker:
         seen.update(dict.fromkeys(sorted(self._state.held)))
         return list(seen)
 
-    def _by_trade_id(self) -> bool:
+    def _cursor(self) -> str:
         if self.config.trade_cursor == "auto":
-            return self.config.exchange.startswith("binance")
-        return self.config.trade_cursor == "id"
+            if self.config.exchange.startswith("binance"):
+                return "id"
+            return "bill" if self.is_okx else "time"
+        return self.config.trade_cursor
 
     async def executions_since(self, watermark: Watermark | None) -> ExecutionPage:
         """Binance pages forward by trade id (`fromId`, ids increase per symbol): the watermark
-        is the last id per symbol. Other exchanges page by time: the watermark is the last
-        trade time per symbol and the ids seen at that instant (a trade sharing the instant is
-        neither lost nor repeated)."""
+        is the last id per symbol. OKX lists fills newest first and pages backwards with
+        `after` a bill id (account-wide, increasing): the watermark is the last bill id per
+        symbol and the pages are read back to it. Other exchanges page by time: the watermark
+        is the last trade time per symbol and the ids seen at that instant (a trade sharing the
+        instant is neither lost nor repeated)."""
         marks: dict[str, Any] = json.loads(watermark) if watermark else {}
         found: list[VenueExecution] = []
+        cursor = self._cursor()
         for sym in sorted(set(self._watched()) | set(marks)):
             new_mark: Any
-            if self._by_trade_id():
+            if cursor == "id":
                 new_mark = await self._since_id(sym, marks.get(sym), found)
+            elif cursor == "bill":
+                new_mark = await self._since_bill(sym, marks.get(sym), found)
             else:
                 new_mark = await self._since_time(sym, marks.get(sym), found)
             if new_mark is not None:
@@ -558,6 +613,33 @@ class CcxtBroker:
                 break
         return last if last >= 0 else None
 
+    async def _since_bill(self, sym: str, mark: Any, found: list[VenueExecution]) -> str | None:
+        """OKX `trade/fills-history`: at most 100 fills a page, newest first; `after=<billId>`
+        asks for older ones. Read back until the watermark's bill (or the start of history)."""
+        ex = self.exchange
+        last = int(mark) if mark is not None else -1
+        fresh: dict[int, Mapping[str, Any]] = {}
+        after: int | None = None
+        while True:
+            params = {"after": str(after)} if after is not None else {}
+            trades = await self._call(
+                "fetch_my_trades",
+                lambda s=sym, p=params: ex.fetch_my_trades(s, None, OKX_PAGE, p),  # type: ignore[misc]
+                idempotent=True,
+            )
+            bills = [(int((t.get("info") or {})["billId"]), t) for t in trades]
+            for bill, t in bills:
+                if bill > last:
+                    fresh[bill] = t
+            oldest = min((b for b, _ in bills), default=None)
+            if len(trades) < OKX_PAGE or oldest is None or oldest <= last or oldest == after:
+                break
+            after = oldest
+        for bill in sorted(fresh):
+            found.append(await self._execution(sym, fresh[bill], execution_id=str(bill)))
+        top = max(fresh, default=last)
+        return str(top) if top >= 0 else None
+
     async def _since_time(
         self, sym: str, mark: Any, found: list[VenueExecution]
     ) -> dict[str, Any] | None:
@@ -583,16 +665,21 @@ class CcxtBroker:
                 break  # the last page, or a full page inside one instant (cannot advance)
         return {"t": last_ts, "ids": sorted(seen)} if last_ts is not None else None
 
-    async def _execution(self, sym: str, t: Mapping[str, Any]) -> VenueExecution:
+    async def _execution(
+        self, sym: str, t: Mapping[str, Any], execution_id: str | None = None
+    ) -> VenueExecution:
         oid = str(t.get("order")) if t.get("order") is not None else None
         coid: str | None = None
+        info = t.get("info") or {}
         if oid is not None:
+            if oid not in self._state.order_coid and info.get("clOrdId") is not None:
+                self._state.order_coid[oid] = self.our_client_id(info.get("clOrdId"))  # OKX
             if oid not in self._state.order_coid:
                 ex = self.exchange
                 o = await self._call(
                     "fetch_order", lambda: ex.fetch_order(oid, sym), idempotent=True
                 )
-                self._state.order_coid[oid] = o.get("clientOrderId")
+                self._state.order_coid[oid] = self.our_client_id(o.get("clientOrderId"))
             coid = self._state.order_coid[oid]
         qty = Decimal(str(t["amount"]))
         price = Decimal(str(t["price"]))
@@ -603,7 +690,7 @@ class CcxtBroker:
         # our ledger counts fees in the quote currency; a fee paid in the coin is worth its price
         fees = fee_cost * price if fee_ccy == base else fee_cost
         return VenueExecution(
-            execution_id=f"{sym}#{t['id']}",
+            execution_id=f"{sym}#{execution_id or t['id']}",
             client_order_id=coid,
             broker_order_id=oid,
             symbol=sym,
@@ -661,6 +748,12 @@ class CcxtBroker:
 
     async def _withdraw_enabled(self) -> bool | None:
         ex = self.exchange
+        if self.is_okx:  # demo keys too: the same account/config answers in both environments
+            resp = await self._call(
+                "account_config", lambda: ex.private_get_account_config(), idempotent=True
+            )
+            rows = resp.get("data") or [{}]
+            return ccxt_okx.withdraw_enabled(rows[0])
         probe = getattr(ex, "sapi_get_account_apirestrictions", None)
         if self.config.sandbox:
             return None  # testnets hold no real funds and serve no account-restriction endpoint
@@ -671,7 +764,7 @@ class CcxtBroker:
 
 
 class NotAtVenue(Exception):
-    """The exchange does not know the order (Binance -2013 / -2011)."""
+    """The exchange does not know the order (Binance -2013 / -2011, OKX 51603 / 51400-51402)."""
 
 
 # Binance codes by meaning. ccxt maps some of them differently per URL (the real spot host maps
@@ -690,20 +783,28 @@ def classify(e: BaseException) -> str:
     from ccxt.base import errors as cx
 
     code = _code(e)
-    if code in _TIMESTAMP or isinstance(e, cx.InvalidNonce):
+    if code in _TIMESTAMP or code in ccxt_okx.TIMESTAMP or isinstance(e, cx.InvalidNonce):
         return "timestamp"
-    if code in _RATE or isinstance(e, cx.DDoSProtection | cx.RateLimitExceeded):
+    if (
+        code in _RATE
+        or code in ccxt_okx.RATE
+        or isinstance(e, cx.DDoSProtection | cx.RateLimitExceeded)
+    ):
         return "rate_limit"
-    if code in _AUTH or isinstance(e, cx.AuthenticationError | cx.PermissionDenied):
+    if (
+        code in _AUTH
+        or code in ccxt_okx.AUTH
+        or isinstance(e, cx.AuthenticationError | cx.PermissionDenied)
+    ):
         return "auth"
-    if code in _NOT_FOUND or isinstance(e, cx.OrderNotFound):
+    if code in _NOT_FOUND or code in ccxt_okx.NOT_FOUND or isinstance(e, cx.OrderNotFound):
         return "not_found"
-    if code in _AMBIGUOUS:
+    if code in _AMBIGUOUS or code in ccxt_okx.AMBIGUOUS:
         return "unknown"
-    if code in _SERVER:
+    if code in _SERVER or code in ccxt_okx.SERVER:
         return "transport"
-    if code in _REFUSED or (code is not None and code.startswith("-11")):
-        return "refused"  # -11xx request issues, -1013 filters, -2010 new order rejected
+    if code in _REFUSED or (code is not None and code.startswith(("-11", "51"))):
+        return "refused"  # -11xx request issues, -1013 filters, -2010 rejected; OKX 51xxx
     if isinstance(
         e,
         cx.InvalidOrder | cx.BadRequest | cx.BadSymbol | cx.InsufficientFunds | cx.NotSupported,
@@ -714,9 +815,9 @@ def classify(e: BaseException) -> str:
     return "unknown"
 
 
-def _open_order(o: Mapping[str, Any]) -> VenueOpenOrder:
+def _open_order(o: Mapping[str, Any], client_order_id: str | None) -> VenueOpenOrder:
     return VenueOpenOrder(
-        client_order_id=o.get("clientOrderId"),
+        client_order_id=client_order_id,
         broker_order_id=str(o["id"]),
         symbol=o["symbol"],
         side=o["side"],
@@ -732,10 +833,42 @@ def _short(e: BaseException) -> str:
 
 
 def _code(e: BaseException) -> str | None:
+    """The exchange's code in a ccxt error: OKX's per-item `sCode` first (its envelope `code`
+    is "1" for every failed placement), then `code` (Binance's number, OKX's string)."""
     import re
 
-    m = re.search(r'"code":\s*(-?\d+)', str(e))
+    text = str(e)
+    m = re.search(r'"sCode":\s*"(\d+)"', text)
+    if m and m.group(1) != "0":
+        return m.group(1)
+    m = re.search(r'"code":\s*"?(-?\d+)"?', text)
     return m.group(1) if m else None
+
+
+def _complaint(e: BaseException) -> str:
+    """What the exchange said, short: OKX's envelope becomes `<sCode> <sMsg>` (or `<code>
+    <msg>`) plus what it usually means; anything else is ccxt's text."""
+    import re
+
+    text = str(e)
+    if not text.startswith(("okx ", "okxus ", "myokx ")):
+        return _short(e)
+    body = text.split(" ", 1)[1]
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return _short(e)
+    if not isinstance(data, dict):
+        return _short(e)
+    code, msg = str(data.get("code") or ""), str(data.get("msg") or "")
+    for item in data.get("data") or []:
+        if isinstance(item, dict) and str(item.get("sCode") or "0") != "0":
+            code, msg = str(item["sCode"]), str(item.get("sMsg") or msg)
+            break
+    hint = ccxt_okx.HINTS.get(code)
+    said = re.sub(r"\s+", " ", msg).strip()
+    out = f"OKX {code}: {said}"
+    return f"{out} ({hint})" if hint else out
 
 
 def config_from_credentials(
@@ -752,21 +885,39 @@ def config_from_credentials(
     exchange = venue.split(":", 1)[1]
     key = credentials.get("api_key") or credentials.get("apiKey")
     secret = credentials.get("secret") or credentials.get("api_secret")
+    password = credentials.get("password") or credentials.get("passphrase") or None
     if not key or not secret:
         raise BadCredentials(
             f"{venue} needs credentials {{'api_key': ..., 'secret': ...}} (and 'password' where "
             "the exchange uses a passphrase)."
         )
+    if password is None and needs_passphrase(exchange):
+        raise BadCredentials(
+            f"{venue} needs the API key's passphrase as well: credentials {{'api_key': ..., "
+            "'secret': ..., 'password': ...}} (the passphrase chosen when the key was created)."
+        )
     return CcxtConfig(
         exchange=exchange,
         api_key=key,
         secret=secret,
-        password=credentials.get("password") or None,
+        password=password,
         sandbox=environment == "paper",
         api_base_url=api_base_url,
         quote=quote,
         symbols=symbols,
     )
+
+
+@functools.cache
+def needs_passphrase(exchange: str) -> bool:
+    """Whether ccxt's class for the exchange requires a `password` (OKX: the passphrase)."""
+    import ccxt
+
+    cls = getattr(ccxt, exchange, None)
+    if cls is None or exchange not in ccxt.exchanges:
+        return False
+    required: dict[str, bool] = cls().requiredCredentials  # the class attribute is the base's
+    return bool(required.get("password"))
 
 
 def known_exchange(exchange: str) -> bool:

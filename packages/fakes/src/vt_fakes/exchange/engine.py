@@ -95,6 +95,8 @@ class Account:
     secret: str
     balances: dict[str, list[Decimal]] = field(default_factory=dict)  # asset -> [free, locked]
     can_withdraw: bool = False
+    passphrase: str | None = None  # OKX: the key's passphrase (OK-ACCESS-PASSPHRASE)
+    demo: bool = False  # OKX: a demo-trading key (answers only with x-simulated-trading: 1)
 
     def free(self, asset: str) -> Decimal:
         return self.balances.get(asset, [D0, D0])[0]
@@ -159,8 +161,10 @@ class Engine:
         secret: str,
         balances: dict[str, Decimal] | None = None,
         can_withdraw: bool = False,
+        passphrase: str | None = None,
+        demo: bool = False,
     ) -> Account:
-        acct = Account(api_key, secret, can_withdraw=can_withdraw)
+        acct = Account(api_key, secret, can_withdraw=can_withdraw, passphrase=passphrase, demo=demo)
         for asset, amount in (balances or {"USDT": Decimal(100_000)}).items():
             acct.move(asset, free=Decimal(amount))
         self.accounts[api_key] = acct

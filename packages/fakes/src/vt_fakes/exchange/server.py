@@ -8,15 +8,24 @@ from aiohttp import web
 
 from vt_fakes.exchange.binance import BinanceWire
 from vt_fakes.exchange.engine import Engine, Fault
+from vt_fakes.exchange.okx import OkxWire
+
+WIRES = ("binance", "okx")
 
 
 class FakeExchange:
-    """A fake Binance on 127.0.0.1. `engine` is the state tests script (prices, faults,
+    """A fake exchange on 127.0.0.1: Binance spot REST (`wire="binance"`) or OKX v5 REST
+    (`wire="okx"`) over the same engine. `engine` is the state tests script (prices, faults,
     partial fills, clock skew); `url` is what goes into ccxt's `urls['api']`."""
 
-    def __init__(self, engine: Engine | None = None) -> None:
+    def __init__(self, engine: Engine | None = None, wire: str = "binance") -> None:
+        if wire not in WIRES:
+            raise ValueError(f"wire must be one of {', '.join(WIRES)}, got {wire!r}")
         self.engine = engine or Engine()
-        self.wire = BinanceWire(self.engine)
+        self.wire_name = wire
+        self.wire: BinanceWire | OkxWire = (
+            OkxWire(self.engine) if wire == "okx" else BinanceWire(self.engine)
+        )
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -25,9 +34,19 @@ class FakeExchange:
         return f"http://127.0.0.1:{self.port}"
 
     def add_account(
-        self, api_key: str, secret: str, balances: dict[str, Decimal] | None = None, **kw: bool
+        self,
+        api_key: str,
+        secret: str,
+        balances: dict[str, Decimal] | None = None,
+        *,
+        can_withdraw: bool = False,
+        passphrase: str | None = None,
+        demo: bool = False,
     ) -> None:
-        self.engine.add_account(api_key, secret, balances, **kw)
+        """`passphrase` and `demo` (a demo-trading key: x-simulated-trading) are OKX's."""
+        self.engine.add_account(
+            api_key, secret, balances, can_withdraw=can_withdraw, passphrase=passphrase, demo=demo
+        )
 
     def script(self, kind: str, **kw: object) -> None:
         self.engine.script(Fault(kind, **kw))  # type: ignore[arg-type]
