@@ -60,6 +60,23 @@ async def test_market_order_fill_fee_and_position(broker: IbkrBroker, tws: FakeT
     assert again.watermark == page.watermark
 
 
+@pytest.mark.parametrize("qty", ["0", "-5", "NaN", "Infinity"])
+async def test_non_positive_quantity_is_refused_before_anything_is_sent(
+    broker: IbkrBroker, tws: FakeTws, qty: str
+) -> None:
+    bad = VenueOrder(
+        client_order_id=f"Pq-{qty}", symbol="AAPL", side="sell", type="market", qty=Decimal(qty)
+    )
+    with pytest.raises(OrderRefused, match="quantity must be a positive number") as exc:
+        await broker.place(bad)
+    assert exc.value.code == "qty"
+    with pytest.raises(OrderRefused, match="price must be positive"):
+        await broker.place(order("Pq-px", type="limit", limit_price=Decimal(-1)))
+    assert tws.venue.orders == {}
+    # no placeOrder reached the fake at all
+    assert not [r for sess in tws.sessions for r in sess.requests if r[0] == "3"]
+
+
 async def test_retried_place_is_a_duplicate_not_a_second_order(
     broker: IbkrBroker, tws: FakeTws
 ) -> None:

@@ -168,6 +168,23 @@ class FakeTws:
             )
         return out
 
+    def match_working(self) -> list[FakeExecution]:
+        """Match every working order against the feed as an exchange would: a market order
+        fills, a limit fills when the feed is at or through its limit (at the feed price, the
+        better one), a stop when the feed touches its stop. Returns the executions."""
+        out = []
+        for order in list(self.venue.orders.values()):
+            if order.done:
+                continue
+            price = self.venue.marketable(order)
+            if price is not None:
+                out.append(self._execute(order, order.remaining, price))
+        return out
+
+    def set_commission_rate(self, rate: Decimal | None) -> None:
+        """Fees as a fraction of traded value (None: IBKR Pro fixed-style per share/contract)."""
+        self.venue.commission_rate = rate
+
     def foreign_execution(
         self, symbol: str, action: str, qty: Decimal, price: Decimal | None = None
     ) -> FakeExecution:

@@ -119,6 +119,7 @@ class IbkrBroker:
             raise BrokerUnavailable(f"IBKR did not answer the time request ({exc})") from exc
 
     async def place(self, order: VenueOrder) -> PlaceResult:
+        _check_order(order)  # a malformed order is refused before anything else, never sent
         existing = self._trade_by_ref(order.client_order_id)
         if existing is not None:
             return PlaceResult(True, _broker_id(existing), duplicate=True, detail="already at IBKR")
@@ -393,6 +394,31 @@ def _broker_id(trade: Trade) -> str:
 
 def _our_type(ib_type: str) -> Any:
     return {"MKT": "market", "LMT": "limit", "STP": "stop"}.get(ib_type, "market")
+
+
+def _check_order(order: VenueOrder) -> None:
+    """Refuse (`OrderRefused`, nothing sent) what no venue could execute as meant: a quantity
+    that is not a positive finite number (the side carries the sign), a limit or stop order
+    without a positive price."""
+    if not order.qty.is_finite() or order.qty <= 0:
+        raise OrderRefused(
+            f"order {order.client_order_id}: quantity must be a positive number of "
+            f"{order.symbol}, got {order.qty} (the side carries the direction); nothing was sent",
+            code="qty",
+        )
+    for name, price in (("limit", order.limit_price), ("stop", order.stop_price)):
+        needed = order.type == name
+        if needed and price is None:
+            raise OrderRefused(
+                f"{name} order {order.client_order_id} has no {name} price; nothing was sent",
+                code="price",
+            )
+        if price is not None and (not price.is_finite() or price <= 0):
+            raise OrderRefused(
+                f"order {order.client_order_id}: the {name} price must be positive, got {price}; "
+                "nothing was sent",
+                code="price",
+            )
 
 
 def _ib_order(order: VenueOrder, account: str) -> Order:
