@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+UNRESOLVED = ("submitting", "unknown")
+"""Order states whose fills only reconciliation imports (the submission's outcome is unknown)."""
+
 
 class VenueBrokers:
     """Connected brokers per account, kept for the runner's life (markets and the clock offset
@@ -141,8 +144,9 @@ async def import_fills(
     maps: Mapping[str, InstrumentMapping],
 ) -> list[tuple[str, dict[str, Any]]]:
     """Executions of our orders since the account's watermark, ingested (idempotent). The
-    watermark advances only when every execution in the page is ours: anything else is left
-    for reconciliation, which classifies it (unattributed -> halt). Before the account's first
+    watermark advances only when every execution in the page is ours and settled: anything
+    else (a foreign execution, one of an order whose submission outcome is `unknown`) is left
+    for reconciliation, which classifies it (unattributed -> halt; ours -> imported). Before the account's first
     reconciliation there is no watermark and nothing is imported here. Returns the live-update
     events (order, fill) of what was imported."""
     async with ctx.sessionmaker() as s:
@@ -162,7 +166,9 @@ async def import_fills(
                 if ex.client_order_id
                 else None
             )
-            if order is None:
+            if order is None or order.state in UNRESOLVED:
+                # not ours, or ours with an unknown submission outcome: reconciliation decides
+                # (with the venue's positions and open orders in view), never this import
                 foreign = True
                 continue
             m = maps.get(ex.symbol)

@@ -371,6 +371,13 @@ class FakeTws:
                 )
             return
         order.status = "Submitted"
+        if script.kind == "silent":
+            # the order works (and fills) at "IB", but every answer to this client is lost
+            if script.then_fill:
+                self.venue.fill(
+                    order, order.total_qty, script.price or self.venue.price_of(order.contract)
+                )
+            return
         s.send(m.open_order(order))
         s.send(m.order_status(order))
         if script.kind == "rest":

@@ -15,7 +15,7 @@ from typing import Literal
 
 PAPER_ACCOUNT = "DU0000001"
 
-ScriptKind = Literal["fill", "partial", "rest", "reject", "drop"]
+ScriptKind = Literal["fill", "partial", "rest", "reject", "drop", "silent"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,11 @@ class OrderScript:
     - ``rest``: accept and keep working, unfilled;
     - ``reject``: answer error 201 with ``reason``;
     - ``drop``: take the order, close the client's socket before any answer, and then fill it
-      (``then_fill``) while the client is away — only ``reqExecutions`` shows it afterwards.
+      (``then_fill``) while the client is away — only ``reqExecutions`` shows it afterwards;
+    - ``silent``: take the order (and fill it, ``then_fill``) but lose every answer to the
+      client — no openOrder, orderStatus, execDetails or commissionReport; the socket stays up.
+      The client's acknowledgement never comes; ``reqExecutions``, ``reqCompletedOrders`` and
+      ``reqPositions`` show what happened.
     """
 
     kind: ScriptKind = "fill"

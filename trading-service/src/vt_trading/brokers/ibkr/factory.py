@@ -30,6 +30,7 @@ class IbkrConfig:
     client_role: Role = "trader"
     roll_days: int = 5
     connect_timeout_s: float = 5.0
+    ack_timeout_s: float = 10.0  # no acknowledgement by then: the order's outcome is unknown
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> IbkrConfig:
@@ -37,7 +38,7 @@ class IbkrConfig:
         if unknown:
             raise BadCredentials(
                 f"unknown IBKR settings {sorted(unknown)}: use host, port, account_id, "
-                "client_role, roll_days, connect_timeout_s"
+                "client_role, roll_days, connect_timeout_s, ack_timeout_s"
             )
         role = data.get("client_role", "trader")
         if role not in ("trader", "monitor"):
@@ -46,13 +47,26 @@ class IbkrConfig:
             port = int(data.get("port", 7497))
         except (TypeError, ValueError) as exc:
             raise BadCredentials(f"IBKR port must be a number, got {data.get('port')!r}") from exc
+        try:
+            roll_days = int(data.get("roll_days", 5))
+            connect_timeout_s = float(data.get("connect_timeout_s", 5.0))
+            ack_timeout_s = float(data.get("ack_timeout_s", 10.0))
+        except (TypeError, ValueError) as exc:
+            raise BadCredentials(
+                f"IBKR roll_days / connect_timeout_s / ack_timeout_s must be numbers ({exc})"
+            ) from exc
+        if roll_days < 0 or not 0 < connect_timeout_s <= 600 or not 0 < ack_timeout_s <= 600:
+            raise BadCredentials(
+                "IBKR roll_days must be >= 0 and connect_timeout_s / ack_timeout_s in (0, 600] s"
+            )
         return cls(
             host=str(data.get("host", "127.0.0.1")),
             port=port,
             account_id=str(data.get("account_id", "")),
             client_role=role,
-            roll_days=int(data.get("roll_days", 5)),
-            connect_timeout_s=float(data.get("connect_timeout_s", 5.0)),
+            roll_days=roll_days,
+            connect_timeout_s=connect_timeout_s,
+            ack_timeout_s=ack_timeout_s,
         )
 
 
@@ -77,4 +91,10 @@ def build_ibkr_broker(
         leases,
         connect_timeout_s=config.connect_timeout_s,
     )
-    return IbkrBroker(manager, audit=audit, dry_run=dry_run, roll_days=config.roll_days)
+    return IbkrBroker(
+        manager,
+        audit=audit,
+        dry_run=dry_run,
+        roll_days=config.roll_days,
+        ack_timeout_s=config.ack_timeout_s,
+    )

@@ -1,0 +1,307 @@
+"""A deployment on an `ibkr` paper account through the trading service's bar step, against the
+wire-level fake TWS (ib_async's own client code on a real socket; real PostgreSQL and Redis):
+target -> risk -> order (our client order id as IB orderRef) -> fill with its commission report
+-> positions and P&L -> reconciliation clean. And the lost acknowledgement: the order becomes
+`unknown`, the account halts, and after a restart reconciliation finds the order by its orderRef
+and imports its fill once; it is never sent again."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import pytest
+from redis.asyncio import Redis
+from test_faults import feed, qualified  # noqa: F401 - fixture
+from test_replay_parity import PERIOD
+from tr_testkit import NON_BINDING_LIMITS, h, sql, trading_client
+
+from vt_fakes.tws import PAPER_ACCOUNT, FakeTws, OrderScript
+from vt_trading.context import TradingContext
+from vt_trading.runner.step import BarStep, StepHalted
+from vt_trading.trading import recovery
+from vt_trading.trading.reconcile import reconcile_account
+
+
+@pytest.fixture
+async def tws() -> AsyncIterator[FakeTws]:
+    fake = await FakeTws().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+async def deploy_ibkr(
+    make_settings: Any,
+    user: str,
+    qualified: dict[str, Any],  # noqa: F811
+    tws: FakeTws,
+    instrument_map: list[dict[str, str]] | None = None,
+    **settings: str,
+) -> tuple[str, str]:
+    """(deployment id, account id): an `ibkr` paper account whose settings point at the fake
+    TWS, and a replay deployment of the SMA sample on it."""
+    async with trading_client(make_settings()) as api:
+        r = await api.post(
+            "/accounts",
+            json={
+                "name": f"IB paper {uuid.uuid4().hex[:6]}",
+                "venue": "ibkr",
+                "environment": "paper",
+                "base_currency": "USD",
+                "credentials": {
+                    "host": "127.0.0.1",
+                    "port": str(tws.port),
+                    "account_id": PAPER_ACCOUNT,
+                    **settings,
+                },
+                "risk_limits": NON_BINDING_LIMITS,
+            },
+            headers=h(user),
+        )
+        assert r.status_code == 201, r.text
+        aid = r.json()["id"]
+        r = await api.post(
+            "/deployments",
+            json={
+                "strategy_id": qualified["strategy_id"],
+                "backtest_id": qualified["run"]["id"],
+                "capital": "100000",
+                "broker": "ibkr",
+                "account_id": aid,
+                "acknowledge_failed_gates": True,
+                "replay": {**PERIOD, "bars_per_second": 10000},
+                "instrument_map": instrument_map
+                or [
+                    {
+                        "signal_symbol": "SAMPLE:AAPL",
+                        "traded_symbol": "AAPL",
+                        "multiplier": "1",
+                        "currency": "USD",
+                    }
+                ],
+            },
+            headers=h(user),
+        )
+        assert r.status_code == 201, r.text
+        return r.json()["id"], aid
+
+
+def open_price(frames: dict[str, pd.DataFrame], t: pd.Timestamp) -> Decimal:
+    """The fake fills market orders at its feed: the bar's open, as the step sized the order."""
+    return Decimal(str(round(float(frames["SAMPLE:AAPL"]["open"].loc[t]), 2)))
+
+
+def orders_at_venue(tws: FakeTws) -> list[tuple[str, str, Decimal]]:
+    return [(o.order_ref, o.action, o.total_qty) for o in tws.venue.orders.values()]
+
+
+async def test_deployment_trades_through_ibkr_and_reconciles_clean(
+    make_settings: Any,
+    user: str,
+    qualified: dict[str, Any],  # noqa: F811
+    redis: Redis,
+    database_url: str,
+    tws: FakeTws,
+) -> None:
+    did, aid = await deploy_ibkr(make_settings, user, qualified, tws)
+    ctx = await TradingContext.create(make_settings(), redis)
+    step = BarStep(ctx, None)
+    try:
+        first = await reconcile_account(ctx, uuid.UUID(aid), actor="test", reason="start")
+        assert not first.halted, first
+        frames, bars = await feed(ctx, did)
+        last = 0
+        for last, t in enumerate(bars):  # noqa: B007 - the bar after the loop follows it
+            tws.set_price("AAPL", open_price(frames, t))
+            await step.run(uuid.UUID(did), t, frames, replay=True)
+            if len(tws.venue.executions) >= 2:  # a round trip: in, then out
+                break
+        assert len(tws.venue.executions) == 2, "the strategy never made a round trip"
+        # one more bar imports whatever the venue reported after the last step
+        nxt = bars[last + 1]
+        tws.set_price("AAPL", open_price(frames, nxt))
+        await step.run(uuid.UUID(did), nxt, frames, replay=True)
+    finally:
+        await step.aclose()
+
+    # the orders we persisted are the orders IB has, by orderRef, side and quantity
+    ours = sql(
+        database_url,
+        "SELECT client_order_id, side, qty, filled_qty, state, risk_decision "
+        "FROM trading_paper.orders WHERE account_id = %s ORDER BY created_at",
+        aid,
+    )
+    assert [(c, s.upper(), q) for c, s, q, *_ in ours] == [
+        (ref, "BUY" if a == "BUY" else "SELL", q) for ref, a, q in orders_at_venue(tws)
+    ]
+    assert all(st == "filled" and f == q and rd == "allow" for _c, _s, q, f, st, rd in ours)
+    assert all(c.startswith("p") and len(c) <= 36 for c, *_ in ours)  # paper env prefix
+    # every execution imported once, with IB's commission report as its fee
+    fills = sql(
+        database_url,
+        "SELECT execution_id, client_order_id, qty, price, fees FROM trading_paper.fills "
+        "WHERE account_id = %s ORDER BY ts, execution_id",
+        aid,
+    )
+    venue = {e.exec_id: e for e in tws.venue.executions}
+    assert sorted(f[0] for f in fills) == sorted(venue)
+    for exec_id, coid, qty, price, fees in fills:
+        e = venue[exec_id]
+        assert (coid, qty, price, fees) == (e.order_ref, e.shares, e.price, e.commission)
+        assert fees > 0
+    # positions and P&L are the venue's
+    pos = sql(
+        database_url,
+        "SELECT qty, realized_pnl, fees FROM trading_paper.positions "
+        "WHERE account_id = %s AND deployment_id = %s AND symbol = 'AAPL'",
+        aid,
+        did,
+    )
+    [(qty, realized, fees)] = pos
+    [venue_pos] = tws.venue.positions.values()
+    assert qty == venue_pos.qty == 0
+    assert realized == sum(e.realized_pnl for e in tws.venue.executions)
+    assert fees == sum(e.commission for e in tws.venue.executions)
+    # the raw IB objects are in the account's audit chain
+    kinds = {
+        k
+        for (k,) in sql(
+            database_url,
+            "SELECT DISTINCT kind FROM trading_paper.audit_log WHERE account_id = %s",
+            aid,
+        )
+    }
+    assert {
+        "ibkr.place_request",
+        "ibkr.open_order",
+        "ibkr.order_status",
+        "ibkr.commission_report",
+        "order.new",
+        "broker.request",
+        "broker.response",
+        "broker.execution",
+    } <= kinds
+    try:
+        again = await reconcile_account(ctx, uuid.UUID(aid), actor="test", reason="check")
+        assert not again.halted, again
+        assert {i.kind for i in again.items} <= {"matched"}
+        async with trading_client(make_settings()) as api:
+            risk = (
+                await api.get("/trading/risk", params={"account_id": aid}, headers=h(user))
+            ).json()
+            assert risk["state"] == "active"
+            exc = (
+                await api.get("/trading/exceptions", params={"account_id": aid}, headers=h(user))
+            ).json()
+            assert exc["items"] == []
+    finally:
+        await ctx.aclose()
+
+
+@pytest.mark.parametrize("lost", ["silent", "drop"])
+async def test_lost_acknowledgement_is_unknown_halts_and_is_never_resent(
+    make_settings: Any,
+    user: str,
+    qualified: dict[str, Any],  # noqa: F811
+    redis: Redis,
+    database_url: str,
+    tws: FakeTws,
+    lost: str,
+) -> None:
+    """``silent``: IB takes (and fills) the order but no answer ever reaches us (the socket
+    stays up: the ack timeout). ``drop``: the socket drops right after the order went out."""
+    did, aid = await deploy_ibkr(make_settings, user, qualified, tws, ack_timeout_s="1")
+    tws.script(OrderScript(kind=lost))  # type: ignore[arg-type]
+    ctx = await TradingContext.create(make_settings(), redis)
+    step = BarStep(ctx, None)
+    try:
+        assert not (await reconcile_account(ctx, uuid.UUID(aid), actor="t", reason="start")).halted
+        frames, bars = await feed(ctx, did)
+        sent_at = None
+        for i, t in enumerate(bars):
+            tws.set_price("AAPL", open_price(frames, t))
+            # a dropped socket: the venue cannot be read for the rest of this bar
+            with contextlib.suppress(StepHalted):
+                await step.run(uuid.UUID(did), t, frames, replay=True)
+            if tws.venue.orders:
+                sent_at = i
+                break
+        assert sent_at is not None, "the strategy never traded"
+    finally:
+        await step.aclose()  # the process goes away
+        await ctx.aclose()
+
+    [(coid, state)] = sql(
+        database_url,
+        "SELECT client_order_id, state FROM trading_paper.orders WHERE account_id = %s",
+        aid,
+    )
+    assert state == "unknown"
+    [(ref, _action, _qty)] = orders_at_venue(tws)
+    assert ref == coid  # IB has it (and filled it) under our deterministic client order id
+    assert len(tws.venue.executions) == 1
+    assert sql(
+        database_url, "SELECT count(*) FROM trading_paper.fills WHERE account_id = %s", aid
+    ) == [(0,)]
+    async with trading_client(make_settings()) as api:
+        risk = (await api.get("/trading/risk", params={"account_id": aid}, headers=h(user))).json()
+        assert risk["state"] == "halted"
+        exc = (
+            await api.get("/trading/exceptions", params={"account_id": aid}, headers=h(user))
+        ).json()
+        assert [e["kind"] for e in exc["items"]] == ["ambiguous"]
+        assert coid in exc["items"][0]["detail"]
+
+    # restart: a new process recovers, reconciles and steps on
+    ctx = await TradingContext.create(make_settings(), redis)
+    step = BarStep(ctx, None)
+    try:
+        assert await recovery.recover_account(ctx, uuid.UUID(aid)) == 0  # nothing in flight
+        report = await reconcile_account(ctx, uuid.UUID(aid), actor="test", reason="restart")
+        assert [(i.kind, i.client_order_id) for i in report.items if i.kind != "matched"] == [
+            ("missing_fill_ours", coid)
+        ]
+        assert not report.halted  # nothing new is wrong; the earlier halt stays for a person
+        [(state, filled, qty)] = sql(
+            database_url,
+            "SELECT state, filled_qty, qty FROM trading_paper.orders WHERE client_order_id = %s",
+            coid,
+        )
+        assert state == "filled"
+        assert filled == qty
+        [ex] = tws.venue.executions
+        assert sql(
+            database_url,
+            "SELECT execution_id, qty, price, fees FROM trading_paper.fills WHERE account_id = %s",
+            aid,
+        ) == [(ex.exec_id, ex.shares, ex.price, ex.commission)]
+        assert sql(
+            database_url,
+            "SELECT qty FROM trading_paper.positions WHERE deployment_id = %s AND symbol = 'AAPL'",
+            did,
+        ) == [(ex.shares,)]
+        # the halted account steps on: nothing is re-sent, no new risk is taken
+        for t in bars[sent_at + 1 : sent_at + 6]:
+            tws.set_price("AAPL", open_price(frames, t))
+            await step.run(uuid.UUID(did), t, frames, replay=True)
+        assert orders_at_venue(tws) == [(coid, _action, _qty)]
+        # reconciling again changes nothing and the fill is not imported twice
+        again = await reconcile_account(ctx, uuid.UUID(aid), actor="test", reason="again")
+        assert {i.kind for i in again.items} <= {"matched"}
+        assert sql(
+            database_url, "SELECT count(*) FROM trading_paper.fills WHERE account_id = %s", aid
+        ) == [(1,)]
+    finally:
+        await step.aclose()
+        await ctx.aclose()
