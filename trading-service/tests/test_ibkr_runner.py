@@ -305,3 +305,193 @@ async def test_lost_acknowledgement_is_unknown_halts_and_is_never_resent(
     finally:
         await step.aclose()
         await ctx.aclose()
+
+
+async def hold_a_position(
+    step: BarStep, tws: FakeTws, did: str, frames: dict[str, pd.DataFrame], bars: list[Any]
+) -> int:
+    """Step bars until the deployment holds a position at the venue; the bar index."""
+    for i, t in enumerate(bars):
+        tws.set_price("AAPL", open_price(frames, t))
+        await step.run(uuid.UUID(did), t, frames, replay=True)
+        if tws.venue.executions:
+            return i
+    raise AssertionError("the strategy never traded")
+
+
+def venue_positions(tws: FakeTws) -> list[Decimal]:
+    return [p.qty for p in tws.venue.positions.values() if p.qty != 0]
+
+
+async def test_kill_switch_cancels_and_flattens_at_the_venue(
+    make_settings: Any,
+    user: str,
+    qualified: dict[str, Any],  # noqa: F811
+    redis: Redis,
+    database_url: str,
+    tws: FakeTws,
+) -> None:
+    did, aid = await deploy_ibkr(make_settings, user, qualified, tws)
+    ctx = await TradingContext.create(make_settings(), redis)
+    step = BarStep(ctx, None)
+    try:
+        assert not (await reconcile_account(ctx, uuid.UUID(aid), actor="t", reason="start")).halted
+        frames, bars = await feed(ctx, did)
+        held_at = await hold_a_position(step, tws, did, frames, bars)
+        [entry] = tws.venue.executions
+        # the runner's next order (its exit) rests at IB: a working order of the runner's
+        # connection, which no other TWS client can cancel by id
+        tws.script(OrderScript(kind="rest"))
+        for t in bars[held_at + 1 :]:
+            tws.set_price("AAPL", open_price(frames, t))
+            await step.run(uuid.UUID(did), t, frames, replay=True)
+            if len(tws.venue.orders) == 2:
+                break
+        [resting] = [o for o in tws.venue.orders.values() if not o.done]
+        assert resting.order_ref.startswith("p")
+        assert sql(
+            database_url,
+            "SELECT state FROM trading_paper.orders WHERE client_order_id = %s",
+            resting.order_ref,
+        ) == [("accepted",)]
+        runner_client = resting.client_id
+
+        # the kill switch through the API: its own connection, another client id
+        async with trading_client(make_settings()) as api:
+            r = await api.post(
+                "/trading/kill",
+                json={"reason": "test: stop everything", "account_id": aid},
+                headers=h(user),
+            )
+            assert r.status_code == 200, r.text
+            [flatten] = r.json()["flatten_orders"]
+        # at the venue: the working order cancelled (a global cancel from another client id),
+        # the position flattened by one reduce-only market order under our client order id
+        assert resting.status == "Cancelled"
+        assert tws.global_cancels
+        assert runner_client not in tws.global_cancels
+        assert venue_positions(tws) == []
+        [flat_order] = [o for o in tws.venue.orders.values() if o.order_ref == flatten]
+        assert (flat_order.action, flat_order.total_qty, flat_order.status) == (
+            "SELL",
+            entry.shares,
+            "Filled",
+        )
+        # in our books: the exit cancelled, the flatten filled (its fill imported), flat
+        states = dict(
+            sql(
+                database_url,
+                "SELECT client_order_id, state FROM trading_paper.orders WHERE account_id = %s",
+                aid,
+            )
+        )
+        assert states[resting.order_ref] == "cancelled"
+        assert states[flatten] == "filled"
+        assert sql(
+            database_url,
+            "SELECT qty FROM trading_paper.positions WHERE deployment_id = %s AND symbol = 'AAPL'",
+            did,
+        ) == [(Decimal(0),)]
+        async with trading_client(make_settings()) as api:
+            risk = (
+                await api.get("/trading/risk", params={"account_id": aid}, headers=h(user))
+            ).json()
+            assert (risk["state"], risk["flatten_latched"]) == ("killed", True)
+            exc = (
+                await api.get("/trading/exceptions", params={"account_id": aid}, headers=h(user))
+            ).json()
+            assert exc["items"] == []
+            # a second kill sends nothing
+            r = await api.post(
+                "/trading/kill", json={"reason": "again", "account_id": aid}, headers=h(user)
+            )
+            assert r.json()["flatten_orders"] == []
+        sent = len(tws.venue.orders)
+        # the runner steps on: the killed account sends nothing; reconciliation is clean
+        for t in bars[held_at + 1 : held_at + 8]:
+            tws.set_price("AAPL", open_price(frames, t))
+            await step.run(uuid.UUID(did), t, frames, replay=True)
+        assert len(tws.venue.orders) == sent == 3
+        report = await reconcile_account(ctx, uuid.UUID(aid), actor="test", reason="after kill")
+        assert not report.halted, report
+        assert {i.kind for i in report.items} <= {"matched"}
+    finally:
+        await step.aclose()
+        await ctx.aclose()
+
+
+async def test_kill_while_tws_is_down_is_pending_then_sent_once(
+    make_settings: Any,
+    user: str,
+    qualified: dict[str, Any],  # noqa: F811
+    redis: Redis,
+    database_url: str,
+    tws: FakeTws,
+) -> None:
+    from vt_db.trading_models import BrokerAccountRow
+    from vt_trading.trading import service as trading_service
+
+    did, aid = await deploy_ibkr(make_settings, user, qualified, tws)
+    ctx = await TradingContext.create(make_settings(), redis)
+    step = BarStep(ctx, None)
+    try:
+        assert not (await reconcile_account(ctx, uuid.UUID(aid), actor="t", reason="start")).halted
+        frames, bars = await feed(ctx, did)
+        await hold_a_position(step, tws, did, frames, bars)
+        await step.aclose()
+        async with ctx.sessionmaker() as s:
+            account = await s.get(BrokerAccountRow, uuid.UUID(aid))
+            assert account is not None
+        port, book = tws.port, tws.venue
+        await tws.stop()  # TWS is down
+
+        assert await trading_service.kill(ctx, account.user_id, account, "test: TWS down") == []
+        # the runner's supervisor retries each poll (what `_flatten_if_killed` calls)
+        for _ in range(2):
+            assert (
+                await trading_service.kill(ctx, account.user_id, account, "breaker", actor="risk")
+                == []
+            )
+        [(state, latched)] = sql(
+            database_url,
+            "SELECT state, flatten_latched FROM trading_paper.risk_states "
+            "WHERE account_id = %s AND deployment_id IS NULL",
+            aid,
+        )
+        assert (state, latched) == ("killed", False)
+        [(kind, detail)] = sql(
+            database_url,
+            "SELECT kind, detail FROM trading_paper.exceptions WHERE account_id = %s",
+            aid,
+        )
+        assert kind == "kill_pending"
+        assert "retries" in detail
+        assert len(book.orders) == 1  # nothing was sent
+        assert [p.qty for p in book.positions.values() if p.qty] == [book.executions[0].shares]
+
+        # TWS is back (same port, same book): the next retry cancels, latches and flattens once
+        back = await FakeTws(port=port, venue=book).start()
+        try:
+            [flatten] = await trading_service.kill(
+                ctx, account.user_id, account, "circuit breaker", actor="risk"
+            )
+            assert venue_positions(back) == []
+            assert [o.order_ref for o in book.orders.values()][-1] == flatten
+            for _ in range(2):
+                assert (
+                    await trading_service.kill(
+                        ctx, account.user_id, account, "circuit breaker", actor="risk"
+                    )
+                    == []
+                )
+            assert len(book.orders) == 2
+            assert sql(
+                database_url,
+                "SELECT state FROM trading_paper.orders WHERE client_order_id = %s",
+                flatten,
+            ) == [("filled",)]
+        finally:
+            await back.stop()
+    finally:
+        await step.aclose()
+        await ctx.aclose()

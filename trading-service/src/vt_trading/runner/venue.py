@@ -67,6 +67,30 @@ class VenueBrokers:
             await self.drop(aid)
 
 
+async def account_maps(ctx: TradingContext, account_id: uuid.UUID) -> dict[str, InstrumentMapping]:
+    """traded symbol -> its instrument mapping over every deployment of the account (the
+    multiplier a fill of that symbol carries wherever it is imported: the bar step, the kill
+    switch, reconciliation)."""
+    from sqlalchemy import select
+
+    from vt_db.trading_models import DeploymentRow
+
+    out: dict[str, InstrumentMapping] = {}
+    async with ctx.sessionmaker() as s:
+        rows = (
+            await s.scalars(
+                select(DeploymentRow)
+                .where(DeploymentRow.account_id == account_id)
+                .order_by(DeploymentRow.created_at)
+            )
+        ).all()
+    for dep in rows:
+        for raw in dep.instrument_map:
+            m = InstrumentMapping.model_validate(raw)
+            out.setdefault(m.traded_symbol, m)
+    return out
+
+
 def venue_lots(
     broker: Broker, lots: Mapping[str, InstrumentMapping]
 ) -> dict[str, InstrumentMapping]:

@@ -86,6 +86,7 @@ class FakeTws:
         self.refuse_client_ids: set[int] = set()
         # message ids the fake swallows without an answer (a hung TWS, for heartbeat tests)
         self.ignore_requests: set[int] = set()
+        self.global_cancels: list[int] = []  # client ids that sent reqGlobalCancel, in order
         self._server: asyncio.Server | None = None
         self._next_order_id = 1
 
@@ -437,6 +438,7 @@ class FakeTws:
         s.send(m.error(order_id, 202, "Order Canceled - reason:"))
 
     def _global_cancel(self, s: Session, f: list[str]) -> None:
+        self.global_cancels.append(s.client_id or 0)
         for order in self.venue.orders.values():
             if not order.done:
                 order.status = "Cancelled"
