@@ -495,3 +495,155 @@ async def test_kill_while_tws_is_down_is_pending_then_sent_once(
     finally:
         await step.aclose()
         await ctx.aclose()
+
+
+FUTURES = [
+    pytest.param("FUT:MCL:NYMEX", "MCL", Decimal(100), id="MCL-100"),
+    pytest.param("FUT:MBT:CME", "MBT", Decimal("0.1"), id="MBT-0.1"),
+]
+
+
+def future_map(traded: str, multiplier: Decimal) -> list[dict[str, str]]:
+    return [
+        {
+            "signal_symbol": "SAMPLE:AAPL",
+            "traded_symbol": traded,
+            "multiplier": str(multiplier),
+            "currency": "USD",
+        }
+    ]
+
+
+@pytest.mark.parametrize(("traded", "root", "mult"), FUTURES)
+async def test_futures_multiplier_through_sizing_pnl_and_reconciliation(
+    make_settings: Any,
+    user: str,
+    qualified: dict[str, Any],  # noqa: F811
+    redis: Redis,
+    database_url: str,
+    tws: FakeTws,
+    traded: str,
+    root: str,
+    mult: Decimal,
+) -> None:
+    """The signal trades the front future: contracts = signal quantity / multiplier; fills,
+    P&L marks and positions carry the multiplier — also for a fill that only reconciliation
+    (a fresh IB connection) imports."""
+    did, aid = await deploy_ibkr(
+        make_settings, user, qualified, tws, instrument_map=future_map(traded, mult)
+    )
+    ctx = await TradingContext.create(make_settings(), redis)
+    step = BarStep(ctx, None)
+    try:
+        assert not (await reconcile_account(ctx, uuid.UUID(aid), actor="t", reason="start")).halted
+        frames, bars = await feed(ctx, did)
+        entry_at = None
+        for entry_at, t in enumerate(bars):  # noqa: B007 - the exit starts after it
+            tws.set_price(root, open_price(frames, t))
+            await step.run(uuid.UUID(did), t, frames, replay=True)
+            if tws.venue.executions:
+                break
+        [entry] = tws.venue.executions
+        assert entry_at is not None
+        assert entry.contract.symbol == root
+        assert entry.contract.multiplier == mult
+        # sizing: the target in contracts is the signal quantity over the multiplier (the
+        # snapshot at the close of the entry bar holds what the model holds after the entry)
+        [(lines, model)] = sql(
+            database_url,
+            "SELECT lines, model FROM trading_paper.target_snapshots WHERE deployment_id = %s "
+            "ORDER BY seq DESC LIMIT 1",
+            did,
+        )
+        signal_qty = Decimal(repr(float(model["positions"]["SAMPLE:AAPL"])))
+        assert Decimal(lines[0]["target_qty"]) == signal_qty / mult
+        assert entry.shares == (signal_qty / mult).to_integral_value(rounding="ROUND_DOWN")
+        assert entry.shares > 0
+        assert entry.commission == Decimal("0.85") * entry.shares  # per contract
+        # the position and its marks carry the multiplier
+        [(qty, pos_mult, avg, last)] = sql(
+            database_url,
+            "SELECT qty, multiplier, avg_price, last_price FROM trading_paper.positions "
+            "WHERE deployment_id = %s AND symbol = %s",
+            did,
+            traded,
+        )
+        assert (qty, pos_mult, avg) == (entry.shares, mult, entry.price)
+        [(unrealized,)] = sql(
+            database_url,
+            "SELECT unrealized_pnl FROM trading_paper.pnl_marks WHERE deployment_id = %s "
+            "ORDER BY ts DESC LIMIT 1",
+            did,
+        )
+        assert unrealized == pytest.approx(float(qty * (last - avg) * mult))
+
+        # the exit rests at IB and fills between two steps: reconciliation imports that fill
+        tws.script(OrderScript(kind="rest"))
+        for t in bars[entry_at + 1 :]:
+            tws.set_price(root, open_price(frames, t))
+            await step.run(uuid.UUID(did), t, frames, replay=True)
+            if len(tws.venue.orders) == 2:
+                break
+        assert len(tws.venue.orders) == 2, "the strategy never exited"
+        tws.set_price(root, entry.price + Decimal(3))
+        [exit_] = tws.match_working()
+        report = await reconcile_account(ctx, uuid.UUID(aid), actor="test", reason="between")
+        assert not report.halted, report
+        assert [(i.kind, i.client_order_id) for i in report.items if i.kind != "matched"] == [
+            ("missing_fill_ours", exit_.order_ref)
+        ]
+        # P&L: (exit - entry) x contracts x multiplier - fees, as the venue booked it
+        [(qty, realized, fees)] = sql(
+            database_url,
+            "SELECT qty, realized_pnl, fees FROM trading_paper.positions "
+            "WHERE deployment_id = %s AND symbol = %s",
+            did,
+            traded,
+        )
+        assert qty == 0
+        assert fees == entry.commission + exit_.commission
+        assert realized == (exit_.price - entry.price) * entry.shares * mult - fees
+        assert realized == entry.realized_pnl + exit_.realized_pnl  # the fake's own books
+        again = await reconcile_account(ctx, uuid.UUID(aid), actor="test", reason="again")
+        assert {i.kind for i in again.items} <= {"matched"}
+    finally:
+        await step.aclose()
+        await ctx.aclose()
+
+
+async def test_a_multiplier_that_disagrees_with_ib_sends_nothing(
+    make_settings: Any,
+    user: str,
+    qualified: dict[str, Any],  # noqa: F811
+    redis: Redis,
+    database_url: str,
+    tws: FakeTws,
+) -> None:
+    from vt_trading.brokers.base import InstrumentMismatch
+
+    did, aid = await deploy_ibkr(
+        make_settings, user, qualified, tws, instrument_map=future_map("FUT:MCL:NYMEX", Decimal(1))
+    )
+    ctx = await TradingContext.create(make_settings(), redis)
+    step = BarStep(ctx, None)
+    try:
+        assert not (await reconcile_account(ctx, uuid.UUID(aid), actor="t", reason="start")).halted
+        frames, bars = await feed(ctx, did)
+
+        async def run_bars() -> None:
+            for t in bars:
+                tws.set_price("MCL", open_price(frames, t))
+                await step.run(uuid.UUID(did), t, frames, replay=True)
+
+        with pytest.raises(InstrumentMismatch, match="multiplier 1, ibkr says 100"):
+            await run_bars()
+        assert tws.venue.orders == {}
+        [(kind, dep)] = sql(
+            database_url,
+            "SELECT kind, deployment_id::text FROM trading_paper.exceptions WHERE account_id = %s",
+            aid,
+        )
+        assert (kind, dep) == ("instrument_mismatch", did)
+    finally:
+        await step.aclose()
+        await ctx.aclose()

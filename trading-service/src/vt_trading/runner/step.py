@@ -378,7 +378,8 @@ class BarStep:
                 )
             lots = {m.traded_symbol: m for m in maps.values()}
             if account.venue != PAPER_VENUE:
-                lots = venue_mod.venue_lots(await self.venues.get(account), lots)
+                broker = await self.venues.get(account)
+                lots = await venue_mod.venue_terms(self.ctx, account, dep.id, broker, lots)
             plan = plan_orders(targets, attributed, working, lots)
             if not plan:
                 return

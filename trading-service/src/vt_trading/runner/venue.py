@@ -24,8 +24,11 @@ from vt_trading.brokers.base import (
     Broker,
     BrokerError,
     BrokerUnavailable,
+    InstrumentMismatch,
     OrderRefused,
     SubmissionUnknown,
+    VenueExecution,
+    VenueInstrument,
     VenueOrder,
 )
 from vt_trading.brokers.registry import broker_for
@@ -54,6 +57,11 @@ class VenueBrokers:
         if b is None:
             b = broker_for(self.ctx, account)
             await b.connect()
+            try:
+                await prepare(self.ctx, account.id, b)
+            except BaseException:
+                await b.close()
+                raise
             self._brokers[account.id] = b
         return b
 
@@ -89,6 +97,71 @@ async def account_maps(ctx: TradingContext, account_id: uuid.UUID) -> dict[str, 
             m = InstrumentMapping.model_validate(raw)
             out.setdefault(m.traded_symbol, m)
     return out
+
+
+async def prepare(ctx: TradingContext, account_id: uuid.UUID, broker: Broker) -> None:
+    """Let a freshly connected broker learn the account's traded symbols (IBKR resolves their
+    contracts), so what it reports comes back under those symbols."""
+    fn = getattr(broker, "prepare", None)
+    if fn is not None:
+        await fn(sorted(await account_maps(ctx, account_id)))
+
+
+async def venue_terms(
+    ctx: TradingContext,
+    account: BrokerAccountRow,
+    deployment_id: uuid.UUID,
+    broker: Broker,
+    lots: Mapping[str, InstrumentMapping],
+) -> dict[str, InstrumentMapping]:
+    """The instrument terms the planner and the risk gate size with: the map's, with the
+    venue's lot step where it states one (`venue_lots`). A venue that states contract terms
+    (IBKR: multiplier and size increment from the contract details) is checked against the
+    map: a multiplier that differs would size every order and every P&L wrong by that factor,
+    so it raises `InstrumentMismatch` (nothing is sent) and opens an exception."""
+    out = venue_lots(broker, lots)
+    fn = getattr(broker, "instrument", None)
+    if fn is None:
+        return out
+    for sym, m in lots.items():
+        try:
+            venue: VenueInstrument = await fn(sym)
+        except OrderRefused:
+            continue  # the order itself is refused with the reason
+        if venue.multiplier != m.multiplier:
+            detail = (
+                f"instrument map says {sym} has multiplier {m.multiplier}, {account.venue} "
+                f"says {venue.multiplier}: nothing was sent; fix the deployment's instrument "
+                "map (e.g. MBT 0.1, MCL 100) and deploy again"
+            )
+            async with ctx.sessionmaker() as s, s.begin():
+                s.add(
+                    ExceptionRow(
+                        account_id=account.id,
+                        deployment_id=deployment_id,
+                        kind="instrument_mismatch",
+                        severity="critical",
+                        detail=detail,
+                        data={
+                            "symbol": sym,
+                            "map": str(m.multiplier),
+                            "venue": str(venue.multiplier),
+                        },
+                    )
+                )
+            raise InstrumentMismatch(detail)
+        if venue.lot > m.lot_size:
+            out[sym] = out[sym].model_copy(update={"lot_size": venue.lot})
+    return out
+
+
+def import_terms(maps: Mapping[str, InstrumentMapping], ex: VenueExecution) -> tuple[Decimal, bool]:
+    """(multiplier, inverse) an execution is booked with: the instrument map's for a mapped
+    symbol, else the venue's own multiplier (an unattributed future), else 1."""
+    m = maps.get(ex.symbol)
+    if m is not None:
+        return m.multiplier, m.inverse
+    return (ex.multiplier or Decimal(1)), False
 
 
 def venue_lots(
@@ -195,7 +268,7 @@ async def import_fills(
                 # (with the venue's positions and open orders in view), never this import
                 foreign = True
                 continue
-            m = maps.get(ex.symbol)
+            multiplier, inverse = import_terms(maps, ex)
             ing = await ingest_execution(
                 s,
                 account.id,
@@ -208,8 +281,8 @@ async def import_fills(
                 qty=ex.qty,
                 price=ex.price,
                 fees=ex.fees,
-                multiplier=m.multiplier if m else Decimal(1),
-                inverse=m.inverse if m else False,
+                multiplier=multiplier,
+                inverse=inverse,
             )
             if ing is not None:
                 await s.flush()

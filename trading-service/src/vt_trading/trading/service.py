@@ -152,7 +152,12 @@ async def kill(
         row = await risk_mod.account_state(session, account.id, lock=True)
         if row is None:
             raise Conflict("the account has no risk state; it is halted (fail closed).")
-        retry = row.state == "killed" and actor == "risk"  # the runner retrying a pending kill
+        # the runner retrying a kill whose venue was unreachable: no second `risk.kill` entry
+        retry = (
+            at_venue
+            and row.state == "killed"
+            and await _open_exception(session, account.id, "kill_pending")
+        )
         state, _ev = breakers.kill(risk_mod.breaker_state(row), reason, now)
         risk_mod.store(row, state)
         if not retry:
@@ -412,20 +417,25 @@ async def _mark_cancelled(
             )
 
 
+async def _open_exception(session: AsyncSession, account_id: uuid.UUID, kind: str) -> bool:
+    found = await session.scalar(
+        select(ExceptionRow.id)
+        .where(
+            ExceptionRow.account_id == account_id,
+            ExceptionRow.kind == kind,
+            ExceptionRow.status == "open",
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 async def _kill_exception(
     ctx: TradingContext, account_id: uuid.UUID, kind: str, detail: str, *, once: bool = False
 ) -> None:
     async with ctx.sessionmaker() as session, session.begin():
-        if once:
-            open_one = await session.scalar(
-                select(ExceptionRow.id).where(
-                    ExceptionRow.account_id == account_id,
-                    ExceptionRow.kind == kind,
-                    ExceptionRow.status == "open",
-                )
-            )
-            if open_one is not None:
-                return
+        if once and await _open_exception(session, account_id, kind):
+            return
         session.add(
             ExceptionRow(
                 account_id=account_id,

@@ -41,6 +41,7 @@ from vt_trading.brokers.base import (
     SubmissionUnknown,
     VenueBalances,
     VenueExecution,
+    VenueInstrument,
     VenueOpenOrder,
     VenueOrder,
     Watermark,
@@ -311,6 +312,25 @@ class IbkrBroker:
             margin_used=num("MaintMarginReq"),
         )
 
+    async def instrument(self, symbol: str) -> VenueInstrument:
+        """The contract's terms at IB (multiplier, size increment), resolved and cached; the
+        trading core checks the instrument map against them before sizing an order."""
+        self.connection.require_readable()
+        resolved = await self._resolve(symbol)
+        return VenueInstrument(symbol, resolved.multiplier, resolved.lot)
+
+    async def prepare(self, symbols: Sequence[str]) -> None:
+        """Resolve the account's traded symbols on this connection, so positions and executions
+        of those contracts come back under the symbols the deployments trade (a fresh
+        connection — reconciliation, the kill switch — knows no symbol yet). A symbol IB cannot
+        resolve is skipped here (its order would be refused with the reason)."""
+        self.connection.require_readable()
+        for symbol in symbols:
+            try:
+                await self._resolve(symbol)
+            except OrderRefused as exc:
+                log.warning("IBKR cannot resolve %s: %s", symbol, exc)
+
     # -- market data for signals ----------------------------------------------------------------
     async def bars(
         self, symbol: str, *, duration: str = "30 D", bar_size: str = "1 day"
@@ -421,6 +441,7 @@ class IbkrBroker:
             ts=ex.time.astimezone(UTC),
             fee_currency=report.currency or None,
             raw=record(fill, commission_pending=not report.execId),
+            multiplier=self.contracts.multiplier_for(fill.contract),
         )
 
     def _commission(self, exec_id: str) -> CommissionReport | None:
