@@ -118,7 +118,8 @@ async def venue_terms(
     venue's lot step where it states one (`venue_lots`). A venue that states contract terms
     (IBKR: multiplier and size increment from the contract details) is checked against the
     map: a multiplier that differs would size every order and every P&L wrong by that factor,
-    so it raises `InstrumentMismatch` (nothing is sent) and opens an exception."""
+    so it raises `InstrumentMismatch` (nothing is sent) and opens an exception. A venue that
+    cannot answer stops the step (`StepHalted`) rather than sizing with unchecked terms."""
     out = venue_lots(broker, lots)
     fn = getattr(broker, "instrument", None)
     if fn is None:
@@ -128,6 +129,11 @@ async def venue_terms(
             venue: VenueInstrument = await fn(sym)
         except OrderRefused:
             continue  # the order itself is refused with the reason
+        except BrokerUnavailable as e:
+            from vt_trading.runner.step import StepHalted
+
+            # unchecked terms are not guessed: the bar runs again when the venue answers
+            raise StepHalted(f"cannot check {sym}'s contract terms at {account.venue}: {e}") from e
         if venue.multiplier != m.multiplier:
             detail = (
                 f"instrument map says {sym} has multiplier {m.multiplier}, {account.venue} "
