@@ -14,7 +14,9 @@ Prints, with ratios against the reference (one bare ib_async ``reqCurrentTime`` 
 ib_async's request pacing (45 requests/s, under TWS's 50 messages/s) is switched off here so
 the figures are the adapter's cost; in production it stays on and bounds order bursts.
 3. ``executions_since(None)`` with 1,000 executions at the venue;
-4. 1102 → reconciliation hook finished (executions since the watermark imported in memory).
+4. 1102 → reconciliation hook finished (executions since the watermark imported in memory);
+5. ``cancel_all`` (the kill switch's ``reqGlobalCancel``) from a second connection over 50
+   working orders of the first → IB shows none working.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from pathlib import Path
 from ib_async import IB
 
 from vt_devstack.stack import start_backing
-from vt_fakes.tws import FakeTws
+from vt_fakes.tws import FakeTws, OrderScript
 from vt_trading.brokers.base import VenueOrder
 from vt_trading.brokers.ibkr import ClientIdLeases, ConnectionManager, Endpoint, IbkrBroker, State
 
@@ -123,6 +125,30 @@ async def bench(redis_url: str, orders: int) -> None:
             await done.wait()
             restores.append(time.perf_counter() - t0)
         print(line("1102 -> reconciliation hook finished", restores, ref))
+
+        # the kill switch's cancel at IB: another connection cancels the runner's orders
+        killer = IbkrBroker(manager())
+        await killer.connect()
+        cancels = []
+        for round_ in range(10):
+            tws.script(*[OrderScript(kind="rest") for _ in range(50)])
+            for i in range(50):
+                await broker.place(
+                    VenueOrder(
+                        f"Pkill-{round_}-{i}",
+                        "AAPL",
+                        "buy",
+                        "limit",
+                        Decimal(1),
+                        limit_price=Decimal(100),
+                    )
+                )
+            t0 = time.perf_counter()
+            cancelled = await killer.cancel_all()
+            cancels.append(time.perf_counter() - t0)
+            assert len(cancelled) == 50
+        print(line("cancel_all: 50 working orders -> confirmed", cancels, ref))
+        await killer.close()
         await broker.close()
     finally:
         await tws.stop()

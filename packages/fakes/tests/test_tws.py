@@ -98,6 +98,31 @@ async def test_market_order_fills_with_commission(tws: FakeTws) -> None:
         ib.disconnect()
 
 
+async def test_working_orders_match_at_the_feed_with_a_commission_rate(tws: FakeTws) -> None:
+    tws.set_commission_rate(Decimal("0.0005"))
+    tws.set_price("AAPL", Decimal(200))
+    ib = await connect(tws)
+    try:
+        [aapl] = await ib.qualifyContractsAsync(Stock("AAPL", "SMART", "USD"))
+        buy = ib.placeOrder(aapl, LimitOrder("BUY", 10, 150))
+        sell = ib.placeOrder(aapl, LimitOrder("SELL", 10, 300))
+        await ib.reqOpenOrdersAsync()
+        assert buy.orderStatus.status == sell.orderStatus.status == "Submitted"
+        tws.set_price("AAPL", Decimal(140))
+        [ex] = tws.match_working()  # the buy limit is through, the sell limit is not
+        assert (ex.side, ex.shares, ex.price, ex.commission) == (
+            "BOT",
+            Decimal(10),
+            Decimal(140),
+            Decimal("0.70"),
+        )
+        await until_done(buy)
+        assert sell.orderStatus.status == "Submitted"
+        assert tws.match_working() == []
+    finally:
+        ib.disconnect()
+
+
 async def test_partial_fill_then_cancel(tws: FakeTws) -> None:
     tws.script(OrderScript(kind="partial", qty=Decimal(4)))
     ib = await connect(tws)

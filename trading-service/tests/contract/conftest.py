@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 sys.path.append(str(Path(__file__).parent))  # after tests/ so `conftest` stays the parent one
 
-from contract_harness import HARNESSES, Harness
+from contract_harness import HARNESSES, Deps, Harness
 
 
 @pytest.fixture(scope="session")
@@ -28,9 +28,11 @@ async def trading_sessionmaker(
 
 @pytest.fixture(params=sorted(HARNESSES))
 async def venue(
-    request: pytest.FixtureRequest, trading_sessionmaker: async_sessionmaker[AsyncSession]
+    request: pytest.FixtureRequest,
+    trading_sessionmaker: async_sessionmaker[AsyncSession],
+    redis_url: str,
 ) -> AsyncIterator[Harness]:
-    gen = HARNESSES[request.param](trading_sessionmaker)
+    gen = HARNESSES[request.param](Deps(trading_sessionmaker, redis_url))
     harness = await gen.__anext__()
     try:
         yield harness

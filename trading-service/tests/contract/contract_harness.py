@@ -3,7 +3,8 @@
 A harness is a connected `Broker` plus the two things only a venue's own test double can do:
 `mark(price)` sets the market price before an order, `settle()` lets the venue's clock run so
 working orders fill (the paper venue fills on a bar, the fake exchange on a price move or a
-release of delayed fills). To add a venue, add a factory to HARNESSES."""
+release of delayed fills, the fake TWS on matching its working orders at the feed). To add a
+venue, add a factory to HARNESSES; it gets the `Deps` (database sessions, Redis) it may need."""
 
 from __future__ import annotations
 
@@ -20,6 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from vt_trading.brokers.base import Broker
 
 
+@dataclass(frozen=True)
+class Deps:
+    """What a harness may need from the test session (real PostgreSQL and Redis)."""
+
+    sm: async_sessionmaker[AsyncSession]
+    redis_url: str
+
+
 @dataclass
 class Harness:
     broker: Broker
@@ -31,14 +40,13 @@ class Harness:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-async def paper_harness(
-    sm: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[Harness]:
+async def paper_harness(deps: Deps) -> AsyncIterator[Harness]:
     from vt_db.trading_models import BrokerAccountRow
     from vt_trading.accounts import repository as repo
     from vt_trading.brokers.paper_venue import PaperVenue
     from vt_trading.paper.broker import PaperBroker
 
+    sm = deps.sm
     account_id = uuid.uuid4()
     async with sm() as s, s.begin():
         s.add(
@@ -77,9 +85,7 @@ async def paper_harness(
     await venue.close()
 
 
-async def ccxt_binance_harness(
-    sm: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[Harness]:
+async def ccxt_binance_harness(deps: Deps) -> AsyncIterator[Harness]:
     from vt_fakes.exchange import FakeExchange
     from vt_trading.brokers.ccxt_venue import CcxtBroker, CcxtConfig
 
@@ -112,9 +118,7 @@ async def ccxt_binance_harness(
     await fake.stop()
 
 
-async def ccxt_okx_harness(
-    sm: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[Harness]:
+async def ccxt_okx_harness(deps: Deps) -> AsyncIterator[Harness]:
     """OKX's wire (passphrase signing, clOrdId, fills by bill id) over the same fake engine."""
     from vt_fakes.exchange import FakeExchange
     from vt_trading.brokers.ccxt_venue import CcxtBroker, CcxtConfig
@@ -149,8 +153,55 @@ async def ccxt_okx_harness(
     await fake.stop()
 
 
-HARNESSES: dict[str, Callable[[async_sessionmaker[AsyncSession]], AsyncIterator[Harness]]] = {
+IBKR_FEE_RATE = Decimal("0.0005")  # 5 bp of traded value: whole cents at the test's prices
+
+
+async def ibkr_harness(deps: Deps) -> AsyncIterator[Harness]:
+    """The ib_async adapter (its real client code) against the wire-level fake TWS: US stock
+    AAPL routed SMART, a client id leased in real Redis, fees as a rate of traded value (the
+    fake's commission reports) so the balance arithmetic is the same as for the others."""
+    from redis.asyncio import Redis
+
+    from vt_fakes.tws import FakeTws
+    from vt_trading.brokers.ibkr import ClientIdLeases, ConnectionManager, Endpoint, IbkrBroker
+    from vt_trading.brokers.ibkr.connection import Backoff
+
+    fake = await FakeTws().start()
+    fake.set_commission_rate(IBKR_FEE_RATE)
+    redis = Redis.from_url(deps.redis_url)
+    leases = ClientIdLeases(
+        redis,
+        environment="paper",
+        role="trader",
+        endpoint=f"contract-{uuid.uuid4().hex[:8]}:{fake.port}",
+    )
+    manager = ConnectionManager(
+        Endpoint("127.0.0.1", fake.port, "paper"),
+        leases,
+        heartbeat_s=0,
+        backoff=Backoff(base_s=0.01, max_s=0.05, max_attempts=3),
+    )
+    broker = IbkrBroker(manager, ack_timeout_s=5)
+    await broker.connect()
+
+    async def mark(price: Decimal) -> None:
+        fake.set_price("AAPL", price)
+
+    async def settle() -> None:
+        fake.match_working()
+        await broker.server_time()  # a round trip: the fill events are read before we go on
+
+    try:
+        yield Harness(broker, "AAPL", Decimal(10), mark, settle, IBKR_FEE_RATE, {"fake": fake})
+    finally:
+        await broker.close()
+        await redis.aclose()
+        await fake.stop()
+
+
+HARNESSES: dict[str, Callable[[Deps], AsyncIterator[Harness]]] = {
     "paper": paper_harness,
     "ccxt-binance": ccxt_binance_harness,
     "ccxt-okx": ccxt_okx_harness,
+    "ibkr": ibkr_harness,
 }

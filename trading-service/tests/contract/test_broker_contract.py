@@ -1,5 +1,5 @@
-"""One contract every venue adapter keeps (paper, the fake exchange through ccxt; the IBKR
-adapter adds its harness): place -> fill by watermark, no replays, cancel, idempotent client
+"""One contract every venue adapter keeps (paper, the fake exchange through ccxt, IBKR through
+ib_async against the fake TWS): place -> fill by watermark, no replays, cancel, idempotent client
 order ids, positions and balances that add up to the executions, refusals as OrderRefused."""
 
 from __future__ import annotations

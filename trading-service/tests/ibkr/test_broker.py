@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -60,6 +61,23 @@ async def test_market_order_fill_fee_and_position(broker: IbkrBroker, tws: FakeT
     assert again.watermark == page.watermark
 
 
+@pytest.mark.parametrize("qty", ["0", "-5", "NaN", "Infinity"])
+async def test_non_positive_quantity_is_refused_before_anything_is_sent(
+    broker: IbkrBroker, tws: FakeTws, qty: str
+) -> None:
+    bad = VenueOrder(
+        client_order_id=f"Pq-{qty}", symbol="AAPL", side="sell", type="market", qty=Decimal(qty)
+    )
+    with pytest.raises(OrderRefused, match="quantity must be a positive number") as exc:
+        await broker.place(bad)
+    assert exc.value.code == "qty"
+    with pytest.raises(OrderRefused, match="price must be positive"):
+        await broker.place(order("Pq-px", type="limit", limit_price=Decimal(-1)))
+    assert tws.venue.orders == {}
+    # no placeOrder reached the fake at all
+    assert not [r for sess in tws.sessions for r in sess.requests if r[0] == "3"]
+
+
 async def test_retried_place_is_a_duplicate_not_a_second_order(
     broker: IbkrBroker, tws: FakeTws
 ) -> None:
@@ -91,6 +109,54 @@ async def test_futures_front_month_with_multiplier(broker: IbkrBroker, tws: Fake
     )
     assert balances.margin_used is not None
     assert balances.positions == {"FUT:MCL:NYMEX": Decimal(2)}
+
+
+async def test_a_fresh_connection_reports_futures_under_the_traded_symbol(
+    broker: IbkrBroker, tws: FakeTws, make_manager: Any
+) -> None:
+    await broker.place(order("Pd2-s2-0", symbol="FUT:MBT:CME", qty=3))
+    other = IbkrBroker(make_manager(), ack_timeout_s=5)
+    await other.connect()
+    try:
+        # before it resolves the symbol, a new connection only knows IB's contract month
+        [(sym, qty)] = (await other.positions()).items()
+        assert sym.startswith("FUT:MBT:CME:")
+        assert qty == 3
+        await other.prepare(["FUT:MBT:CME", "NOPE"])  # an unknown symbol is skipped
+        assert await other.positions() == {"FUT:MBT:CME": Decimal(3)}
+        [ex] = (await other.executions_since(None)).executions
+        assert (ex.symbol, ex.multiplier) == ("FUT:MBT:CME", Decimal("0.1"))
+        terms = await other.instrument("FUT:MBT:CME")
+        assert (terms.multiplier, terms.lot) == (Decimal("0.1"), Decimal(1))
+    finally:
+        await other.close()
+
+
+async def test_cancel_is_per_client_id_and_cancel_all_is_global(
+    broker: IbkrBroker, tws: FakeTws, make_manager: Any
+) -> None:
+    tws.script(OrderScript(kind="rest"))
+    await broker.place(order("Pd9-s1-0", type="limit", limit_price=Decimal(150)))
+    other = IbkrBroker(make_manager(), ack_timeout_s=5)
+    await other.connect()
+    try:
+        assert other.connection.client_id != broker.connection.client_id
+        [seen] = await other.open_orders()
+        assert seen.client_order_id == "Pd9-s1-0"
+        # TWS cancels by id only from the placing client: refused, nothing sent
+        with pytest.raises(OrderRefused, match="placed by IBKR client id") as exc:
+            await other.cancel("Pd9-s1-0")
+        assert exc.value.code == "client-id"
+        assert not tws.global_cancels
+        [cancelled] = await other.cancel_all()
+        assert cancelled.client_order_id == "Pd9-s1-0"
+        assert tws.global_cancels == [other.connection.client_id]
+        assert await other.open_orders() == []
+        assert await broker.open_orders() == []
+        assert await other.cancel_all() == []  # nothing working: nothing sent
+        assert len(tws.global_cancels) == 1
+    finally:
+        await other.close()
 
 
 async def test_unknown_symbol_is_refused(broker: IbkrBroker) -> None:

@@ -83,6 +83,8 @@ class VenueExecution:
     ts: datetime
     fee_currency: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+    multiplier: Decimal | None = None
+    """The contract multiplier as the venue states it (IB: MCL 100, MBT 0.1), when it does."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,20 @@ class OrderRefused(BrokerError):
 class SubmissionUnknown(BrokerError):
     """The request may have reached the venue but its outcome is unknown (timeout, socket drop
     after send). The order becomes `unknown`; only reconciliation resolves it, never a resend."""
+
+
+class InstrumentMismatch(BrokerError):
+    """The deployment's instrument map disagrees with the venue's contract terms (multiplier,
+    lot): sizing and P&L would be wrong, so nothing is sent until a person fixes the map."""
+
+
+@dataclass(frozen=True)
+class VenueInstrument:
+    """A traded symbol's contract terms as the venue states them."""
+
+    symbol: str
+    multiplier: Decimal
+    lot: Decimal = Decimal(1)
 
 
 class BadCredentials(BrokerError):

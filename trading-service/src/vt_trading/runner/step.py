@@ -42,7 +42,7 @@ from vt_db.trading_models import (
 )
 from vt_engine.live import ModelState, model_state
 from vt_trading import audit
-from vt_trading.brokers.base import VenueOrder
+from vt_trading.brokers.base import BrokerUnavailable, VenueOrder
 from vt_trading.context import TradingContext
 from vt_trading.execution import repository as exec_repo
 from vt_trading.execution.service import Ingested, fill_contract, ingest_execution, order_event
@@ -267,10 +267,15 @@ class BarStep:
     async def _venue_fills(
         self, dep: DeploymentRow, account: BrokerAccountRow, out: StepOutcome
     ) -> None:
-        """An exchange fills on its own: import its executions of our orders by watermark."""
-        broker = await self.venues.get(account)
+        """An exchange fills on its own: import its executions of our orders by watermark. A
+        venue that cannot be read stops the step (the bar runs again; nothing is lost)."""
         maps = {m.traded_symbol: m for m in _mappings(dep).values()}
-        for event in await venue_mod.import_fills(self.ctx, broker, account, maps):
+        try:
+            broker = await self.venues.get(account)
+            events = await venue_mod.import_fills(self.ctx, broker, account, maps)
+        except BrokerUnavailable as e:
+            raise StepHalted(f"{account.venue} cannot be read: {e}") from e
+        for event in events:
             out.fills += event[0] == "fill"
             out.events.append(event)
 
@@ -373,7 +378,8 @@ class BarStep:
                 )
             lots = {m.traded_symbol: m for m in maps.values()}
             if account.venue != PAPER_VENUE:
-                lots = venue_mod.venue_lots(await self.venues.get(account), lots)
+                broker = await self.venues.get(account)
+                lots = await venue_mod.venue_terms(self.ctx, account, dep.id, broker, lots)
             plan = plan_orders(targets, attributed, working, lots)
             if not plan:
                 return

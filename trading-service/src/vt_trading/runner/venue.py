@@ -24,8 +24,11 @@ from vt_trading.brokers.base import (
     Broker,
     BrokerError,
     BrokerUnavailable,
+    InstrumentMismatch,
     OrderRefused,
     SubmissionUnknown,
+    VenueExecution,
+    VenueInstrument,
     VenueOrder,
 )
 from vt_trading.brokers.registry import broker_for
@@ -36,6 +39,9 @@ if TYPE_CHECKING:
     from vt_trading.context import TradingContext
 
 log = logging.getLogger(__name__)
+
+UNRESOLVED = ("submitting", "unknown")
+"""Order states whose fills only reconciliation imports (the submission's outcome is unknown)."""
 
 
 class VenueBrokers:
@@ -51,6 +57,11 @@ class VenueBrokers:
         if b is None:
             b = broker_for(self.ctx, account)
             await b.connect()
+            try:
+                await prepare(self.ctx, account.id, b)
+            except BaseException:
+                await b.close()
+                raise
             self._brokers[account.id] = b
         return b
 
@@ -62,6 +73,101 @@ class VenueBrokers:
     async def aclose(self) -> None:
         for aid in list(self._brokers):
             await self.drop(aid)
+
+
+async def account_maps(ctx: TradingContext, account_id: uuid.UUID) -> dict[str, InstrumentMapping]:
+    """traded symbol -> its instrument mapping over every deployment of the account (the
+    multiplier a fill of that symbol carries wherever it is imported: the bar step, the kill
+    switch, reconciliation)."""
+    from sqlalchemy import select
+
+    from vt_db.trading_models import DeploymentRow
+
+    out: dict[str, InstrumentMapping] = {}
+    async with ctx.sessionmaker() as s:
+        rows = (
+            await s.scalars(
+                select(DeploymentRow)
+                .where(DeploymentRow.account_id == account_id)
+                .order_by(DeploymentRow.created_at)
+            )
+        ).all()
+    for dep in rows:
+        for raw in dep.instrument_map:
+            m = InstrumentMapping.model_validate(raw)
+            out.setdefault(m.traded_symbol, m)
+    return out
+
+
+async def prepare(ctx: TradingContext, account_id: uuid.UUID, broker: Broker) -> None:
+    """Let a freshly connected broker learn the account's traded symbols (IBKR resolves their
+    contracts), so what it reports comes back under those symbols."""
+    fn = getattr(broker, "prepare", None)
+    if fn is not None:
+        await fn(sorted(await account_maps(ctx, account_id)))
+
+
+async def venue_terms(
+    ctx: TradingContext,
+    account: BrokerAccountRow,
+    deployment_id: uuid.UUID,
+    broker: Broker,
+    lots: Mapping[str, InstrumentMapping],
+) -> dict[str, InstrumentMapping]:
+    """The instrument terms the planner and the risk gate size with: the map's, with the
+    venue's lot step where it states one (`venue_lots`). A venue that states contract terms
+    (IBKR: multiplier and size increment from the contract details) is checked against the
+    map: a multiplier that differs would size every order and every P&L wrong by that factor,
+    so it raises `InstrumentMismatch` (nothing is sent) and opens an exception. A venue that
+    cannot answer stops the step (`StepHalted`) rather than sizing with unchecked terms."""
+    out = venue_lots(broker, lots)
+    fn = getattr(broker, "instrument", None)
+    if fn is None:
+        return out
+    for sym, m in lots.items():
+        try:
+            venue: VenueInstrument = await fn(sym)
+        except OrderRefused:
+            continue  # the order itself is refused with the reason
+        except BrokerUnavailable as e:
+            from vt_trading.runner.step import StepHalted
+
+            # unchecked terms are not guessed: the bar runs again when the venue answers
+            raise StepHalted(f"cannot check {sym}'s contract terms at {account.venue}: {e}") from e
+        if venue.multiplier != m.multiplier:
+            detail = (
+                f"instrument map says {sym} has multiplier {m.multiplier}, {account.venue} "
+                f"says {venue.multiplier}: nothing was sent; fix the deployment's instrument "
+                "map (e.g. MBT 0.1, MCL 100) and deploy again"
+            )
+            async with ctx.sessionmaker() as s, s.begin():
+                s.add(
+                    ExceptionRow(
+                        account_id=account.id,
+                        deployment_id=deployment_id,
+                        kind="instrument_mismatch",
+                        severity="critical",
+                        detail=detail,
+                        data={
+                            "symbol": sym,
+                            "map": str(m.multiplier),
+                            "venue": str(venue.multiplier),
+                        },
+                    )
+                )
+            raise InstrumentMismatch(detail)
+        if venue.lot > m.lot_size:
+            out[sym] = out[sym].model_copy(update={"lot_size": venue.lot})
+    return out
+
+
+def import_terms(maps: Mapping[str, InstrumentMapping], ex: VenueExecution) -> tuple[Decimal, bool]:
+    """(multiplier, inverse) an execution is booked with: the instrument map's for a mapped
+    symbol, else the venue's own multiplier (an unattributed future), else 1."""
+    m = maps.get(ex.symbol)
+    if m is not None:
+        return m.multiplier, m.inverse
+    return (ex.multiplier or Decimal(1)), False
 
 
 def venue_lots(
@@ -141,8 +247,9 @@ async def import_fills(
     maps: Mapping[str, InstrumentMapping],
 ) -> list[tuple[str, dict[str, Any]]]:
     """Executions of our orders since the account's watermark, ingested (idempotent). The
-    watermark advances only when every execution in the page is ours: anything else is left
-    for reconciliation, which classifies it (unattributed -> halt). Before the account's first
+    watermark advances only when every execution in the page is ours and settled: anything
+    else (a foreign execution, one of an order whose submission outcome is `unknown`) is left
+    for reconciliation, which classifies it (unattributed -> halt; ours -> imported). Before the account's first
     reconciliation there is no watermark and nothing is imported here. Returns the live-update
     events (order, fill) of what was imported."""
     async with ctx.sessionmaker() as s:
@@ -162,10 +269,12 @@ async def import_fills(
                 if ex.client_order_id
                 else None
             )
-            if order is None:
+            if order is None or order.state in UNRESOLVED:
+                # not ours, or ours with an unknown submission outcome: reconciliation decides
+                # (with the venue's positions and open orders in view), never this import
                 foreign = True
                 continue
-            m = maps.get(ex.symbol)
+            multiplier, inverse = import_terms(maps, ex)
             ing = await ingest_execution(
                 s,
                 account.id,
@@ -178,8 +287,8 @@ async def import_fills(
                 qty=ex.qty,
                 price=ex.price,
                 fees=ex.fees,
-                multiplier=m.multiplier if m else Decimal(1),
-                inverse=m.inverse if m else False,
+                multiplier=multiplier,
+                inverse=inverse,
             )
             if ing is not None:
                 await s.flush()

@@ -46,9 +46,12 @@ async def _read_venue(
     """The venue's picture, read through the account's broker (never inside our transaction):
     positions, working orders, executions since the stored watermark, and last prices of the
     positions where the venue quotes them (for spot opening holdings)."""
+    from vt_trading.runner.venue import prepare
+
     broker = broker_for(ctx, account)
     try:
         await broker.connect()
+        await prepare(ctx, account.id, broker)  # the venue reports under our traded symbols
         positions = await broker.positions()
         orders = await broker.open_orders()
         page = await broker.executions_since(watermark)
@@ -101,6 +104,9 @@ async def reconcile_account(
         return ReconcileReport(
             account_id=str(account_id), at=now, items=[], halted=True, exceptions_opened=1
         )
+    from vt_trading.runner.venue import account_maps, import_terms
+
+    maps = await account_maps(ctx, account_id)
     venue = account.venue
     spot_opening = first and kind_of(venue) == "ccxt"
     async with ctx.sessionmaker() as session, session.begin():
@@ -196,7 +202,9 @@ async def reconcile_account(
             if kind in ("missing_fill_ours", "missing_fill_unattributed"):
                 ex = by_exec.get(item.execution_id or "")
                 if ex is not None:
-                    # imported, never re-sent; an unexplained one lands unattributed
+                    # imported, never re-sent; an unexplained one lands unattributed; booked
+                    # with the contract's multiplier (the map's, else the venue's)
+                    multiplier, inverse = import_terms(maps, ex)
                     await ingest_execution(
                         session,
                         account_id,
@@ -209,6 +217,8 @@ async def reconcile_account(
                         qty=Decimal(ex.qty),
                         price=Decimal(ex.price),
                         fees=Decimal(ex.fees),
+                        multiplier=multiplier,
+                        inverse=inverse,
                     )
                 if order is not None and order.state in ("submitting", "unknown"):
                     order.state = "filled" if order.filled_qty >= order.qty else "partially_filled"

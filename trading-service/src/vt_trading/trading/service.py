@@ -136,100 +136,80 @@ async def kill(
     """Hold the account `killed`, cancel every working order, flatten every attributed position
     reduce-only. The flatten is latched (persisted BEFORE sending) per kill episode, so a second
     kill or a restart never sends it again. Returns the client ids of the flatten orders.
-    ``actor`` is who fired it for the audit log (default: the user; ``risk`` for a breaker)."""
+    ``actor`` is who fired it for the audit log (default: the user; ``risk`` for a breaker).
+
+    A venue other than paper (IBKR, an exchange) is acted on through the account's broker from
+    the registry: see `_kill_at_venue`."""
     who = actor or str(user_id)
+    from vt_trading.paper.broker import VENUE as PAPER_VENUE
     from vt_trading.risk import breakers
 
+    at_venue = account.venue != PAPER_VENUE
     now = datetime.now(UTC)
     flatten: list[str] = []
+    to_cancel: list[str] = []
     async with ctx.sessionmaker() as session, session.begin():
         row = await risk_mod.account_state(session, account.id, lock=True)
         if row is None:
             raise Conflict("the account has no risk state; it is halted (fail closed).")
+        # the runner retrying a kill whose venue was unreachable: no second `risk.kill` entry
+        retry = (
+            at_venue
+            and row.state == "killed"
+            and await _open_exception(session, account.id, "kill_pending")
+        )
         state, _ev = breakers.kill(risk_mod.breaker_state(row), reason, now)
         risk_mod.store(row, state)
-        await audit.append(
-            session,
-            account.id,
-            actor=who,
-            kind="risk.kill",
-            record={"reason": reason, "episode": row.episode},
-        )
+        if not retry:
+            await audit.append(
+                session,
+                account.id,
+                actor=who,
+                kind="risk.kill",
+                record={"reason": reason, "episode": row.episode},
+            )
         broker = PaperBroker(session, account.id)
         for o in await exec_repo.working_orders(session, account.id):
             if o.state == "unknown":
                 continue  # only reconciliation may touch an order whose fate is unknown
-            await broker.cancel(o.client_order_id)
-            o.state = "cancelled"
+            if at_venue:
+                if o.state == "submitting":
+                    continue  # in flight elsewhere: the venue-wide cancel or reconciliation
+                if o.state == "cancel_pending":
+                    to_cancel.append(o.client_order_id)  # asked before; ask the venue again
+                    continue
+                if o.state == "new":
+                    o.state = "cancelled"  # never left us
+                else:
+                    o.state = "cancel_pending"  # until the venue confirms
+                    to_cancel.append(o.client_order_id)
+            else:
+                await broker.cancel(o.client_order_id)
+                o.state = "cancelled"
             await audit.append(
                 session,
                 account.id,
                 actor=who,
                 kind="broker.cancel",
-                record={"client_order_id": o.client_order_id, "reason": "kill switch"},
+                record={
+                    "client_order_id": o.client_order_id,
+                    "reason": "kill switch",
+                    "venue": account.venue,
+                    "state": o.state,
+                },
             )
-        if breakers.needs_flatten(state):
-            # the latch is written in this transaction, before any flatten order is sent
-            state, _ev = breakers.latch_flatten(state, now)
-            risk_mod.store(row, state)
-            positions = [
-                p
-                for p in await equity_mod.positions_of(session, account.id)
-                if p.deployment_id is not None and p.qty != 0
-            ]
-            for leg, p in enumerate(positions):
-                coid = client_order_id(
-                    ctx.environment, str(p.deployment_id), KILL_SEQ_BASE + row.episode, leg
-                )
-                session.add(
-                    OrderRow(
-                        id=uuid.uuid4(),
-                        account_id=account.id,
-                        deployment_id=p.deployment_id,
-                        client_order_id=coid,
-                        symbol=p.symbol,
-                        side="sell" if p.qty > 0 else "buy",
-                        type="market",
-                        qty=abs(Decimal(p.qty)),
-                        filled_qty=Decimal(0),
-                        state="new",
-                        reduce_only=True,
-                        dry_run=False,
-                        reason="kill_flatten",
-                        risk_decision="allow",
-                    )
-                )
-                flatten.append(coid)
-            await audit.append(
-                session,
-                account.id,
-                actor=who,
-                kind="risk.flatten_latched",
-                record={"episode": row.episode, "orders": flatten},
-            )
-    if flatten:
-        from vt_trading.runner.step import BarStep, cost_model
+        if not at_venue:
+            flatten = await _latch_flatten(ctx, session, account, who, now)
+    if at_venue:
+        flatten = await _kill_at_venue(ctx, account, who, to_cancel)
+    elif flatten:
+        from vt_trading.runner.step import BarStep
 
         step = BarStep(ctx, None)
-        async with ctx.sessionmaker() as session:
-            orders = (
-                await session.scalars(
-                    select(OrderRow).where(
-                        OrderRow.account_id == account.id, OrderRow.client_order_id.in_(flatten)
-                    )
-                )
-            ).all()
-            specs = {}
-            for o in orders:
-                from vt_contracts import StrategySpec
-                from vt_db.trading_models import DeploymentRow
-
-                dep = await session.get(DeploymentRow, o.deployment_id)
-                if dep is not None:
-                    specs[o.client_order_id] = (str(dep.id), StrategySpec.model_validate(dep.spec))
+        specs = await _flatten_costs(ctx, account.id, flatten)
         for coid in flatten:
-            scope, spec = specs[coid]
-            await step.submit(account.id, scope=scope, coid=coid, costs=cost_model(spec))
+            scope, costs = specs[coid]
+            await step.submit(account.id, scope=scope, coid=coid, costs=costs)
         # deployments that will not step again (replay over, stopped, paused) fill theirs now
         from vt_trading.trading.flatten import settle_ended_scopes
 
@@ -238,6 +218,237 @@ async def kill(
         str(user_id), "risk", {"account_id": str(account.id), "state": "killed", "reason": reason}
     )
     return flatten
+
+
+async def _latch_flatten(
+    ctx: TradingContext,
+    session: AsyncSession,
+    account: BrokerAccountRow,
+    who: str,
+    now: datetime,
+) -> list[str]:
+    """In the caller's transaction: when this kill episode's flatten has not been latched yet,
+    latch it and persist one reduce-only market order per attributed position (state `new`,
+    sent after the commit). Returns their client order ids."""
+    from vt_trading.risk import breakers
+
+    row = await risk_mod.account_state(session, account.id, lock=True)
+    assert row is not None
+    state = risk_mod.breaker_state(row)
+    if not breakers.needs_flatten(state):
+        return []
+    # the latch is written in this transaction, before any flatten order is sent
+    state, _ev = breakers.latch_flatten(state, now)
+    risk_mod.store(row, state)
+    positions = [
+        p
+        for p in await equity_mod.positions_of(session, account.id)
+        if p.deployment_id is not None and p.qty != 0
+    ]
+    flatten: list[str] = []
+    for leg, p in enumerate(positions):
+        coid = client_order_id(
+            ctx.environment, str(p.deployment_id), KILL_SEQ_BASE + row.episode, leg
+        )
+        session.add(
+            OrderRow(
+                id=uuid.uuid4(),
+                account_id=account.id,
+                deployment_id=p.deployment_id,
+                client_order_id=coid,
+                symbol=p.symbol,
+                side="sell" if p.qty > 0 else "buy",
+                type="market",
+                qty=abs(Decimal(p.qty)),
+                filled_qty=Decimal(0),
+                state="new",
+                reduce_only=True,
+                dry_run=False,
+                reason="kill_flatten",
+                risk_decision="allow",
+            )
+        )
+        flatten.append(coid)
+    await audit.append(
+        session,
+        account.id,
+        actor=who,
+        kind="risk.flatten_latched",
+        record={"episode": row.episode, "orders": flatten},
+    )
+    return flatten
+
+
+async def _flatten_costs(
+    ctx: TradingContext, account_id: uuid.UUID, flatten: list[str]
+) -> dict[str, tuple[str, Any]]:
+    """client order id -> (scope, the deployment spec's cost model) of each flatten order."""
+    from vt_contracts import StrategySpec
+    from vt_db.trading_models import DeploymentRow
+    from vt_trading.runner.step import cost_model
+
+    out: dict[str, tuple[str, Any]] = {}
+    async with ctx.sessionmaker() as session:
+        orders = (
+            await session.scalars(
+                select(OrderRow).where(
+                    OrderRow.account_id == account_id, OrderRow.client_order_id.in_(flatten)
+                )
+            )
+        ).all()
+        for o in orders:
+            dep = await session.get(DeploymentRow, o.deployment_id)
+            if dep is not None:
+                out[o.client_order_id] = (
+                    str(dep.id),
+                    cost_model(StrategySpec.model_validate(dep.spec)),
+                )
+    return out
+
+
+async def _kill_at_venue(
+    ctx: TradingContext, account: BrokerAccountRow, who: str, to_cancel: list[str]
+) -> list[str]:
+    """The kill at a real venue, through the account's broker from the registry:
+
+    1. every working order of the account is cancelled AT THE VENUE — the broker's venue-wide
+       ``cancel_all`` where it has one (IBKR: ``reqGlobalCancel``, because TWS cancels an order
+       by id only from the connection that placed it, and the runner's connection is not this
+       one), else one ``cancel`` per order of ours;
+    2. executions up to now are imported, so the flatten sizes the position the venue holds;
+    3. the flatten is latched and its reduce-only market orders sent once, through the same
+       order path as the bar step (persisted before sending; refused -> rejected; unknown ->
+       unknown + halt); their fills are imported.
+
+    A venue that cannot be reached (`BrokerUnavailable`: nothing was sent) leaves the kill
+    *pending*: the account is killed, the flatten is NOT latched, and an exception says so; the
+    runner's supervisor calls the kill again each poll (`_flatten_if_killed`) and the first call
+    that reaches the venue cancels, latches and flattens, once. Anything else that goes wrong
+    (a cancel IB does not confirm, a flatten refused) opens a `kill_incomplete` exception."""
+    from vt_trading.brokers.base import BrokerError, BrokerUnavailable
+    from vt_trading.runner import venue as venue_mod
+    from vt_trading.runner.step import BarStep
+
+    step = BarStep(ctx, None)
+    problems: list[str] = []
+    flatten: list[str] = []
+    try:
+        maps = await venue_mod.account_maps(ctx, account.id)
+        try:
+            broker = await step.venues.get(account)
+            cancel_all = getattr(broker, "cancel_all", None)
+            done: list[str] = []
+            if cancel_all is not None:
+                try:
+                    await cancel_all()
+                    done = list(to_cancel)  # none of them works at the venue any more
+                except BrokerUnavailable:
+                    raise
+                except BrokerError as e:
+                    problems.append(f"cancel all: {e}")
+            else:
+                for coid in to_cancel:
+                    try:
+                        await broker.cancel(coid)  # False: it no longer works there either
+                        done.append(coid)
+                    except BrokerUnavailable:
+                        raise
+                    except BrokerError as e:
+                        problems.append(f"cancel {coid}: {e}")
+            await _mark_cancelled(ctx, account.id, done, who)
+            await venue_mod.import_fills(ctx, broker, account, maps)
+        except BrokerError as e:  # unreachable, or refused to connect: nothing was sent
+            await _kill_exception(
+                ctx,
+                account.id,
+                "kill_pending",
+                f"kill switch: {account.venue} cannot be reached ({e}); nothing was cancelled "
+                "or flattened there yet. The account stays killed; the runner retries the "
+                "cancel-all and the flatten when the venue answers (sent once).",
+                once=True,
+            )
+            return []
+        async with ctx.sessionmaker() as session, session.begin():
+            flatten = await _latch_flatten(ctx, session, account, who, datetime.now(UTC))
+        specs = await _flatten_costs(ctx, account.id, flatten)
+        states: dict[str, str] = {}
+        for coid in flatten:
+            scope, costs = specs[coid]
+            states[coid] = await step.submit(account.id, scope=scope, coid=coid, costs=costs)
+        if flatten:
+            try:
+                await venue_mod.import_fills(ctx, broker, account, maps)
+            except BrokerError as e:
+                problems.append(f"importing the flatten's fills: {e} (reconciliation will)")
+        problems += [
+            f"flatten {coid} is {st}"
+            for coid, st in states.items()
+            if st not in ("accepted", "partially_filled", "filled")
+        ]
+        if problems:
+            await _kill_exception(
+                ctx,
+                account.id,
+                "kill_incomplete",
+                "kill switch at " + account.venue + ": " + "; ".join(problems),
+            )
+    finally:
+        await step.aclose()
+    return flatten
+
+
+async def _mark_cancelled(
+    ctx: TradingContext, account_id: uuid.UUID, coids: list[str], who: str
+) -> None:
+    if not coids:
+        return
+    async with ctx.sessionmaker() as session, session.begin():
+        for coid in coids:
+            o = await exec_repo.order_by_coid(session, account_id, coid, lock=True)
+            if o is None or o.state != "cancel_pending":
+                continue
+            o.state = "cancelled"
+            await audit.append(
+                session,
+                account_id,
+                actor=who,
+                kind="broker.cancelled",
+                record={"client_order_id": coid, "reason": "kill switch"},
+            )
+
+
+async def _open_exception(session: AsyncSession, account_id: uuid.UUID, kind: str) -> bool:
+    found = await session.scalar(
+        select(ExceptionRow.id)
+        .where(
+            ExceptionRow.account_id == account_id,
+            ExceptionRow.kind == kind,
+            ExceptionRow.status == "open",
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def _kill_exception(
+    ctx: TradingContext, account_id: uuid.UUID, kind: str, detail: str, *, once: bool = False
+) -> None:
+    async with ctx.sessionmaker() as session, session.begin():
+        if once and await _open_exception(session, account_id, kind):
+            return
+        session.add(
+            ExceptionRow(
+                account_id=account_id,
+                deployment_id=None,
+                kind=kind,
+                severity="critical",
+                detail=detail,
+                data={},
+            )
+        )
+        await audit.append(
+            session, account_id, actor="risk", kind=f"risk.{kind}", record={"detail": detail}
+        )
 
 
 async def rearm(

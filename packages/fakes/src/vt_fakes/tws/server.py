@@ -86,6 +86,7 @@ class FakeTws:
         self.refuse_client_ids: set[int] = set()
         # message ids the fake swallows without an answer (a hung TWS, for heartbeat tests)
         self.ignore_requests: set[int] = set()
+        self.global_cancels: list[int] = []  # client ids that sent reqGlobalCancel, in order
         self._server: asyncio.Server | None = None
         self._next_order_id = 1
 
@@ -167,6 +168,23 @@ class FakeTws:
                 )
             )
         return out
+
+    def match_working(self) -> list[FakeExecution]:
+        """Match every working order against the feed as an exchange would: a market order
+        fills, a limit fills when the feed is at or through its limit (at the feed price, the
+        better one), a stop when the feed touches its stop. Returns the executions."""
+        out = []
+        for order in list(self.venue.orders.values()):
+            if order.done:
+                continue
+            price = self.venue.marketable(order)
+            if price is not None:
+                out.append(self._execute(order, order.remaining, price))
+        return out
+
+    def set_commission_rate(self, rate: Decimal | None) -> None:
+        """Fees as a fraction of traded value (None: IBKR Pro fixed-style per share/contract)."""
+        self.venue.commission_rate = rate
 
     def foreign_execution(
         self, symbol: str, action: str, qty: Decimal, price: Decimal | None = None
@@ -354,6 +372,13 @@ class FakeTws:
                 )
             return
         order.status = "Submitted"
+        if script.kind == "silent":
+            # the order works (and fills) at "IB", but every answer to this client is lost
+            if script.then_fill:
+                self.venue.fill(
+                    order, order.total_qty, script.price or self.venue.price_of(order.contract)
+                )
+            return
         s.send(m.open_order(order))
         s.send(m.order_status(order))
         if script.kind == "rest":
@@ -413,6 +438,7 @@ class FakeTws:
         s.send(m.error(order_id, 202, "Order Canceled - reason:"))
 
     def _global_cancel(self, s: Session, f: list[str]) -> None:
+        self.global_cancels.append(s.client_id or 0)
         for order in self.venue.orders.values():
             if not order.done:
                 order.status = "Cancelled"

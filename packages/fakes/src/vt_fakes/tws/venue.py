@@ -15,7 +15,7 @@ from typing import Literal
 
 PAPER_ACCOUNT = "DU0000001"
 
-ScriptKind = Literal["fill", "partial", "rest", "reject", "drop"]
+ScriptKind = Literal["fill", "partial", "rest", "reject", "drop", "silent"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,11 @@ class OrderScript:
     - ``rest``: accept and keep working, unfilled;
     - ``reject``: answer error 201 with ``reason``;
     - ``drop``: take the order, close the client's socket before any answer, and then fill it
-      (``then_fill``) while the client is away — only ``reqExecutions`` shows it afterwards.
+      (``then_fill``) while the client is away — only ``reqExecutions`` shows it afterwards;
+    - ``silent``: take the order (and fill it, ``then_fill``) but lose every answer to the
+      client — no openOrder, orderStatus, execDetails or commissionReport; the socket stays up.
+      The client's acknowledgement never comes; ``reqExecutions``, ``reqCompletedOrders`` and
+      ``reqPositions`` show what happened.
     """
 
     kind: ScriptKind = "fill"
@@ -219,6 +223,9 @@ class Venue:
     positions: dict[int, Position] = field(default_factory=dict)
     scripts: list[OrderScript] = field(default_factory=list)
     clock: datetime | None = None  # pinned time for tests; None = wall clock
+    # commission as a fraction of traded value (qty x price x multiplier), rounded to the cent;
+    # None = IBKR Pro fixed-style fees (see `_commission`)
+    commission_rate: Decimal | None = None
     # IB execution ids are unique across sessions and days; a random first segment per fake
     # keeps them unique across test runs against one database
     exec_prefix: str = field(default_factory=lambda: secrets.token_hex(4))
@@ -275,7 +282,7 @@ class Venue:
         qty = min(qty, order.remaining)
         signed = qty if order.action == "BUY" else -qty
         mult = order.contract.multiplier
-        fee = _commission(order.contract, qty)
+        fee = _commission(order.contract, qty, price, self.commission_rate)
         realized = self._apply_position(order.contract, signed, price) - fee
         self.cash -= signed * price * mult + fee
         new_filled = order.filled + qty
@@ -369,8 +376,13 @@ class Venue:
         }
 
 
-def _commission(contract: ContractSpec, qty: Decimal) -> Decimal:
-    """IBKR Pro fixed-style fees: $0.005 a share (min $1), $0.85 a futures contract."""
+def _commission(
+    contract: ContractSpec, qty: Decimal, price: Decimal, rate: Decimal | None = None
+) -> Decimal:
+    """IBKR Pro fixed-style fees: $0.005 a share (min $1), $0.85 a futures contract; with a
+    ``rate``, that fraction of the traded value instead (to the cent)."""
+    if rate is not None:
+        return (rate * qty * price * contract.multiplier).quantize(Decimal("0.01"))
     if contract.sec_type == "FUT":
         return (Decimal("0.85") * qty).quantize(Decimal("0.01"))
     return max(Decimal("1.00"), (Decimal("0.005") * qty).quantize(Decimal("0.01")))

@@ -41,6 +41,7 @@ from vt_trading.brokers.base import (
     SubmissionUnknown,
     VenueBalances,
     VenueExecution,
+    VenueInstrument,
     VenueOpenOrder,
     VenueOrder,
     Watermark,
@@ -119,6 +120,7 @@ class IbkrBroker:
             raise BrokerUnavailable(f"IBKR did not answer the time request ({exc})") from exc
 
     async def place(self, order: VenueOrder) -> PlaceResult:
+        _check_order(order)  # a malformed order is refused before anything else, never sent
         existing = self._trade_by_ref(order.client_order_id)
         if existing is not None:
             return PlaceResult(True, _broker_id(existing), duplicate=True, detail="already at IBKR")
@@ -146,13 +148,23 @@ class IbkrBroker:
         return await self._await_ack(trade, order.client_order_id)
 
     async def cancel(self, client_order_id: str) -> bool:
+        """Cancel our working order by its client order id (IB ``orderRef``). TWS cancels an
+        order by id only from the client id that placed it: another connection's order is
+        refused here (``OrderRefused``, code ``client-id``, nothing sent) — `cancel_all` is the
+        way to cancel everything of the account from any connection (the kill switch)."""
         self.connection.require_sendable()
-        trade = self._trade_by_ref(client_order_id, working_only=True)
-        if trade is None:
-            await self._refresh_open_orders()
-            trade = self._trade_by_ref(client_order_id, working_only=True)
+        trade = next(
+            (t for t in await self._working() if t.order.orderRef == client_order_id), None
+        )
         if trade is None:
             return False
+        owner = trade.order.clientId
+        if owner != self.connection.client_id:
+            raise OrderRefused(
+                f"{client_order_id} was placed by IBKR client id {owner}; TWS lets only that "
+                "connection cancel it by id (or a global cancel); nothing was sent",
+                code="client-id",
+            )
         self.audit.put("ibkr.cancel_request", record(trade.order))
         try:
             self.ib.cancelOrder(trade.order)
@@ -161,13 +173,57 @@ class IbkrBroker:
         await self._until(lambda: trade.orderStatus.status in DONE, client_order_id)
         return trade.orderStatus.status in {"Cancelled", "ApiCancelled"}
 
+    async def cancel_all(self) -> list[VenueOpenOrder]:
+        """Cancel every working order of the account at IB — ours from any client id and those
+        typed into TWS — with ``reqGlobalCancel`` (the kill switch's path: TWS cancels an order
+        by id only from the connection that placed it). Returns the orders that were working.
+
+        Refused (nothing sent) when this TWS session manages other accounts too: a global
+        cancel would cancel theirs. Waits until IB shows none of them working; a cancel IB does
+        not confirm within the ack timeout raises `SubmissionUnknown`."""
+        self.connection.require_sendable()
+        managed = self.ib.managedAccounts()
+        if managed != [self.connection.account]:
+            raise OrderRefused(
+                f"this TWS/IB Gateway session manages {', '.join(managed)}: a global cancel "
+                f"would cancel orders of accounts other than {self.connection.account}; "
+                "cancel them in TWS (nothing was sent)",
+                code="global-cancel",
+            )
+        working = await self.open_orders()
+        if not working:
+            return []
+        self.audit.put(
+            "ibkr.global_cancel",
+            record(
+                {
+                    "account": self.connection.account,
+                    "working": [
+                        {"client_order_id": o.client_order_id, "broker_order_id": o.broker_order_id}
+                        for o in working
+                    ],
+                }
+            ),
+        )
+        try:
+            self.ib.reqGlobalCancel()  # type: ignore[no-untyped-call]
+        except ConnectionError as exc:
+            raise BrokerUnavailable(f"IBKR is not connected ({exc}): nothing was sent") from exc
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.ack_timeout_s
+        while await self.open_orders():
+            if loop.time() > deadline:
+                raise SubmissionUnknown(
+                    f"IBKR did not confirm the global cancel in {self.ack_timeout_s:g}s: "
+                    "orders may still be working; reconciliation shows which"
+                )
+            await asyncio.sleep(0.02)
+        return list(working)
+
     async def open_orders(self) -> Sequence[VenueOpenOrder]:
         self.connection.require_readable()
-        await self._refresh_open_orders()
         out = []
-        for t in self.ib.openTrades():
-            if t.orderStatus.status in DONE:
-                continue
+        for t in await self._working():
             out.append(
                 VenueOpenOrder(
                     client_order_id=t.order.orderRef or None,
@@ -256,6 +312,25 @@ class IbkrBroker:
             margin_used=num("MaintMarginReq"),
         )
 
+    async def instrument(self, symbol: str) -> VenueInstrument:
+        """The contract's terms at IB (multiplier, size increment), resolved and cached; the
+        trading core checks the instrument map against them before sizing an order."""
+        self.connection.require_readable()
+        resolved = await self._resolve(symbol)
+        return VenueInstrument(symbol, resolved.multiplier, resolved.lot)
+
+    async def prepare(self, symbols: Sequence[str]) -> None:
+        """Resolve the account's traded symbols on this connection, so positions and executions
+        of those contracts come back under the symbols the deployments trade (a fresh
+        connection — reconciliation, the kill switch — knows no symbol yet). A symbol IB cannot
+        resolve is skipped here (its order would be refused with the reason)."""
+        self.connection.require_readable()
+        for symbol in symbols:
+            try:
+                await self._resolve(symbol)
+            except OrderRefused as exc:
+                log.warning("IBKR cannot resolve %s: %s", symbol, exc)
+
     # -- market data for signals ----------------------------------------------------------------
     async def bars(
         self, symbol: str, *, duration: str = "30 D", bar_size: str = "1 day"
@@ -302,11 +377,25 @@ class IbkrBroker:
             return t
         return None
 
-    async def _refresh_open_orders(self) -> None:
+    async def _working(self) -> list[Trade]:
+        """The account's working orders of every client id as IB answers now
+        (``reqAllOpenOrders``): ib_async's cache does not learn that another client's order
+        finished, so the answer, not the cache, is the truth."""
         try:
-            await asyncio.wait_for(self.ib.reqAllOpenOrdersAsync(), self.ack_timeout_s)
+            trades = await asyncio.wait_for(self.ib.reqAllOpenOrdersAsync(), self.ack_timeout_s)
         except (ConnectionError, TimeoutError) as exc:
             raise BrokerUnavailable(f"IBKR open-orders request failed ({exc!r})") from exc
+        account = self.connection.account
+        seen: set[int] = set()
+        out = []
+        for t in trades:
+            if id(t) in seen or t.orderStatus.status in DONE:
+                continue
+            if t.order.account and account and t.order.account != account:
+                continue
+            seen.add(id(t))
+            out.append(t)
+        return out
 
     async def _await_ack(self, trade: Trade, client_order_id: str) -> PlaceResult:
         order_id = trade.order.orderId
@@ -352,6 +441,7 @@ class IbkrBroker:
             ts=ex.time.astimezone(UTC),
             fee_currency=report.currency or None,
             raw=record(fill, commission_pending=not report.execId),
+            multiplier=self.contracts.multiplier_for(fill.contract),
         )
 
     def _commission(self, exec_id: str) -> CommissionReport | None:
@@ -393,6 +483,31 @@ def _broker_id(trade: Trade) -> str:
 
 def _our_type(ib_type: str) -> Any:
     return {"MKT": "market", "LMT": "limit", "STP": "stop"}.get(ib_type, "market")
+
+
+def _check_order(order: VenueOrder) -> None:
+    """Refuse (`OrderRefused`, nothing sent) what no venue could execute as meant: a quantity
+    that is not a positive finite number (the side carries the sign), a limit or stop order
+    without a positive price."""
+    if not order.qty.is_finite() or order.qty <= 0:
+        raise OrderRefused(
+            f"order {order.client_order_id}: quantity must be a positive number of "
+            f"{order.symbol}, got {order.qty} (the side carries the direction); nothing was sent",
+            code="qty",
+        )
+    for name, price in (("limit", order.limit_price), ("stop", order.stop_price)):
+        needed = order.type == name
+        if needed and price is None:
+            raise OrderRefused(
+                f"{name} order {order.client_order_id} has no {name} price; nothing was sent",
+                code="price",
+            )
+        if price is not None and (not price.is_finite() or price <= 0):
+            raise OrderRefused(
+                f"order {order.client_order_id}: the {name} price must be positive, got {price}; "
+                "nothing was sent",
+                code="price",
+            )
 
 
 def _ib_order(order: VenueOrder, account: str) -> Order:

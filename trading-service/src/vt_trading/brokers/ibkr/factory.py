@@ -30,6 +30,7 @@ class IbkrConfig:
     client_role: Role = "trader"
     roll_days: int = 5
     connect_timeout_s: float = 5.0
+    ack_timeout_s: float = 10.0  # no acknowledgement by then: the order's outcome is unknown
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> IbkrConfig:
@@ -37,7 +38,7 @@ class IbkrConfig:
         if unknown:
             raise BadCredentials(
                 f"unknown IBKR settings {sorted(unknown)}: use host, port, account_id, "
-                "client_role, roll_days, connect_timeout_s"
+                "client_role, roll_days, connect_timeout_s, ack_timeout_s"
             )
         role = data.get("client_role", "trader")
         if role not in ("trader", "monitor"):
@@ -49,6 +50,7 @@ class IbkrConfig:
             client_role=role,
             roll_days=int(_number(data, "roll_days", 5, 0, 90)),
             connect_timeout_s=_number(data, "connect_timeout_s", 5.0, 0.1, 300.0),
+            ack_timeout_s=_number(data, "ack_timeout_s", 10.0, 0.1, 600.0),
         )
 
 
@@ -85,4 +87,10 @@ def build_ibkr_broker(
         leases,
         connect_timeout_s=config.connect_timeout_s,
     )
-    return IbkrBroker(manager, audit=audit, dry_run=dry_run, roll_days=config.roll_days)
+    return IbkrBroker(
+        manager,
+        audit=audit,
+        dry_run=dry_run,
+        roll_days=config.roll_days,
+        ack_timeout_s=config.ack_timeout_s,
+    )
