@@ -53,12 +53,19 @@ export function useTradingLive(): LiveStatus {
     let retry = 0;
     let timer: ReturnType<typeof setTimeout> | null = null;
     let flush: ReturnType<typeof setTimeout> | null = null;
-    const invalidate = () => {
+    let flushTargets: ReturnType<typeof setTimeout> | null = null;
+    // throttled: a replay publishes many frames a second, the pages re-read at most once a second
+    const invalidate = (targets = false) => {
+      if (targets && !flushTargets)
+        flushTargets = setTimeout(() => {
+          flushTargets = null;
+          void qc.invalidateQueries({ queryKey: ["trading-targets"] });
+        }, 3000);
       if (flush) return;
       flush = setTimeout(() => {
         flush = null;
         void qc.invalidateQueries({ queryKey: tk.all });
-      }, 250);
+      }, 1000);
     };
     const connect = () => {
       if (stopped) return;
@@ -73,12 +80,12 @@ export function useTradingLive(): LiveStatus {
       ws.onopen = () => {
         retry = 0;
         setStatus("live");
-        invalidate(); // catch up on what happened while we were away
+        invalidate(true); // catch up on what happened while we were away
       };
       ws.onmessage = (ev) => {
         const f = typeof ev.data === "string" ? parseTradingFrame(ev.data) : null;
         if (!f) return;
-        invalidate();
+        invalidate(f.type === "target");
         const msg = riskMessage(f);
         if (msg) (f.data?.state === "killed" ? toast.error : toast.info)(msg);
       };
@@ -104,6 +111,7 @@ export function useTradingLive(): LiveStatus {
       stopped = true;
       if (timer) clearTimeout(timer);
       if (flush) clearTimeout(flush);
+      if (flushTargets) clearTimeout(flushTargets);
       ws?.close();
     };
   }, [qc]);

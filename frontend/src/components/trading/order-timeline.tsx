@@ -102,17 +102,32 @@ export function AuditTrail({ trail }: { trail: OrderTrail }) {
 }
 
 /** Orders newest first, each with its fills; expanding one shows its audit trail. */
-export function OrderTimeline({ trails }: { trails: OrderTrail[] }) {
+export function OrderTimeline({ trails, pageSize = 20 }: { trails: OrderTrail[]; pageSize?: number }) {
+  const [hideEmpty, setHideEmpty] = React.useState(true);
+  const [count, setCount] = React.useState(pageSize);
   if (!trails.length) return <p className="text-sm text-muted-foreground">No orders yet: they appear when a target differs from what the deployment holds.</p>;
+  // protective stops are re-placed each bar: the cancelled ones without a fill are noise by default
+  const isEmptyCancel = (t: OrderTrail) => (t.order.state === "cancelled" || t.order.state === "expired") && !t.fills.length;
+  const hidden = trails.filter(isEmptyCancel).length;
+  const list = hideEmpty ? trails.filter((t) => !isEmptyCancel(t)) : trails;
   return (
+    <div className="grid gap-2">
+      {hidden ? (
+        <label className="flex items-center gap-2 text-xs text-muted-foreground">
+          <input type="checkbox" className="size-4 accent-[var(--primary)]" checked={hideEmpty} onChange={(e) => setHideEmpty(e.target.checked)} data-testid="hide-cancelled" />
+          Hide {hidden} cancelled order{hidden === 1 ? "" : "s"} without fills (replaced protective stops)
+        </label>
+      ) : null}
     <ul className="grid gap-2" data-testid="order-timeline">
-      {trails.map((tr) => {
+      {list.slice(0, count).map((tr) => {
         const o = tr.order;
         return (
           <li key={o.id} data-testid="order-row" className="rounded-lg border">
             <details className="group">
               <summary className="flex cursor-pointer flex-wrap items-center gap-x-3 gap-y-1 px-3 py-2 text-sm">
-                <span className="tabular text-xs text-muted-foreground">{fmtDateTime(o.created_at)}</span>
+                <span className="tabular text-xs text-muted-foreground" title={`created ${fmtDateTime(o.created_at)}`}>
+                  {tr.target ? `bar ${fmtDate(tr.target.bar_at)}` : fmtDateTime(o.created_at)}
+                </span>
                 <span className={cn("font-semibold uppercase", o.side === "buy" ? "text-success" : "text-destructive")}>{o.side}</span>
                 <span className="tabular">
                   {o.filled_qty}/{o.qty} {o.symbol}
@@ -131,5 +146,11 @@ export function OrderTimeline({ trails }: { trails: OrderTrail[] }) {
         );
       })}
     </ul>
+      {list.length > count ? (
+        <button type="button" className="justify-self-start text-sm text-primary underline" onClick={() => setCount((c) => c + pageSize * 5)}>
+          Show more ({list.length - count} older)
+        </button>
+      ) : null}
+    </div>
   );
 }

@@ -39,12 +39,12 @@ const q = (params: Record<string, string | number | null | undefined>) => {
 };
 
 /** Every page of a cursor-paginated list (bounded: a runaway cursor stops after `max` pages). */
-async function all<T>(path: string, params: Record<string, string | number | null | undefined> = {}, max = 20): Promise<Paged<T>> {
+async function all<T>(path: string, params: Record<string, string | number | null | undefined> = {}, max = 50): Promise<Paged<T>> {
   const items: T[] = [];
   let cursor: string | null | undefined = null;
   let unavailable: Environment[] | undefined;
   for (let i = 0; i < max; i++) {
-    const page: Paged<T> = await api<Paged<T>>(`${path}${q({ ...params, limit: 200, cursor })}`);
+    const page: Paged<T> = await api<Paged<T>>(`${path}${q({ ...params, limit: 100, cursor })}`);
     items.push(...page.items);
     unavailable = page.unavailable ?? unavailable;
     cursor = page.next_cursor;
@@ -80,7 +80,7 @@ export const trading = {
   exceptions: (accountId?: string | null) => all<TradingException>("/trading/exceptions", { account_id: accountId }),
   exceptionAction: (id: string, action: "acknowledge" | "resolve", reason: string) =>
     api<TradingException>(`/trading/exceptions/${enc(id)}/${action}`, { method: "POST", body: { reason } }),
-  audit: (accountId?: string | null) => api<Paged<AuditEntry> & { verified: boolean }>(`/trading/audit${q({ account_id: accountId, limit: 200 })}`),
+  audit: (accountId?: string | null) => api<Paged<AuditEntry> & { verified: boolean }>(`/trading/audit${q({ account_id: accountId, limit: 100 })}`),
 };
 
 /** Query keys: a live event invalidates by prefix. */
@@ -90,6 +90,8 @@ export const tk = {
   deployment: (id: string) => ["trading", "deployment", id] as const,
   accounts: ["trading", "accounts"] as const,
   account: (id: string | null) => ["trading", "account", id ?? "default"] as const,
+  /** Targets are many (one per bar): a key of their own, refreshed less often than the rest. */
+  targets: (id: string) => ["trading-targets", id] as const,
 };
 
 /** Today's P&L from an equity curve: last point minus the last point before today's session (UTC day). */

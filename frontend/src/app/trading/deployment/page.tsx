@@ -79,6 +79,7 @@ function Targets({ d, targets }: { d: Deployment; targets: TargetSnapshot[] }) {
       setPending(null);
       toast.success(`Target ${t.review}`);
       void qc.invalidateQueries({ queryKey: tk.deployment(d.id) });
+      void qc.invalidateQueries({ queryKey: tk.targets(d.id) });
     },
   });
   const shown = targets.slice(0, 30);
@@ -137,7 +138,7 @@ function View() {
   const pnl = useQuery({ queryKey: key("pnl"), queryFn: () => deployments.pnl(id!), enabled, refetchInterval: poll });
   const orders = useQuery({ queryKey: key("orders"), queryFn: () => deployments.orders(id!), enabled, refetchInterval: poll });
   const fills = useQuery({ queryKey: key("fills"), queryFn: () => deployments.fills(id!), enabled, refetchInterval: poll });
-  const targets = useQuery({ queryKey: key("targets"), queryFn: () => deployments.targets(id!), enabled, refetchInterval: poll });
+  const targets = useQuery({ queryKey: tk.targets(id ?? ""), queryFn: () => deployments.targets(id!), enabled, refetchInterval: Math.max(poll, 10_000) });
   const positions = useQuery({ queryKey: key("positions"), queryFn: () => deployments.positions(id!), enabled, refetchInterval: poll });
   const d = dep.data;
   const risk = useQuery({ queryKey: [...tk.account(d?.account_id ?? null), "risk"], queryFn: () => trading.risk(d!.account_id), enabled: !!d, refetchInterval: poll });
@@ -226,10 +227,6 @@ function View() {
               {lines.length ? (
                 <>
                   <LinesChart lines={lines} height={240} label={`Deployment equity from ${p?.capital} to ${Number(p?.equity).toFixed(2)}${lines.length > 1 ? ", against the qualifying backtest over the same period" : ""}`} />
-                  <ul className="mt-1 flex flex-wrap gap-3 text-xs text-muted-foreground">
-                    <li>━ deployment equity</li>
-                    {lines.length > 1 ? <li>┅ backtest expectation (rescaled to the capital)</li> : null}
-                  </ul>
                   <h3 className="mt-3 mb-1 text-sm font-medium">Realized and unrealized P&amp;L</h3>
                   <LinesChart lines={pnlLines} height={140} label="Realized (solid) and unrealized (dashed) P&L over time" />
                 </>
@@ -266,8 +263,7 @@ function View() {
             </CardHeader>
             <CardContent>
               {orders.isError ? <ProblemAlert error={orders.error} /> : null}
-              {orders.data ? <OrderTimeline trails={trails.slice(0, 100)} /> : <Skeleton className="h-24 w-full" />}
-              {trails.length > 100 ? <p className="mt-2 text-xs text-muted-foreground">Showing the newest 100 of {trails.length} orders.</p> : null}
+              {orders.data ? <OrderTimeline trails={trails} /> : <Skeleton className="h-24 w-full" />}
             </CardContent>
           </Card>
           <Card className="min-w-0">
