@@ -33,8 +33,10 @@ export function riskMessage(f: TradingFrame): string | null {
   const env = f.environment === "live" ? "LIVE" : "Paper";
   if (d.state === "killed") return `${env} account killed${d.reason ? `: ${d.reason}` : ""}`;
   if (d.state === "active" && !d.kind) return `${env} account re-armed`;
-  if (d.kind) return `${env} breaker ${d.kind.replace(/_/g, " ")}: ${d.state ?? "changed"}`;
-  return d.state ? `${env} account ${d.state}` : null;
+  // a breaker trips or a halt: worth a toast; session rolls, clock changes and clears are not
+  if (d.kind?.startsWith("tripped_")) return `${env} ${d.kind.slice(8).replace(/_/g, " ")} breaker tripped${d.reason ? `: ${d.reason}` : ""}`;
+  if (d.state === "halted") return `${env} account halted${d.reason ? `: ${d.reason}` : ""}`;
+  return null;
 }
 
 /**

@@ -152,7 +152,7 @@ export function DeployDialog({ open, onOpenChange, ctx, initialMode = "paper" }:
 
         <div className="grid gap-3 sm:grid-cols-2">
           <Field id={`${id}-capital`} label="Capital (account currency)" error={errs.capital ?? (!capitalOk ? "Enter an amount above 0." : null)}>
-            <Input type="number" min={1} step="any" inputMode="decimal" value={capital} onChange={(e) => setCapital(e.target.value)} />
+            <Input id={`${id}-capital`} type="number" min={1} step="any" inputMode="decimal" value={capital} onChange={(e) => setCapital(e.target.value)} />
           </Field>
           <div className="grid gap-1.5">
             <Label htmlFor={`${id}-account`}>Broker account</Label>
@@ -180,10 +180,10 @@ export function DeployDialog({ open, onOpenChange, ctx, initialMode = "paper" }:
             <p className="text-sm font-medium">New paper account</p>
             <div className="grid gap-2 sm:grid-cols-[1fr_1fr_auto] sm:items-end">
               <Field id={`${id}-new-name`} label="Name">
-                <Input value={newName} onChange={(e) => setNewName(e.target.value)} />
+                <Input id={`${id}-new-name`} value={newName} onChange={(e) => setNewName(e.target.value)} />
               </Field>
               <Field id={`${id}-new-cash`} label="Starting cash">
-                <Input type="number" min={1} value={newCash} onChange={(e) => setNewCash(e.target.value)} />
+                <Input id={`${id}-new-cash`} type="number" min={1} value={newCash} onChange={(e) => setNewCash(e.target.value)} />
               </Field>
               <Button variant="outline" onClick={() => createAccount.mutate()} disabled={createAccount.isPending} data-testid="create-account">
                 {createAccount.isPending ? "Creating…" : "Create"}
@@ -224,13 +224,13 @@ export function DeployDialog({ open, onOpenChange, ctx, initialMode = "paper" }:
             {replay ? (
               <div className="grid gap-2 sm:grid-cols-3">
                 <Field id={`${id}-rs`} label="From" error={errs.start}>
-                  <Input type="date" value={replayStart} onChange={(e) => setReplayStart(e.target.value)} />
+                  <Input id={`${id}-rs`} type="date" value={replayStart} onChange={(e) => setReplayStart(e.target.value)} />
                 </Field>
                 <Field id={`${id}-re`} label="To" error={errs.end}>
-                  <Input type="date" value={replayEnd} onChange={(e) => setReplayEnd(e.target.value)} />
+                  <Input id={`${id}-re`} type="date" value={replayEnd} onChange={(e) => setReplayEnd(e.target.value)} />
                 </Field>
                 <Field id={`${id}-bps`} label="Bars per second" error={errs.bars_per_second}>
-                  <Input type="number" min={1} value={bps} onChange={(e) => setBps(e.target.value)} />
+                  <Input id={`${id}-bps`} type="number" min={1} value={bps} onChange={(e) => setBps(e.target.value)} />
                 </Field>
               </div>
             ) : (

@@ -80,7 +80,9 @@ export const trading = {
   exceptions: (accountId?: string | null) => all<TradingException>("/trading/exceptions", { account_id: accountId }),
   exceptionAction: (id: string, action: "acknowledge" | "resolve", reason: string) =>
     api<TradingException>(`/trading/exceptions/${enc(id)}/${action}`, { method: "POST", body: { reason } }),
-  audit: (accountId?: string | null) => api<Paged<AuditEntry> & { verified: boolean }>(`/trading/audit${q({ account_id: accountId, limit: 100 })}`),
+  /** The audit chain in its own order (oldest first: the route does not sort newest first). */
+  audit: (accountId?: string | null, cursor?: string | null) =>
+    api<Paged<AuditEntry> & { verified: boolean }>(`/trading/audit${q({ account_id: accountId, limit: 100, cursor })}`),
 };
 
 /** Query keys: a live event invalidates by prefix. */

@@ -23,7 +23,9 @@ function AccountView({ account }: { account: BrokerAccount }) {
   const risk = useQuery({ queryKey: [...tk.account(account.id), "risk"], queryFn: () => trading.risk(account.id), refetchInterval: poll });
   const positions = useQuery({ queryKey: [...tk.account(account.id), "positions"], queryFn: () => trading.positions(account.id), refetchInterval: poll });
   const exceptions = useQuery({ queryKey: [...tk.account(account.id), "exceptions"], queryFn: () => trading.exceptions(account.id), refetchInterval: poll });
-  const audit = useQuery({ queryKey: [...tk.account(account.id), "audit"], queryFn: () => trading.audit(account.id), refetchInterval: poll * 2 });
+  const [auditCursors, setAuditCursors] = React.useState<string[]>([]);
+  const auditCursor = auditCursors[auditCursors.length - 1] ?? null;
+  const audit = useQuery({ queryKey: [...tk.account(account.id), "audit", auditCursor], queryFn: () => trading.audit(account.id, auditCursor) });
   const r = risk.data;
   const groups = groupPositions(positions.data ?? []);
   const ccy = account.base_currency.length === 3 ? account.base_currency : "USD";
@@ -114,11 +116,8 @@ function AccountView({ account }: { account: BrokerAccount }) {
           </CardHeader>
           <CardContent>
             {audit.isError ? <ProblemAlert error={audit.error} /> : null}
-            <ol className="grid gap-1 text-sm" data-testid="audit-log">
-              {[...(audit.data?.items ?? [])]
-                .sort((a, b) => b.seq - a.seq)
-                .slice(0, 25)
-                .map((e) => (
+            <ol className="grid max-h-96 gap-1 overflow-y-auto text-sm" data-testid="audit-log" tabIndex={0} aria-label="Audit log entries">
+              {(audit.data?.items ?? []).map((e) => (
                   <li key={e.seq} className="flex min-w-0 flex-wrap gap-x-2 border-b py-1 last:border-0">
                     <span className="tabular text-xs text-muted-foreground">#{e.seq} {fmtDateTime(e.at)}</span>
                     <span className="font-medium">{humanize(e.kind.replace(/\./g, " "))}</span>
@@ -129,6 +128,19 @@ function AccountView({ account }: { account: BrokerAccount }) {
                   </li>
                 ))}
             </ol>
+            <div className="mt-2 flex flex-wrap items-center gap-2 text-sm">
+              <span className="text-xs text-muted-foreground">In chain order, 100 entries a page.</span>
+              {auditCursors.length ? (
+                <button type="button" className="text-primary underline" onClick={() => setAuditCursors((c) => c.slice(0, -1))}>
+                  ← Earlier
+                </button>
+              ) : null}
+              {audit.data?.next_cursor ? (
+                <button type="button" className="text-primary underline" onClick={() => setAuditCursors((c) => [...c, audit.data!.next_cursor!])} data-testid="audit-next">
+                  Later →
+                </button>
+              ) : null}
+            </div>
           </CardContent>
         </Card>
       </div>
