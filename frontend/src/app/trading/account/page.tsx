@@ -57,7 +57,16 @@ function AccountView({ account }: { account: BrokerAccount }) {
               </dd>
             </div>
           ))}
-          {r?.killed_at ? <p className="col-span-full text-xs text-destructive">Killed {fmtDateTime(r.killed_at)}{r.reason ? `: ${r.reason}` : ""}{r.flatten_latched ? " · flatten sent" : ""}</p> : null}
+          {r?.killed_at ? (
+            <div className="col-span-full text-xs text-destructive">
+              <dt className="inline font-semibold">Killed </dt>
+              <dd className="inline">
+                {fmtDateTime(r.killed_at)}
+                {r.reason ? `: ${r.reason}` : ""}
+                {r.flatten_latched ? " · flatten sent" : ""}
+              </dd>
+            </div>
+          ) : null}
         </dl>
         {risk.isError ? <ProblemAlert error={risk.error} /> : null}
         <div className="grid grid-cols-[minmax(0,1fr)] gap-4 lg:grid-cols-2">

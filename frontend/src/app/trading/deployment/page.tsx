@@ -196,7 +196,8 @@ function View() {
             </CardContent>
           </Card>
         ) : null}
-        <dl className="grid grid-cols-2 gap-3 rounded-xl border bg-card p-4 text-sm sm:grid-cols-3 lg:grid-cols-6" data-testid="deployment-figures">
+        <div className="grid gap-2 rounded-xl border bg-card p-4">
+        <dl className="grid grid-cols-2 gap-3 text-sm sm:grid-cols-3 lg:grid-cols-6" data-testid="deployment-figures">
           {(
             [
               ["Equity", <Money key="e" v={num(p?.equity)} />],
@@ -212,11 +213,12 @@ function View() {
               <dd className="font-medium">{v}</dd>
             </div>
           ))}
-          <div className="col-span-2 sm:col-span-3 lg:col-span-6 text-xs text-muted-foreground">
+        </dl>
+          <p className="text-xs text-muted-foreground">
             Next run: {nextRun(dd)} · last bar {fmtDateTime(dd.last_bar_at)} · return {p ? `${p.total_return_pct.toFixed(2)}%` : "—"}
             {!dd.gates.passed ? ` · gates failing (${dd.gates.failing.join(", ")})${dd.gates.acknowledged ? ", acknowledged" : ""}` : " · gates passed"}
-          </div>
-        </dl>
+          </p>
+        </div>
         <div className="grid grid-cols-[minmax(0,1fr)] gap-4 lg:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
           <Card className="min-w-0">
             <CardHeader className="pb-2">
