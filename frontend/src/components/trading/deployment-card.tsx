@@ -77,7 +77,7 @@ export function DeploymentCard({ d, name, pnl, last }: { d: Deployment; name?: s
           {d.review_mode === "manual" ? <Badge variant="outline">manual review</Badge> : null}
         </div>
       </div>
-      <dl className="grid grid-cols-2 gap-x-4 gap-y-2 text-sm sm:grid-cols-4">
+      <dl className="grid grid-cols-2 gap-x-4 gap-y-2 text-sm sm:grid-cols-4 xl:grid-cols-2 2xl:grid-cols-4">
         <div>
           <dt className="text-xs text-muted-foreground">Today’s P&amp;L</dt>
           <dd data-testid="pnl-today">
