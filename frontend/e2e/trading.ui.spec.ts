@@ -119,7 +119,7 @@ test("deploy to paper from a result: gates as evaluated, typed acknowledgement, 
   await dlg.getByTestId("review-manual").check();
   await dlg.getByTestId("deploy-submit").click();
   await expect(page).toHaveURL(/\/trading\/deployment\/\?id=77777777/);
-  expect(state.deployed[0]).toMatchObject({ strategy_id: "strat-1", backtest_id: RUN_A.id, mode: "paper", capital: "25000", account_id: "acc-paper", acknowledge_failed_gates: true, review_mode: "manual" });
+  expect(state.deployed[0]).toMatchObject({ strategy_id: "strat-1", version: 1, backtest_id: RUN_A.id, mode: "paper", capital: "25000", account_id: "acc-paper", acknowledge_failed_gates: true, review_mode: "manual" });
   await expect(page.getByTestId("deployment-header")).toContainText("pending");
 });
 

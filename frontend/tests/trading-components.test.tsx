@@ -48,7 +48,7 @@ const failingGates: DeployContext["gates"] = [
   { name: "min_trades", description: "At least 30 trades", threshold: 30, value: 20, passed: false },
   { name: "sharpe_ratio", description: "Sharpe above 1", threshold: 1, value: 1.28, passed: true },
 ];
-const ctx = (gates = failingGates): DeployContext => ({ strategyId: "s1", strategyName: "SMA cross", backtestId: "run-1", gates, gateProfile: "strict", initialCapital: 10000, start: "2005-01-03T05:00:00Z", end: "2012-12-31T05:00:00Z" });
+const ctx = (gates = failingGates): DeployContext => ({ strategyId: "s1", strategyName: "SMA cross", version: 1, backtestId: "run-1", gates, gateProfile: "strict", initialCapital: 10000, start: "2005-01-03T05:00:00Z", end: "2012-12-31T05:00:00Z" });
 
 describe("DeployDialog", () => {
   it("shows the server's gates, needs the typed acknowledgement for paper when a gate fails, blocks live, and posts the deployment", async () => {
@@ -75,7 +75,7 @@ describe("DeployDialog", () => {
     await waitFor(() => expect(push).toHaveBeenCalledWith("/trading/deployment/?id=new-dep"));
     const post = calls.find((c) => c.method === "POST")!;
     expect(post.url).toBe("/api/v1/deployments");
-    expect(post.body).toMatchObject({ strategy_id: "s1", backtest_id: "run-1", mode: "paper", capital: "10000", account_id: "acc-paper", acknowledge_failed_gates: true, review_mode: "manual", dry_run: true, replay: { start: "2005-01-03", end: "2012-12-31" } });
+    expect(post.body).toMatchObject({ strategy_id: "s1", version: 1, backtest_id: "run-1", mode: "paper", capital: "10000", account_id: "acc-paper", acknowledge_failed_gates: true, review_mode: "manual", dry_run: true, replay: { start: "2005-01-03", end: "2012-12-31" } });
   });
 
   it("allows live when every gate passes and a live account exists; live is marked unmistakably", async () => {

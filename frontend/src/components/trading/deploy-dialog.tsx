@@ -22,6 +22,8 @@ export const ACK_PHRASE = "deploy anyway";
 export interface DeployContext {
   strategyId: string;
   strategyName: string;
+  /** The strategy version the run tested (the server refuses a run of another version's spec). */
+  version?: number | null;
   backtestId: string;
   gates: GateResult[];
   gateProfile: string;
@@ -73,6 +75,7 @@ export function DeployDialog({ open, onOpenChange, ctx, initialMode = "paper" }:
       const body: DeploymentRequest = {
         strategy_id: ctx.strategyId,
         backtest_id: ctx.backtestId,
+        version: ctx.version ?? null,
         mode,
         broker: "paper",
         capital: capital,
@@ -105,7 +108,7 @@ export function DeployDialog({ open, onOpenChange, ctx, initialMode = "paper" }:
     <Dialog open={open} onOpenChange={onOpenChange}>
       <DialogContent className={cn("max-h-[92dvh] max-w-2xl overflow-y-auto", live && "border-4 border-red-700")} data-testid="deploy-dialog" aria-describedby={`${id}-desc`}>
         <DialogTitle className="flex flex-wrap items-center gap-2 pr-6">
-          Deploy “{ctx.strategyName}” <EnvBadge env={mode} />
+          Deploy “{ctx.strategyName}”{ctx.version ? ` v${ctx.version}` : ""} <EnvBadge env={mode} />
         </DialogTitle>
         <DialogDescription id={`${id}-desc`}>
           From backtest run <span className="font-mono text-xs">{ctx.backtestId.slice(0, 8)}</span>. The server re-checks the gates from the stored run; nothing here can override them.

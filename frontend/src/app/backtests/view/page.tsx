@@ -60,6 +60,7 @@ function View() {
                   ctx={{
                     strategyId: r.strategy_id,
                     strategyName: name,
+                    version: versions.get(r.id) ?? null,
                     backtestId: r.id,
                     gates: r.result.gates ?? [],
                     gateProfile: r.result.gate_profile ?? "strict",
