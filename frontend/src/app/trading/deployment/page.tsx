@@ -82,7 +82,8 @@ function Targets({ d, targets }: { d: Deployment; targets: TargetSnapshot[] }) {
       void qc.invalidateQueries({ queryKey: tk.targets(d.id) });
     },
   });
-  const shown = targets.slice(0, 30);
+  const [count, setCount] = React.useState(12);
+  const shown = targets.slice(0, count);
   const proposed = targets.filter((t) => t.review === "proposed");
   return (
     <div className="grid gap-2">
@@ -112,7 +113,14 @@ function Targets({ d, targets }: { d: Deployment; targets: TargetSnapshot[] }) {
           </li>
         ))}
       </ul>
-      {targets.length > shown.length ? <p className="text-xs text-muted-foreground">Showing the newest {shown.length} of {targets.length}.</p> : null}
+      {targets.length > shown.length ? (
+        <p className="text-xs text-muted-foreground">
+          Showing the newest {shown.length} of {targets.length}.{" "}
+          <button type="button" className="text-primary underline" onClick={() => setCount((c) => c + 60)}>
+            Show more
+          </button>
+        </p>
+      ) : null}
       <ReasonDialog
         open={!!pending}
         onOpenChange={(o) => !o && setPending(null)}
