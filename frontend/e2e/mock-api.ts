@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page, Route } from "@playwright/test";
+import { tradingRoute, tradingState, type TradingState } from "./mock-trading";
 
 /**
  * Fixture answers for every /api/v1 route the UI calls, shaped exactly like the contracts
@@ -215,6 +216,8 @@ export interface MockOptions {
   /** Number of GETs of the new run that still report "running". */
   runningPolls?: number;
   signedIn?: boolean;
+  /** Trading fixtures' state (kill, approvals, deployments); a fresh one if not given. */
+  trading?: TradingState;
 }
 
 export async function mockApi(page: Page, opts: MockOptions = {}) {
@@ -223,6 +226,7 @@ export async function mockApi(page: Page, opts: MockOptions = {}) {
   let cancelled = false;
   const CANCELLED_B = { ...RUN_B, status: "cancelled", result: null, error: { type: "https://vibetrading.dev/problems/cancelled", title: "Cancelled", status: 409, detail: "You cancelled this backtest before it finished." } };
   let signedIn = opts.signedIn ?? true;
+  const trading = opts.trading ?? tradingState();
   const json = (route: Route, body: unknown, status = 200) =>
     route.fulfill({ status, contentType: status >= 400 ? "application/problem+json" : "application/json", body: JSON.stringify(body) });
   await page.route("**/api/v1/**", async (route) => {
@@ -278,6 +282,8 @@ export async function mockApi(page: Page, opts: MockOptions = {}) {
       return json(route, all.filter((s) => s.symbol.includes(q)));
     }
     if (path === "/market/insight") return json(route, { ...INSIGHT, symbol: url.searchParams.get("symbol") ?? INSIGHT.symbol });
+    const t = tradingRoute(trading, m, path, url, m === "GET" ? null : req.postDataJSON());
+    if (t) return json(route, t.body, t.status);
     return json(route, { title: "Not Found", status: 404, detail: `mock has no ${m} ${path}` }, 404);
   });
 }

@@ -189,6 +189,82 @@ test("7b. a 390 px phone: no page is wider than the screen; trades keep return, 
   }
 });
 
+let deploymentUrl = "";
+
+test("7c. deploy the README strategy to paper from its dashboard (gates as the server evaluated them)", async ({}, testInfo) => {
+  await page.goto(`/backtests/view/?id=${runIds[0]}`);
+  await expect(page.getByTestId("dashboard")).toBeVisible({ timeout: 60_000 });
+  await page.getByTestId("deploy-paper").click();
+  const dlg = page.getByTestId("deploy-dialog");
+  await expect(dlg.getByTestId("gate").first()).toBeVisible();
+  if (await dlg.getByTestId("gate-ack").isVisible()) {
+    await expect(dlg.getByTestId("mode-live")).toBeDisabled(); // a failing gate blocks live
+    await expect(dlg.getByTestId("deploy-submit")).toBeDisabled();
+    await dlg.getByLabel(/type deploy anyway/i).fill("deploy anyway");
+  }
+  await dlg.getByLabel("Bars per second").fill("200");
+  await page.screenshot({ path: `${SHOTS}/stack-deploy-dialog-light-desktop.png` });
+  await axe(page, "stack-deploy-dialog-light-desktop", testInfo);
+  await dlg.getByTestId("deploy-submit").click();
+  await expect(page).toHaveURL(/\/trading\/deployment\/\?id=/, { timeout: 30_000 });
+  deploymentUrl = new URL(page.url()).pathname + new URL(page.url()).search;
+});
+
+test("7d. the trading home lists it, paper-badged, with status, risk state and replay progress", async ({}, testInfo) => {
+  await page.goto("/trading/");
+  const card = page.getByTestId("deployment-card").first();
+  await expect(card).toHaveAttribute("data-env", "paper");
+  await expect(card.getByTestId("env-badge")).toHaveText(/paper/i);
+  await expect(card.getByTestId("deployment-status")).toHaveText(/pending|running/);
+  await expect(card.getByTestId("replay-progress")).toBeVisible();
+  await expect(page.getByTestId("live-status")).toHaveAttribute("data-status", "live", { timeout: 20_000 });
+  await shot(page, "stack-trading-home-light-desktop");
+  await axe(page, "stack-trading-home-light-desktop", testInfo);
+});
+
+test("7e. the deployment page shows fills arriving live (WebSocket), equity and breakers", async ({}, testInfo) => {
+  await page.goto(deploymentUrl);
+  await expect(page.getByTestId("deployment-header")).toBeVisible();
+  await expect(page.getByText(/\d+ orders, [1-9]\d* fills/)).toBeVisible({ timeout: 240_000 });
+  await expect(page.getByTestId("breaker").first()).toBeVisible();
+  await chartsDrawn(page, 1);
+  const row = page.getByTestId("order-row").filter({ hasText: "filled" }).first();
+  await row.locator("summary").click();
+  await expect(row.getByTestId("trail-fill").first()).toBeVisible();
+  await shot(page, "stack-trading-deployment-light-desktop");
+  await axe(page, "stack-trading-deployment-light-desktop", testInfo);
+  await page.setViewportSize(VIEWPORTS.phone);
+  try {
+    const [sw, w] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    expect(sw).toBeLessThanOrEqual(w);
+    await shot(page, "stack-trading-deployment-light-phone");
+  } finally {
+    await page.setViewportSize(VIEWPORTS.desktop);
+  }
+});
+
+test("7f. kill switch: confirm with a reason → killed, flatten shown; still killed after a reload; re-arm", async ({}, testInfo) => {
+  const bar = page.getByTestId("kill-switch").first();
+  await expect(bar).toHaveAttribute("data-state", "active");
+  await bar.getByTestId("kill-button").click();
+  await page.getByTestId("kill-dialog").getByLabel(/Reason/).fill("e2e: stop everything");
+  await page.getByTestId("kill-dialog-confirm").click();
+  await expect(bar).toHaveAttribute("data-state", "killed", { timeout: 30_000 });
+  await expect(bar.getByTestId("flatten-progress")).toContainText("Flatten complete", { timeout: 60_000 });
+  await page.reload();
+  await expect(page.getByTestId("kill-switch").first()).toHaveAttribute("data-state", "killed", { timeout: 30_000 });
+  await expect(page.getByTestId("breakers")).toContainText(/killed/i);
+  await shot(page, "stack-trading-killed-light-desktop");
+  await axe(page, "stack-trading-killed-light-desktop", testInfo);
+  await page.goto("/trading/account/");
+  await expect(page.getByTestId("kill-switch").first()).toHaveAttribute("data-state", "killed");
+  await expect(page.getByTestId("audit-verified")).toHaveText("hash chain verified");
+  await page.getByTestId("rearm-button").first().click();
+  await page.getByTestId("rearm-dialog").getByLabel(/Reason/).fill("e2e: positions flat, checked");
+  await page.getByTestId("rearm-dialog-confirm").click();
+  await expect(page.getByTestId("kill-switch").first()).toHaveAttribute("data-state", "active", { timeout: 30_000 });
+});
+
 test("8. market view and sign out", async ({}, testInfo) => {
   await page.goto("/market/?symbol=SAMPLE:AAPL");
   await chartsDrawn(page, 1);

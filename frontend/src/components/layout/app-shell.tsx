@@ -3,7 +3,7 @@ import * as React from "react";
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import { useQueryClient } from "@tanstack/react-query";
-import { CandlestickChart, History, LineChart, LogOut, Menu, MessageSquare, Settings, UserRound } from "lucide-react";
+import { Activity, CandlestickChart, History, LineChart, LogOut, Menu, MessageSquare, Settings, UserRound } from "lucide-react";
 import { toast } from "@/lib/toast";
 import { PopoverMenu, menuItemClass } from "@/components/ui/popover-menu";
 import { ThemeToggle } from "@/components/layout/theme-toggle";
@@ -16,6 +16,7 @@ const NAV = [
   { href: "/strategies/", label: "Strategies", icon: History },
   { href: "/backtests/", label: "Backtests", icon: LineChart },
   { href: "/market/", label: "Market", icon: CandlestickChart },
+  { href: "/trading/", label: "Trading", icon: Activity },
 ];
 
 function isActive(pathname: string, href: string) {

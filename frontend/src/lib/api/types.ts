@@ -181,6 +181,7 @@ export interface BacktestResult {
   benchmark_curve?: Series | null;
   trades: Trade[];
   gates?: GateResult[];
+  gate_profile?: string;
   provenance: Provenance;
   walk_forward?: WalkForwardReport | null;
   robustness?: Robustness | null;

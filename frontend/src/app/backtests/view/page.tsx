@@ -16,6 +16,7 @@ import { fmtDateTime } from "@/lib/format";
 import { useBacktestRun } from "@/lib/use-backtest";
 import { useRunVersions } from "@/lib/use-run-versions";
 import { useRunBacktest } from "@/lib/use-run-backtest";
+import { DeployButton } from "@/components/trading/deploy-button";
 
 const STATUS_VARIANT = { queued: "secondary", running: "default", succeeded: "success", failed: "destructive", cancelled: "warning" } as const;
 
@@ -81,6 +82,21 @@ function View() {
               <Button size="sm" variant="outline" disabled={rerun.running} onClick={() => rerun.run({ strategy_id: r.strategy_id! })}>
                 <RotateCw /> Re-run
               </Button>
+              {r.status === "succeeded" && r.result ? (
+                <DeployButton
+                  ctx={{
+                    strategyId: r.strategy_id,
+                    strategyName: name,
+                    version: versions.get(r.id) ?? null,
+                    backtestId: r.id,
+                    gates: r.result.gates ?? [],
+                    gateProfile: r.result.gate_profile ?? "strict",
+                    initialCapital: r.result.summary_stats.initial_capital,
+                    start: r.result.summary_stats.start,
+                    end: r.result.summary_stats.end,
+                  }}
+                />
+              ) : null}
             </>
           ) : null
         }
