@@ -16,7 +16,7 @@ import { strategies } from "@/lib/api/endpoints";
 import { useQuery } from "@tanstack/react-query";
 import { fmtDateTime, fmtNum, fmtPct } from "@/lib/format";
 
-const STATUS_VARIANT = { queued: "secondary", running: "default", succeeded: "success", failed: "destructive" } as const;
+const STATUS_VARIANT = { queued: "secondary", running: "default", succeeded: "success", failed: "destructive", cancelled: "warning" } as const;
 
 /** The list API sends each succeeded run's headline stats as `summary`. */
 function statsOf(r: BacktestRunSummary): Partial<SummaryStats> | null {
